@@ -1,0 +1,79 @@
+"""Settings: one object, read from the environment (prefix ``CCTELEMETRY_``) and an optional ``.env``.
+
+Priority, highest first: explicit CLI flags (passed as init kwargs), environment variables,
+the ``.env`` file in the working directory, the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """The user's data folder: ``$XDG_DATA_HOME/cctelemetry`` (``~/.local/share/cctelemetry``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cctelemetry"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CCTELEMETRY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Embedded ClickHouse data folder.")
+    clickhouse_url: str = Field(
+        default="",
+        description="Where the data lives: chdb:///path (embedded) or http(s)://user:pass@host:8123/db. "
+        "Empty means chdb:// in data_dir.",
+    )
+    database: str = Field(default="otel", description="ClickHouse database holding every table.")
+    raw_ttl_hours: int = Field(default=72, ge=1, description="TTL of the raw otel_* tables, in hours.")
+    retention_days: int = Field(default=400, ge=1, description="Retention of the fact and rollup tables, in days.")
+    host: str = Field(default="127.0.0.1", description="Address the API and OTLP receiver listen on.")
+    api_port: int = Field(default=8000, description="Port of the REST API, dashboard and /docs.")
+    otlp_port: int = Field(default=4318, description="Port of the OTLP/HTTP receiver (also served on api_port).")
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, description="Largest OTLP body accepted, after gunzip.")
+    write_queue_rows: int = Field(default=200_000, description="Rows the write queue holds before answering 503.")
+    write_flush_ms: int = Field(default=200, description="How long the writer waits to coalesce batches.")
+    agent_type_attribute: str = Field(
+        default="agent.type", description="Resource attribute reported as the agent_type dimension."
+    )
+    tz: str = Field(default="", description="Default time zone for day/hour reports; empty means the server's.")
+    migrate_on_start: bool = Field(default=True, description="Apply pending migrations when the service starts.")
+    api_url: str = Field(
+        default="", description="URL of a running service for the CLI; empty means http://host:api_port."
+    )
+    log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
+
+    def resolved_clickhouse_url(self) -> str:
+        return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"
+
+    def resolved_api_url(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.api_port}"
+
+    def resolved_tz(self) -> str:
+        return self.tz or local_timezone_name()
+
+
+def local_timezone_name() -> str:
+    """The server's IANA time zone name, falling back to UTC."""
+    tz = os.environ.get("TZ")
+    if tz:
+        return tz.lstrip(":")
+    try:
+        link = os.readlink("/etc/localtime")
+        return link.split("zoneinfo/", 1)[1]
+    except (OSError, IndexError):
+        pass
+    try:
+        return Path("/etc/timezone").read_text().strip() or "UTC"
+    except OSError:
+        return "UTC"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
