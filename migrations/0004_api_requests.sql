@@ -35,9 +35,12 @@ CREATE TABLE IF NOT EXISTS api_requests
     `source_priority` UInt8,
     `resource_attributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     `inserted_at` DateTime64(3, 'UTC') DEFAULT now64(3),
+    -- Copies of one request from one source collapse to the one with the most tokens (a transcript's
+    -- streamed partial copy has fewer), as ccusage keeps the largest.
+    `total_tokens` UInt64 MATERIALIZED input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens,
     INDEX idx_session session_id TYPE bloom_filter(0.01) GRANULARITY 1
 )
-ENGINE = ReplacingMergeTree(inserted_at)
+ENGINE = ReplacingMergeTree(total_tokens)
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (agent_product, request_key, source)
 TTL toDateTime(timestamp) + ${RETENTION}
