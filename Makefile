@@ -1,0 +1,36 @@
+# cctelemetry: make install | make run | make test | make bench
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test test-fast bench tools lint clean
+
+install: $(STAMP)
+
+$(STAMP): service/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e 'service[dev]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/cctelemetry serve
+
+# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
+tools:
+	bash scripts/install-claude-code.sh
+	bash scripts/install-ccusage.sh
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not e2e and not slow"
+
+bench: install tools
+	$(PY) bench/bench_import.py
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache

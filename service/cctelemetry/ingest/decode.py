@@ -1,0 +1,121 @@
+"""OTLP/HTTP bodies -> protobuf request messages, for protobuf and JSON encodings.
+
+JSON is accepted as the spec writes it and as real clients send it: ``intValue`` as a number or a
+string, enums as integers or names, trace/span ids as hex (spec) or base64 (protobuf JSON mapping).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+REQUEST_TYPES = {
+    "logs": ExportLogsServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+    "traces": ExportTraceServiceRequest,
+}
+RESPONSE_TYPES = {
+    "logs": ExportLogsServiceResponse,
+    "metrics": ExportMetricsServiceResponse,
+    "traces": ExportTraceServiceResponse,
+}
+
+PROTOBUF_TYPES = {"application/x-protobuf", "application/protobuf"}
+JSON_TYPES = {"application/json"}
+
+# JSON keys whose values are ids: hex in OTLP/JSON, base64 in the generic protobuf JSON mapping.
+_ID_KEYS = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        data = body
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        try:
+            data = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise BadRequest(f"cannot {encoding}-decode the body: {exc}") from exc
+    else:
+        raise UnsupportedMediaType(f"unsupported Content-Encoding {encoding!r}: use gzip or none")
+    if len(data) > limit:
+        raise PayloadTooLarge(f"body is larger than {limit} bytes after decompression")
+    return data
+
+
+def decode_request(signal: str, body: bytes, content_type: str | None):
+    """Parse an export request for ``signal`` (logs, metrics, traces)."""
+    message = REQUEST_TYPES[signal]()
+    kind = media_type(content_type)
+    if kind in PROTOBUF_TYPES:
+        try:
+            message.ParseFromString(body)
+        except (DecodeError, RuntimeWarning, ValueError) as exc:
+            raise BadRequest(f"cannot parse the protobuf {signal} export request: {exc}") from exc
+        return message
+    if kind in JSON_TYPES:
+        try:
+            doc = json.loads(body or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise BadRequest(f"the {signal} export request must be a JSON object")
+        try:
+            json_format.ParseDict(_ids_to_base64(doc), message, ignore_unknown_fields=True)
+        except json_format.ParseError as exc:
+            raise BadRequest(f"not an OTLP {signal} export request: {exc}") from exc
+        return message
+    raise UnsupportedMediaType(
+        f"unsupported Content-Type {content_type!r}: use application/x-protobuf or application/json"
+    )
+
+
+def _ids_to_base64(node):
+    if isinstance(node, dict):
+        return {k: _id_value(k, v) if k in _ID_KEYS else _ids_to_base64(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_ids_to_base64(v) for v in node]
+    return node
+
+
+def _id_value(key: str, value):
+    if not isinstance(value, str) or value == "":
+        return value
+    if len(value) == 2 * _ID_KEYS[key]:
+        try:
+            return base64.b64encode(binascii.unhexlify(value)).decode()
+        except binascii.Error as exc:
+            raise BadRequest(f"{key} {value!r} is not hex") from exc
+    return value  # already base64 (protobuf JSON mapping)
+
+
+def export_response(signal: str, content_type: str | None) -> tuple[bytes, str]:
+    """The (empty, fully accepted) ExportServiceResponse, in the encoding the client used."""
+    if media_type(content_type) in JSON_TYPES:
+        return b"{}", "application/json"
+    return RESPONSE_TYPES[signal]().SerializeToString(), "application/x-protobuf"

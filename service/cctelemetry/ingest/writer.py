@@ -1,0 +1,94 @@
+"""The write path's single door to the store: coalesces batches from concurrent requests into one insert
+per table, and tells each request when (and whether) its rows are written.
+
+A request is acknowledged only after its rows are in ClickHouse. When the queue already holds
+``max_rows`` rows, or the store fails, the caller gets ``StoreUnavailable`` (HTTP 503, which OTLP
+clients retry) and nothing is half-acknowledged: a flush inserts table by table, and a failed flush
+fails every request in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import Future
+
+from ..errors import StoreUnavailable
+from ..store import Store
+from .mapping import TABLE_COLUMNS, Batch
+
+log = logging.getLogger(__name__)
+
+
+class BatchWriter:
+    def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 200):
+        self.store = store
+        self.max_rows = max_rows
+        self.flush_s = flush_ms / 1000
+        self._pending: list[tuple[Batch, Future]] = []
+        self._pending_rows = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="cctelemetry-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: Batch) -> Future:
+        """Queue a batch; the future resolves to the number of rows written, or raises."""
+        future: Future = Future()
+        rows = sum(len(r) for r in batch.values())
+        if rows == 0:
+            future.set_result(0)
+            return future
+        with self._cond:
+            if self._closed:
+                raise StoreUnavailable("the writer is shutting down")
+            if self._pending_rows + rows > self.max_rows:
+                raise StoreUnavailable(f"write queue full ({self._pending_rows} rows pending); retry later")
+            self._pending.append((batch, future))
+            self._pending_rows += rows
+            self._cond.notify()
+        return future
+
+    def write(self, batch: Batch, timeout: float = 30.0) -> int:
+        """Submit and wait until written."""
+        try:
+            return self.submit(batch).result(timeout=timeout)
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"the store did not take the write within {timeout:.0f} s") from exc
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed and not self._pending:
+                    return
+            time.sleep(self.flush_s)  # let concurrent requests join this flush
+            with self._cond:
+                pending, self._pending, self._pending_rows = self._pending, [], 0
+            self._flush(pending)
+
+    def _flush(self, pending: list[tuple[Batch, Future]]) -> None:
+        merged: dict[str, list] = defaultdict(list)
+        for batch, _ in pending:
+            for table, rows in batch.items():
+                merged[table].extend(rows)
+        try:
+            for table, rows in merged.items():
+                self.store.insert(table, rows, TABLE_COLUMNS[table])
+        except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
+            log.error("write failed", extra={"error": str(exc), "requests": len(pending)})
+            error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
+            for _, future in pending:
+                future.set_exception(error)
+            return
+        for batch, future in pending:
+            future.set_result(sum(len(r) for r in batch.values()))
+
+    def close(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout)
