@@ -21,9 +21,8 @@ run: install
 # Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
 tools:
 	bash scripts/install-claude-code.sh
-	bash scripts/install-ccusage.sh
 
-test: install
+test: install tools
 	$(PY) -m pytest -q
 
 test-fast: install

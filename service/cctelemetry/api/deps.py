@@ -35,7 +35,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 # Dimension filters ride on the query string as <dim>=<value>; these names are not filters.
 RESERVED_PARAMS = {"group_by", "since", "until", "tz", "format", "limit", "offset", "mode", "period", "breakdown",
-                   "tolerance", "model"}  # fmt: skip
+                   "tolerance"}  # fmt: skip
 
 
 def request_filter(

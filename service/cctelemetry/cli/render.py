@@ -11,7 +11,8 @@ from rich.table import Table
 
 from ..api.render import to_csv
 
-console = Console()
+# Piped output is not cut to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 _MONEY = ("cost_usd", "reported_cost_usd", "computed_cost_usd")
 

@@ -104,14 +104,17 @@ def _ids_to_base64(node):
 
 
 def _id_value(key: str, value):
+    """Hex (OTLP/JSON) or base64 (protobuf JSON mapping) -> base64 for ParseDict; wrong sizes are a 400."""
     if not isinstance(value, str) or value == "":
         return value
-    if len(value) == 2 * _ID_KEYS[key]:
-        try:
-            return base64.b64encode(binascii.unhexlify(value)).decode()
-        except binascii.Error as exc:
-            raise BadRequest(f"{key} {value!r} is not hex") from exc
-    return value  # already base64 (protobuf JSON mapping)
+    size = _ID_KEYS[key]
+    try:
+        raw = binascii.unhexlify(value) if len(value) == 2 * size else base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(f"{key} {value!r} is neither hex nor base64") from exc
+    if len(raw) != size:
+        raise BadRequest(f"{key} {value!r} is not {size} bytes")
+    return base64.b64encode(raw).decode()
 
 
 def export_response(signal: str, content_type: str | None) -> tuple[bytes, str]:

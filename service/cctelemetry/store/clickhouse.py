@@ -24,6 +24,7 @@ from ..errors import BadRequest, QueryTimeout, StoreUnavailable
 log = logging.getLogger(__name__)
 
 _ENGINES: dict[str, Any] = {}
+_READ_STATEMENTS = ("Select", "Show", "Describe", "Explain", "Exists")
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -195,10 +196,22 @@ class Store:
             self._db_known = False
 
     def query_readonly(self, sql: str, max_rows: int = 10_000):
-        """Run people's ad-hoc SQL so that it cannot write: ``readonly=1`` on the embedded engine; on a
-        server the service's user is read-only (see clickhouse/users.d)."""
+        """Run people's ad-hoc SQL so that it cannot write.
+
+        ClickHouse's own parser decides what the statement is (one statement; SELECT, SHOW, DESCRIBE,
+        EXPLAIN or EXISTS), and SELECTs also run with ``readonly=1``. On a server the service's user
+        is read-only as well (clickhouse/users.d).
+        """
+        sql = sql.strip().rstrip(";").strip()
+        try:
+            self.scalar("SELECT formatQuerySingleLine({q:String})", {"q": sql})
+            kind = str(self.scalar("EXPLAIN AST " + sql) or "")
+        except DatabaseError as exc:
+            raise BadRequest(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
+        if not kind.startswith(_READ_STATEMENTS):
+            raise BadRequest(f"only read-only statements are allowed (readonly mode), not {kind.split()[0]}")
         settings = {"max_result_rows": max_rows, "result_overflow_mode": "break"}
-        if self.embedded:
+        if kind.startswith("Select"):
             settings["readonly"] = 1
         return self.query(sql, settings=settings)
 

@@ -1,0 +1,89 @@
+"""End to end: the real Claude Code CLI, offline, reports its cost and tokens through cctelemetry.
+
+For each run the fake Anthropic API records what usage it returned on every Messages call; the
+CLI prints its own ``total_cost_usd``; the service, fed only by the CLI's OTLP export, must report
+the same session with the same request count, token sums and cost.
+
+The long prompt makes the CLI ask for a session title (a second Messages call, with
+``output_config.format=json_schema``). Transcripts leave that call out; OpenTelemetry and
+``total_cost_usd`` count it, so the service must too.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+
+REPORT_TIMEOUT_S = 20
+COST_TOLERANCE = 1e-9
+SHORT_PROMPT = "say hi"  # too short for a session title: one Messages call
+LONG_PROMPT = "first turn say hi please"  # > 17 characters: a title request as well
+
+TOKEN_FIELDS = {  # service measure -> Anthropic usage field
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_read_tokens": "cache_read_input_tokens",
+    "cache_creation_tokens": "cache_creation_input_tokens",
+}
+
+
+def wait_for_session(service, session_id: str, want_requests: int) -> dict | None:
+    """Poll the usage report (bounded) until the session has all its requests; return its last row."""
+    row = None
+    deadline = time.monotonic() + REPORT_TIMEOUT_S
+    while time.monotonic() < deadline:
+        status, body = service.get_json("/api/v1/usage?group_by=session")
+        assert status == 200, f"GET /api/v1/usage?group_by=session -> {status}: {body}\n{service.log_tail()}"
+        row = next((r for r in body["rows"] if r.get("session") == session_id), None)
+        if row is not None and row.get("requests", 0) >= want_requests:
+            return row
+        time.sleep(0.25)
+    return row
+
+
+@pytest.mark.parametrize("protocol", ["http/json", "http/protobuf"])
+@pytest.mark.parametrize(
+    "prompt, title_request",
+    [(SHORT_PROMPT, False), (LONG_PROMPT, True)],
+    ids=["short-prompt", "long-prompt-with-title"],
+)
+def test_session_cost_and_tokens_match_the_cli(run_claude, fake_api, service, prompt, title_request, protocol):
+    run = run_claude(prompt, protocol)
+    result = run.result
+    assert result.get("is_error") is False and result.get("subtype") == "success", result
+    session_id = result["session_id"]
+    cli_cost = result["total_cost_usd"]
+
+    # What the fake API was asked and answered.
+    calls = fake_api.message_calls()
+    assert calls, f"the CLI made no Messages call; all calls: {fake_api.calls}"
+    assert len({c.request_id for c in calls}) == len(calls)
+    assert all(c.headers.get("x-claude-code-session-id") == session_id for c in calls), [
+        c.headers.get("x-claude-code-session-id") for c in calls
+    ]
+    titles = [c for c in calls if c.json_schema]
+    assert bool(titles) == title_request, [(c.model, c.stream, c.json_schema) for c in calls]
+    expected = {measure: sum(c.usage[field] for c in calls) for measure, field in TOKEN_FIELDS.items()}
+
+    # The CLI saw the same usage (so a mismatch below is the service's, not the CLI's).
+    model_usage = result["modelUsage"]
+    assert sum(m["inputTokens"] for m in model_usage.values()) == expected["input_tokens"], model_usage
+    assert sum(m["outputTokens"] for m in model_usage.values()) == expected["output_tokens"], model_usage
+    assert sum(m["cacheReadInputTokens"] for m in model_usage.values()) == expected["cache_read_tokens"]
+    assert sum(m["cacheCreationInputTokens"] for m in model_usage.values()) == expected["cache_creation_tokens"]
+    assert cli_cost > 0
+
+    row = wait_for_session(service, session_id, len(calls))
+    assert row is not None, (
+        f"session {session_id} not in /api/v1/usage?group_by=session after {REPORT_TIMEOUT_S} s\n"
+        f"{service.get_json('/api/v1/usage?group_by=session')}\n{service.log_tail()}"
+    )
+    context = f"row={row} expected={expected} calls={len(calls)} total_cost_usd={cli_cost}"
+    assert row["requests"] == len(calls), context
+    for measure, value in expected.items():
+        assert row[measure] == value, f"{measure}: {context}"
+    assert row["cost_usd"] == pytest.approx(cli_cost, abs=COST_TOLERANCE, rel=0), context
+    assert row["reported_cost_usd"] == pytest.approx(cli_cost, abs=COST_TOLERANCE, rel=0), context
