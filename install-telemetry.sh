@@ -1,0 +1,526 @@
+#!/usr/bin/env bash
+# cctelemetry installer. Idempotent: run it again to (re)start, check and print where things are.
+#
+#   ./install-telemetry.sh                 Docker stack if a Docker engine answers, else embedded
+#   ./install-telemetry.sh --embedded      the Python service alone (OTLP receiver + API, chdb store)
+#   ./install-telemetry.sh --docker        the stack (ClickHouse + otelcol-contrib + API); fail without Docker
+#   ./install-telemetry.sh --uninstall     stop it; the data stays (the script says where)
+#
+# Options:
+#   --data-dir DIR     embedded data folder (default: CCTELEMETRY_DATA_DIR or ~/.local/share/cctelemetry)
+#   --port-api N       API/dashboard port (default 8000)
+#   --port-otlp N      OTLP/HTTP port (default 4318)
+#   --host ADDR        embedded: address to listen on (default 127.0.0.1)
+#   --timeout S        how long to wait for health (default 60 embedded, 240 Docker)
+#   --no-smoke         skip the end-to-end check (one OTLP event in, seen in the usage report)
+#
+# Exit status: 0 when it runs and the smoke check passed; non-zero with a message otherwise.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MODE=auto
+ACTION=install
+DATA_DIR=""
+PORT_API=""
+PORT_OTLP=""
+HOST=127.0.0.1
+TIMEOUT=""
+SMOKE=1
+
+say() { printf '%s\n' "$*"; }
+step() { printf '==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --embedded) MODE=embedded ;;
+        --docker) MODE=docker ;;
+        --uninstall) ACTION=uninstall ;;
+        --data-dir) need_value "$@"; DATA_DIR="$2"; shift ;;
+        --data-dir=*) DATA_DIR="${1#*=}" ;;
+        --port-api) need_value "$@"; PORT_API="$2"; shift ;;
+        --port-api=*) PORT_API="${1#*=}" ;;
+        --port-otlp) need_value "$@"; PORT_OTLP="$2"; shift ;;
+        --port-otlp=*) PORT_OTLP="${1#*=}" ;;
+        --host) need_value "$@"; HOST="$2"; shift ;;
+        --host=*) HOST="${1#*=}" ;;
+        --timeout) need_value "$@"; TIMEOUT="$2"; shift ;;
+        --timeout=*) TIMEOUT="${1#*=}" ;;
+        --no-smoke) SMOKE=0 ;;
+        -h|--help) usage; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+
+for p in "$PORT_API" "$PORT_OTLP" "$TIMEOUT"; do
+    case "$p" in ''|*[!0-9]*) [ -z "$p" ] || die "not a number: $p" ;; esac
+done
+PORT_API="${PORT_API:-8000}"
+PORT_OTLP="${PORT_OTLP:-4318}"
+
+# ------------------------------------------------------------------------------------------------
+# Small helpers (HTTP through python3, so curl is not required)
+
+PYTHON=python3
+
+python_ok() {
+    command -v python3 >/dev/null 2>&1 || return 1
+    python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null
+}
+
+# http_status METHOD URL [JSON-BODY] -> prints the status code (000 when nothing answers)
+http_status() {
+    "$PYTHON" - "$@" <<'EOF'
+import sys, urllib.request, urllib.error
+method, url = sys.argv[1], sys.argv[2]
+data = sys.argv[3].encode() if len(sys.argv) > 3 else None
+req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+try:
+    print(urllib.request.urlopen(req, timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")
+EOF
+}
+
+port_busy() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    sys.exit(0)
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+EOF
+}
+
+# smoke OTLP_BASE API_BASE SECONDS: one claude_code.api_request event in, then poll the usage report.
+smoke() {
+    local otlp="$1" api="$2" seconds="$3"
+    step "smoke check: one claude_code.api_request event to $otlp/v1/logs, expecting it in $api/api/v1/usage"
+    "$PYTHON" - "$otlp" "$api" "$seconds" <<'EOF'
+import json, sys, time, uuid, urllib.parse, urllib.request, urllib.error
+
+otlp, api, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+session = "cctelemetry-smoke-%s-%s" % (time.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
+now_ns = time.time_ns()
+
+def attr(key, value):
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": value}}
+
+record = {
+    "timeUnixNano": str(now_ns),
+    "observedTimeUnixNano": str(now_ns),
+    "body": {"stringValue": "claude_code.api_request"},
+    "attributes": [
+        attr("event.name", "api_request"),
+        attr("event.timestamp", time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())),
+        attr("event.sequence", 1),
+        attr("session.id", session),
+        attr("prompt.id", str(uuid.uuid4())),
+        attr("user.id", "cctelemetry-smoke"),
+        attr("model", "claude-sonnet-4-5"),
+        attr("request_id", "req_smoke_" + uuid.uuid4().hex),
+        attr("input_tokens", "1"),
+        attr("output_tokens", "1"),
+        attr("cache_read_tokens", "0"),
+        attr("cache_creation_tokens", "0"),
+        attr("cost_usd", "0.000018"),
+        attr("duration_ms", "1"),
+    ],
+}
+payload = {"resourceLogs": [{
+    "resource": {"attributes": [attr("service.name", "cctelemetry-smoke"), attr("service.version", "0")]},
+    "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record]}],
+}]}
+
+req = urllib.request.Request(otlp + "/v1/logs", data=json.dumps(payload).encode(), method="POST",
+                             headers={"Content-Type": "application/json"})
+try:
+    status = urllib.request.urlopen(req, timeout=10).status
+except urllib.error.HTTPError as e:
+    sys.exit("smoke check failed: %s/v1/logs answered HTTP %s: %s" % (otlp, e.code, e.read()[:300]))
+except Exception as e:
+    sys.exit("smoke check failed: cannot POST to %s/v1/logs: %s" % (otlp, e))
+if status != 200:
+    sys.exit("smoke check failed: %s/v1/logs answered HTTP %s" % (otlp, status))
+
+query = urllib.parse.urlencode({"group_by": "session", "session": session})
+deadline, last = time.monotonic() + seconds, "no answer"
+while time.monotonic() < deadline:
+    try:
+        body = json.load(urllib.request.urlopen(api + "/api/v1/usage?" + query, timeout=10))
+        rows = [r for r in body.get("rows", []) if r.get("session") == session]
+        if rows and (rows[0].get("requests") or 0) >= 1:
+            print("smoke check passed: session %s shows %s request(s), $%s" %
+                  (session, rows[0].get("requests"), rows[0].get("cost_usd")))
+            sys.exit(0)
+        last = "session not in the report yet"
+    except urllib.error.HTTPError as e:
+        last = "usage report answered HTTP %s: %s" % (e.code, e.read()[:300])
+    except Exception as e:
+        last = str(e)
+    time.sleep(2)
+sys.exit("smoke check failed: the event did not show up in %s/api/v1/usage within %ds (%s)" % (api, seconds, last))
+EOF
+}
+
+# ------------------------------------------------------------------------------------------------
+# Prerequisites
+
+# check_python [any]: python3 must exist; 3.11+ unless "any" (the Docker path only uses it for HTTP).
+check_python() {
+    if ! command -v python3 >/dev/null 2>&1; then
+        die "python3 is missing. Install Python 3.11 or newer (e.g. apt-get install python3 python3-venv)."
+    fi
+    if [ "${1:-}" != "any" ] && ! python_ok; then
+        die "python3 is $(python3 -c 'import platform; print(platform.python_version())'); cctelemetry needs 3.11 or newer."
+    fi
+}
+
+# Why Docker cannot be used (every missing piece), or nothing when it can.
+docker_problem() {
+    local problems=""
+    if ! command -v docker >/dev/null 2>&1; then
+        printf 'the docker CLI is not installed'
+        return
+    fi
+    if ! docker info >/dev/null 2>&1; then
+        problems="no Docker engine answers (\`docker info\` failed: is the daemon running, may this user reach it?)"
+    fi
+    if ! docker compose version >/dev/null 2>&1; then
+        problems="${problems:+$problems; }the Docker Compose v2 plugin is missing (\`docker compose version\` failed)"
+    fi
+    printf '%s' "$problems"
+}
+
+compose() { docker compose --project-directory "$ROOT" -f "$ROOT/docker-compose.yml" "$@"; }
+
+# ------------------------------------------------------------------------------------------------
+# Embedded mode
+
+default_data_dir() {
+    if [ -x "$ROOT/.venv/bin/python" ] && (cd / && "$ROOT/.venv/bin/python" -c 'import cctelemetry.config' 2>/dev/null); then
+        (cd / && "$ROOT/.venv/bin/python" -c 'from cctelemetry.config import Settings; print(Settings().data_dir.expanduser())')
+    elif [ -n "${CCTELEMETRY_DATA_DIR:-}" ]; then
+        printf '%s\n' "$CCTELEMETRY_DATA_DIR"
+    else
+        printf '%s/cctelemetry\n' "${XDG_DATA_HOME:-$HOME/.local/share}"
+    fi
+}
+
+install_venv() {
+    if [ ! -x "$ROOT/.venv/bin/python" ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        die "python3 cannot create virtual environments: install the venv module (e.g. apt-get install python3-venv)."
+    fi
+    if command -v make >/dev/null 2>&1 && [ -f "$ROOT/Makefile" ]; then
+        step "installing the Python package into $ROOT/.venv (make install)"
+        make -C "$ROOT" --no-print-directory install || die "make install failed (see above)"
+    else
+        step "installing the Python package into $ROOT/.venv (no make: python3 -m venv + pip)"
+        [ -x "$ROOT/.venv/bin/python" ] || python3 -m venv "$ROOT/.venv" || die "python3 -m venv failed"
+        "$ROOT/.venv/bin/pip" install --quiet -e "$ROOT/service" || die "pip install -e service failed (see above)"
+    fi
+    [ -x "$ROOT/.venv/bin/cctelemetry" ] || die "the install did not produce $ROOT/.venv/bin/cctelemetry"
+}
+
+# Alive and really our service (a stale pid file may name a reused pid of another program).
+pid_alive() {
+    [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+    case "$(ps -p "$1" -o args= 2>/dev/null || true)" in
+        *cctelemetry*serve*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
+
+embedded_install() {
+    check_python
+    install_venv
+    PYTHON="$ROOT/.venv/bin/python"
+    if [ -z "$DATA_DIR" ]; then
+        DATA_DIR="$(default_data_dir)" || die "cannot work out the default data folder; pass --data-dir"
+    fi
+    mkdir -p "$DATA_DIR" || die "cannot create the data folder $DATA_DIR"
+    DATA_DIR="$(cd "$DATA_DIR" && pwd)"
+    local pidfile="$DATA_DIR/cctelemetry.pid" log="$DATA_DIR/cctelemetry.log" pid
+    local probe_host="$HOST"
+    case "$probe_host" in 0.0.0.0|::|"") probe_host=127.0.0.1 ;; esac
+    local api="http://$probe_host:$PORT_API" otlp="http://$probe_host:$PORT_OTLP"
+    local timeout="${TIMEOUT:-60}"
+
+    pid="$(read_pid "$pidfile")"
+    if pid_alive "$pid"; then
+        if [ "$(http_status GET "$api/healthz")" = "200" ]; then
+            step "already running (pid $pid) on $api"
+        else
+            die "a cctelemetry service (pid $pid) already runs on $DATA_DIR but $api/healthz does not answer; stop it with: $0 --uninstall --data-dir $DATA_DIR"
+        fi
+    else
+        [ -z "$pid" ] || rm -f "$pidfile"
+        for port in "$PORT_API" "$PORT_OTLP"; do
+            if port_busy "$probe_host" "$port"; then
+                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp (or stop it: ./install-telemetry.sh --uninstall)"
+            fi
+        done
+        step "starting cctelemetry serve (data $DATA_DIR, API :$PORT_API, OTLP :$PORT_OTLP)"
+        local launcher=()
+        command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+        # cwd = the data folder, so no stray .env of the current directory reaches the service;
+        # an empty CCTELEMETRY_CLICKHOUSE_URL means the embedded store in --data-dir.
+        (
+            cd "$DATA_DIR"
+            CCTELEMETRY_CLICKHOUSE_URL="" nohup ${launcher[@]+"${launcher[@]}"} "$ROOT/.venv/bin/cctelemetry" serve \
+                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --host "$HOST" \
+                >>"$log" 2>&1 </dev/null &
+            echo $! >"$pidfile"
+        )
+        pid="$(read_pid "$pidfile")"
+        local waited=0
+        until [ "$(http_status GET "$api/healthz")" = "200" ]; do
+            if ! pid_alive "$pid"; then
+                say "--- last lines of $log:" >&2
+                tail -n 30 "$log" >&2 || true
+                rm -f "$pidfile"
+                die "cctelemetry serve exited during start (log: $log)"
+            fi
+            if [ "$waited" -ge "$timeout" ]; then
+                tail -n 30 "$log" >&2 || true
+                die "cctelemetry serve (pid $pid) did not answer $api/healthz within ${timeout}s (log: $log)"
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+        step "healthy after ${waited}s (pid $pid)"
+    fi
+
+    if [ "$SMOKE" = "1" ]; then
+        smoke "$otlp" "$api" 30 || die "the service runs (pid $pid, log $log) but the smoke check failed"
+    fi
+
+    local endpoint_hint=""
+    [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
+    cat <<EOF
+
+cctelemetry is running (embedded, pid $pid)
+  API + dashboard : $api        (OpenAPI docs: $api/docs)
+  OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
+  data            : $DATA_DIR
+  log / pid       : $log / $pidfile
+
+Next, in the shell you run Claude Code from:
+  ${endpoint_hint}source $ROOT/setup-telemetry.sh        (or: ${endpoint_hint}$ROOT/setup-telemetry.sh --persist)
+Reports:  $ROOT/.venv/bin/cctelemetry usage --by session --api-url $api
+Stop:     $0 --uninstall --data-dir $DATA_DIR
+EOF
+}
+
+embedded_uninstall() {
+    local dir="${DATA_DIR:-}"
+    if [ -z "$dir" ]; then
+        check_python
+        dir="$(default_data_dir)" || die "cannot work out the default data folder; pass --data-dir"
+    fi
+    local pidfile="$dir/cctelemetry.pid" pid
+    pid="$(read_pid "$pidfile")"
+    if pid_alive "$pid"; then
+        step "stopping cctelemetry serve (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        local waited=0
+        while pid_alive "$pid" && [ "$waited" -lt 20 ]; do sleep 0.5; waited=$((waited + 1)); done
+        if pid_alive "$pid"; then
+            warn "pid $pid did not stop in 10s; sending KILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$pidfile"
+        say "stopped."
+    elif [ -n "$pid" ]; then
+        rm -f "$pidfile"
+        say "cctelemetry serve was not running (stale pid file removed)."
+    else
+        say "no embedded cctelemetry service recorded in $dir (no cctelemetry.pid)."
+    fi
+    if [ -d "$dir" ]; then
+        say "The data stays in $dir (embedded ClickHouse store and cctelemetry.log)."
+        say "Delete it for good with: rm -rf '$dir'"
+    fi
+}
+
+# ------------------------------------------------------------------------------------------------
+# Docker mode
+
+write_env_file() {
+    local env="$ROOT/.env"
+    if [ -f "$env" ]; then
+        local missing=""
+        grep -q '^CLICKHOUSE_WRITER_PASSWORD=.' "$env" || missing="$missing CLICKHOUSE_WRITER_PASSWORD"
+        grep -q '^CLICKHOUSE_READER_PASSWORD=.' "$env" || missing="$missing CLICKHOUSE_READER_PASSWORD"
+        [ -z "$missing" ] || die "$env exists but lacks:$missing (see .env.example); it is never overwritten"
+        step "using the existing $env"
+        return
+    fi
+    step "writing $env with random ClickHouse passwords (mode 600)"
+    (
+        umask 077
+        python3 - "$env" <<'EOF'
+import secrets, sys
+with open(sys.argv[1], "x") as f:
+    f.write("# Written by install-telemetry.sh; see .env.example. Keep it secret, do not commit it.\n")
+    f.write("CLICKHOUSE_WRITER_PASSWORD=%s\n" % secrets.token_hex(24))
+    f.write("CLICKHOUSE_READER_PASSWORD=%s\n" % secrets.token_hex(24))
+EOF
+    ) || die "could not write $env"
+}
+
+# A CCT_PORT_* value: the environment, else .env, else the default.
+env_port() {
+    local name="$1" default="$2" value
+    value="$(printenv "$name" || true)"
+    if [ -z "$value" ] && [ -f "$ROOT/.env" ]; then
+        value="$(sed -n "s/^$name=//p" "$ROOT/.env" | tail -n1 | tr -d '"'"'"' ')"
+    fi
+    printf '%s' "${value:-$default}"
+}
+
+# Ports: --port-* win over .env for this run (compose reads the environment before .env).
+docker_ports() {
+    [ "$PORT_API" = "8000" ] || export CCT_PORT_API="$PORT_API"
+    [ "$PORT_OTLP" = "4318" ] || export CCT_PORT_OTLP_HTTP="$PORT_OTLP"
+    if [ -n "${CCT_PORT_API:-}${CCT_PORT_OTLP_HTTP:-}" ]; then
+        warn "ports set for this run only; to keep them for a plain \`docker compose up\`, put CCT_PORT_API / CCT_PORT_OTLP_HTTP in .env"
+    fi
+    PORT_API="$(env_port CCT_PORT_API 8000)"
+    PORT_OTLP="$(env_port CCT_PORT_OTLP_HTTP 4318)"
+}
+
+docker_diagnose() {
+    say "--- docker compose ps -a" >&2
+    compose ps -a >&2 || true
+    say "--- last log lines" >&2
+    compose logs --no-color --tail 25 clickhouse migrate otel-collector api >&2 || true
+}
+
+service_health() {
+    local id
+    id="$(compose ps -q "$1" 2>/dev/null | head -n1 || true)"
+    [ -n "$id" ] || { printf 'missing'; return; }
+    docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id" 2>/dev/null || printf 'unknown'
+}
+
+docker_install() {
+    check_python any
+    write_env_file
+    docker_ports
+    local api="http://127.0.0.1:$PORT_API" otlp="http://127.0.0.1:$PORT_OTLP"
+    local timeout="${TIMEOUT:-240}"
+    step "docker compose up -d --build (first run pulls ClickHouse and the collector and builds the service image)"
+    if ! compose up -d --build; then
+        docker_diagnose
+        die "docker compose up failed (see above). A failed 'migrate' means the schema could not be applied: check the clickhouse and migrate logs."
+    fi
+    step "waiting for the stack (up to ${timeout}s)"
+    local waited=0 api_ok otlp_ok coll
+    while :; do
+        api_ok="$(http_status GET "$api/healthz")"
+        otlp_ok="$(http_status POST "$otlp/v1/logs" '{"resourceLogs":[]}')"
+        coll="$(service_health collector-health)"
+        if [ "$api_ok" = "200" ] && [ "$otlp_ok" = "200" ] && [ "$coll" = "healthy" ]; then
+            break
+        fi
+        if [ "$waited" -ge "$timeout" ]; then
+            docker_diagnose
+            die "the stack is not healthy after ${timeout}s: API /healthz=$api_ok, OTLP /v1/logs=$otlp_ok, collector=$coll"
+        fi
+        sleep 2
+        waited=$((waited + 2))
+    done
+    step "healthy after ${waited}s"
+    if [ "$SMOKE" = "1" ]; then
+        # The collector batches for up to 5 s and ClickHouse flushes async inserts: allow a minute.
+        smoke "$otlp" "$api" 60 || { docker_diagnose; die "the stack runs but the smoke check failed (see above)"; }
+    fi
+    local endpoint_hint=""
+    [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
+    cat <<EOF
+
+cctelemetry stack is running (docker compose project "cctelemetry")
+  API + dashboard : $api        (OpenAPI docs: $api/docs)
+  OTLP            : gRPC 127.0.0.1:$(env_port CCT_PORT_OTLP_GRPC 4317), HTTP $otlp
+  Prometheus      : http://127.0.0.1:$(env_port CCT_PORT_PROMETHEUS 8889)/metrics
+  ClickHouse      : http://127.0.0.1:$(env_port CCT_PORT_CLICKHOUSE_HTTP 8123) (users writer / reader, passwords in $ROOT/.env)
+  SQL shell       : docker compose exec clickhouse clickhouse-client   (see clickhouse/README.md)
+  data            : Docker volumes cctelemetry_clickhouse-data, cctelemetry_otelcol-queue
+
+Next, in the shell you run Claude Code from:
+  ${endpoint_hint}source $ROOT/setup-telemetry.sh        (or: ${endpoint_hint}$ROOT/setup-telemetry.sh --persist)
+Status:   docker compose ps        Logs: docker compose logs -f otel-collector
+Stop:     $0 --uninstall
+EOF
+}
+
+docker_uninstall() {
+    local problem
+    problem="$(docker_problem)"
+    if [ -n "$problem" ]; then
+        [ "$MODE" = "docker" ] && die "cannot reach the stack: $problem"
+        return 0
+    fi
+    if [ -z "$(compose ps -a -q 2>/dev/null)" ]; then
+        say "no cctelemetry Docker stack is running."
+        return 0
+    fi
+    step "docker compose down (volumes are kept)"
+    compose down || die "docker compose down failed"
+    say "The data stays in the Docker volumes cctelemetry_clickhouse-data and cctelemetry_otelcol-queue, and $ROOT/.env keeps the passwords."
+    say "Delete the data for good with: docker compose --project-directory '$ROOT' down -v"
+}
+
+# ------------------------------------------------------------------------------------------------
+
+main() {
+    if [ "$ACTION" = "uninstall" ]; then
+        case "$MODE" in
+            embedded) embedded_uninstall ;;
+            docker) docker_uninstall ;;
+            auto) embedded_uninstall; docker_uninstall ;;
+        esac
+        return 0
+    fi
+    case "$MODE" in
+        embedded) embedded_install ;;
+        docker)
+            local problem
+            problem="$(docker_problem)"
+            [ -z "$problem" ] || die "--docker: $problem. Install Docker Engine + the compose plugin, or use --embedded."
+            docker_install
+            ;;
+        auto)
+            local problem
+            problem="$(docker_problem)"
+            if [ -z "$problem" ]; then
+                step "a Docker engine answers: installing the stack (use --embedded for the Python service alone)"
+                docker_install
+            else
+                step "Docker not usable ($problem): installing the embedded service"
+                embedded_install
+            fi
+            ;;
+    esac
+}
+
+main

@@ -1,0 +1,111 @@
+"""install-telemetry.sh --embedded, for real against the working tree: installs (make install, a no-op
+when .venv is current), starts `cctelemetry serve` in the background on free ports and a temporary data
+folder, passes its own smoke check (one OTLP claude_code.api_request event in, seen in
+/api/v1/usage?group_by=session), is idempotent, and --uninstall stops it and keeps the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "install-telemetry.sh"
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free TCP ports on 127.0.0.1."""
+    ports: list[int] = []
+    while len(ports) < n:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def install(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
+    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=timeout)  # fmt: skip
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.timeout(900)
+def test_install_embedded_smoke_and_uninstall(tmp_path):
+    data = tmp_path / "data"
+    api_port, otlp_port = free_ports(2)
+    args = ["--embedded", "--data-dir", str(data), "--port-api", str(api_port), "--port-otlp", str(otlp_port)]
+    pidfile = data / "cctelemetry.pid"
+    try:
+        out = install(*args)
+        assert out.returncode == 0, f"stdout:\n{out.stdout}\nstderr:\n{out.stderr}"
+        assert "smoke check passed" in out.stdout
+        assert f"http://127.0.0.1:{api_port}" in out.stdout
+        assert "source " in out.stdout and "setup-telemetry.sh" in out.stdout
+        pid = int(pidfile.read_text())
+        assert alive(pid)
+
+        health = json.load(urllib.request.urlopen(f"http://127.0.0.1:{api_port}/healthz", timeout=5))
+        assert health["ok"] is True
+        assert str(data) in health["store"]
+        usage = json.load(urllib.request.urlopen(
+            f"http://127.0.0.1:{api_port}/api/v1/usage?group_by=session", timeout=10))  # fmt: skip
+        smoke = [r for r in usage["rows"] if str(r["session"]).startswith("cctelemetry-smoke-")]
+        assert smoke and smoke[0]["requests"] == 1
+
+        again = install(*args)  # idempotent: same process, a second smoke session
+        assert again.returncode == 0, again.stderr
+        assert f"already running (pid {pid})" in again.stdout
+        assert int(pidfile.read_text()) == pid
+
+        down = install("--uninstall", "--embedded", "--data-dir", str(data), timeout=120)
+        assert down.returncode == 0, down.stderr
+        assert "stopped" in down.stdout
+        assert str(data) in down.stdout  # says where the data stays
+        deadline = time.monotonic() + 15
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not alive(pid)
+        assert not pidfile.exists()
+        assert (data / "cctelemetry.log").exists()
+    finally:
+        if pidfile.exists():
+            pid = int(pidfile.read_text() or 0)
+            if pid and alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_install_refuses_a_busy_port(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        (otlp_port,) = free_ports(1)
+        out = install("--embedded", "--data-dir", str(tmp_path / "d"), "--port-api", str(port),
+                      "--port-otlp", str(otlp_port), timeout=300)  # fmt: skip
+    assert out.returncode != 0
+    assert f"port {port}" in out.stderr and "already in use" in out.stderr
+    assert not (tmp_path / "d" / "cctelemetry.pid").exists()
+
+
+def test_install_rejects_bad_options():
+    out = install("--port-api", "eighty")
+    assert out.returncode != 0 and "not a number" in out.stderr
+    out = install("--frobnicate")
+    assert out.returncode != 0 and "unknown option" in out.stderr
