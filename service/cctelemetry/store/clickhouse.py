@@ -51,14 +51,21 @@ class Target:
             return cls(kind="chdb", path=path)
         if u.scheme in ("http", "https"):
             secure = u.scheme == "https"
+            database = u.path.strip("/")
+            try:
+                port = u.port or (8443 if secure else 8123)
+            except ValueError as exc:
+                raise BadRequest(f"bad port in ClickHouse URL {url!r}") from exc
+            if "/" in database:
+                raise BadRequest(f"ClickHouse URL path must be one database name, got {database!r}")
             return cls(
                 kind="http",
                 host=u.hostname or "localhost",
-                port=u.port or (8443 if secure else 8123),
+                port=port,
                 username=unquote(u.username or "default"),
                 password=unquote(u.password or ""),
                 secure=secure,
-                database=u.path.strip("/"),
+                database=database,
             )
         raise BadRequest(f"unsupported ClickHouse URL {url!r}: use chdb:///path or http(s)://user:pass@host:8123/db")
 
@@ -66,7 +73,8 @@ class Target:
         if self.kind == "chdb":
             return f"chdb://{self.path}"
         scheme = "https" if self.secure else "http"
-        return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.database}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{self.username}@{host}:{self.port}/{self.database}"
 
 
 def _open_chdb(path: str):
@@ -129,8 +137,8 @@ class Store:
     def _call(self, fn, *args, **kwargs):
         # chdb keeps one current database per engine; set ours on every call, under the lock.
         with self._lock:
-            self._client.database = self.database if self._database_exists() else None
             try:
+                self._client.database = self.database if self._database_exists() else None
                 return fn(*args, **kwargs)
             except OperationalError as exc:
                 raise StoreUnavailable(f"ClickHouse at {self.target.describe()} is unavailable: {exc}") from exc
@@ -192,7 +200,10 @@ class Store:
     def create_database(self) -> None:
         with self._lock:
             self._client.database = None
-            self._client.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.database)}")
+            try:
+                self._client.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.database)}")
+            except OperationalError as exc:
+                raise StoreUnavailable(f"ClickHouse at {self.target.describe()} is unavailable: {exc}") from exc
             self._db_known = False
 
     def query_readonly(self, sql: str, max_rows: int = 10_000):
@@ -205,13 +216,14 @@ class Store:
         sql = sql.strip().rstrip(";").strip()
         try:
             self.scalar("SELECT formatQuerySingleLine({q:String})", {"q": sql})
-            kind = str(self.scalar("EXPLAIN AST " + sql) or "")
+            # raw: a FORMAT clause appended by the client would attach to the explained query
+            kind = self._call(self._client.raw_query, "EXPLAIN AST " + sql).decode()
         except DatabaseError as exc:
             raise BadRequest(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
         if not kind.startswith(_READ_STATEMENTS):
             raise BadRequest(f"only read-only statements are allowed (readonly mode), not {kind.split()[0]}")
         settings = {"max_result_rows": max_rows, "result_overflow_mode": "break"}
-        if kind.startswith("Select"):
+        if kind.startswith("Select") and self.embedded:
             settings["readonly"] = 1
         return self.query(sql, settings=settings)
 
