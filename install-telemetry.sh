@@ -8,7 +8,7 @@
 #
 # Options:
 #   --data-dir DIR     embedded data folder (default: CCTELEMETRY_DATA_DIR or ~/.local/share/cctelemetry)
-#   --port-api N       API/dashboard port (default 8000)
+#   --port-api N       API port (default 8000)
 #   --port-otlp N      OTLP/HTTP port (default 4318)
 #   --host ADDR        embedded: address to listen on (default 127.0.0.1)
 #   --timeout S        how long to wait for health (default 60 embedded, 240 Docker)
@@ -318,7 +318,7 @@ embedded_install() {
     cat <<EOF
 
 cctelemetry is running (embedded, pid $pid)
-  API + dashboard : $api        (OpenAPI docs: $api/docs)
+  API             : $api        (OpenAPI docs: $api/docs)
   OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
   data            : $DATA_DIR
   log / pid       : $log / $pidfile
@@ -459,7 +459,7 @@ docker_install() {
     cat <<EOF
 
 cctelemetry stack is running (docker compose project "cctelemetry")
-  API + dashboard : $api        (OpenAPI docs: $api/docs)
+  API             : $api        (OpenAPI docs: $api/docs)
   OTLP            : gRPC 127.0.0.1:$(env_port CCT_PORT_OTLP_GRPC 4317), HTTP $otlp
   Prometheus      : http://127.0.0.1:$(env_port CCT_PORT_PROMETHEUS 8889)/metrics
   ClickHouse      : http://127.0.0.1:$(env_port CCT_PORT_CLICKHOUSE_HTTP 8123) (users writer / reader, passwords in $ROOT/.env)

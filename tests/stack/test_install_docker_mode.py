@@ -105,7 +105,7 @@ def test_docker_branch_end_to_end(sandbox):
         (state / "serve.log").read_text() if (state / "serve.log").exists() else "")
     assert "a Docker engine answers: installing the stack" in out.stdout
     assert "smoke check passed" in out.stdout
-    assert f"API + dashboard : http://127.0.0.1:{api_port}" in out.stdout
+    assert f"API             : http://127.0.0.1:{api_port}" in out.stdout
     assert "source " in out.stdout
 
     calls = (state / "calls.log").read_text()
