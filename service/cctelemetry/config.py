@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,15 @@ class Settings(BaseSettings):
     )
     tz: str = Field(default="", description="Default time zone for day/hour reports; empty means the server's.")
     migrate_on_start: bool = Field(default=True, description="Apply pending migrations when the service starts.")
+    prices_file: str = Field(
+        default="", description="A JSON price file with overrides and additions to the shipped price book."
+    )
+    cost_mode: Literal["auto", "calculate", "display"] = Field(
+        default="auto", description="auto: reported cost when the source has one, else computed; or always one."
+    )
+    cache_write_ttl: Literal["5m", "1h"] = Field(
+        default="5m", description="TTL assumed for cache writes whose 5m/1h split the source does not give."
+    )
     api_url: str = Field(
         default="", description="URL of a running service for the CLI; empty means http://host:api_port."
     )

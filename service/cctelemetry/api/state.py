@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..config import Settings
 from ..ingest import BatchWriter
 from ..store import Store
-from ..store.migrate import migrate
+from ..bootstrap import prepare
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class ServiceState:
     def open(cls, settings: Settings) -> "ServiceState":
         store = Store(settings.resolved_clickhouse_url(), settings.database)
         if settings.migrate_on_start:
-            applied = migrate(store, settings.raw_ttl_hours, settings.retention_days)
+            applied = prepare(store, settings)
             if applied:
                 log.info("migrations applied", extra={"versions": [m.version for m in applied]})
         writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms)

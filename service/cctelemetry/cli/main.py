@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ..config import Settings
 from ..errors import TelemetryError
 from ..logs import setup_logging
+from . import cost as cost_commands
+from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, fail, filters, get, post, settings_for
 from .render import console, emit
-from .source import open_source
 
 app = typer.Typer(
     help="Self-hosted telemetry for AI coding agents: tokens and dollars by session, model, agent and day.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Embedded data folder.")]
-ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="A running service to ask (default: auto).")]
-Since = Annotated[Optional[str], typer.Option("--since", help="2026-11-01, 2026-11-01T09:00, or 7d / 24h ago.")]
-Until = Annotated[Optional[str], typer.Option("--until", help="End (exclusive), same forms as --since.")]
-Tz = Annotated[Optional[str], typer.Option("--tz", help="IANA time zone for days and hours.")]
-Json = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
-Csv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-Where = Annotated[
-    Optional[list[str]], typer.Option("--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6")
-]
-
-
-def settings_for(data_dir: Path | None = None, **overrides) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)
-
-
-def fail(exc: TelemetryError) -> None:
-    console.print(f"[red][error][/red] {exc.message}")
-    raise typer.Exit(1)
-
-
-def _filters(where: list[str] | None) -> dict[str, str]:
-    out = {}
-    for item in where or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--where takes dim=value, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = value
-    return out
-
 
 @app.command()
 def serve(
@@ -73,14 +38,14 @@ def serve(
 
 @app.command()
 def migrate(data_dir: DataDir = None) -> None:
-    """Apply pending schema migrations (also done when the service starts)."""
+    """Apply pending schema migrations and sync the price book (also done when the service starts)."""
+    from ..bootstrap import prepare
     from ..store import Store
-    from ..store.migrate import migrate as run
 
     settings = settings_for(data_dir)
     try:
         store = Store(settings.resolved_clickhouse_url(), settings.database)
-        applied = run(store, settings.raw_ttl_hours, settings.retention_days)
+        applied = prepare(store, settings)
     except TelemetryError as exc:
         fail(exc)
     names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "nothing to do"
@@ -90,6 +55,7 @@ def migrate(data_dir: DataDir = None) -> None:
 @app.command()
 def usage(
     by: Annotated[str, typer.Option("--by", help="Dimensions, e.g. session,model or day,agent.")] = "model",
+    mode: Mode = None,
     since: Since = None,
     until: Until = None,
     tz: Tz = None,
@@ -100,8 +66,8 @@ def usage(
     api_url: ApiUrl = None,
 ) -> None:
     """Requests, tokens and cost grouped by any dimensions."""
-    params = {"group_by": by, "since": since, "until": until, "tz": tz, **_filters(where)}
-    body = _get("/api/v1/usage", params, data_dir, api_url)
+    params = {"group_by": by, "mode": mode, "since": since, "until": until, "tz": tz, **filters(where)}
+    body = get("/api/v1/usage", params, data_dir, api_url)
     emit(body, as_json=json_, as_csv=csv_, title=f"usage by {by}", totals=body.get("totals"))
 
 
@@ -118,8 +84,8 @@ def sessions(
     api_url: ApiUrl = None,
 ) -> None:
     """Sessions, newest first."""
-    params = {"since": since, "until": until, "tz": tz, "limit": limit, **_filters(where)}
-    body = _get("/api/v1/sessions", params, data_dir, api_url)
+    params = {"since": since, "until": until, "tz": tz, "limit": limit, **filters(where)}
+    body = get("/api/v1/sessions", params, data_dir, api_url)
     if not (json_ or csv_):
         keep = ("session", "last_seen", "models", "agents", "requests", "cost_usd")
         body = {**body, "rows": [{k: r[k] for k in keep} for r in body["rows"]]}
@@ -135,7 +101,7 @@ def session(
     api_url: ApiUrl = None,
 ) -> None:
     """One session: its requests in order, tool results and errors."""
-    body = _get(f"/api/v1/sessions/{session_id}", {}, data_dir, api_url)
+    body = get(f"/api/v1/sessions/{session_id}", {}, data_dir, api_url)
     if json_ or csv_:
         emit(body, rows_key="requests", as_json=json_, as_csv=csv_)
         return
@@ -160,18 +126,11 @@ def sql(
     api_url: ApiUrl = None,
 ) -> None:
     """Run read-only SQL against the store."""
-    try:
-        body = open_source(settings_for(data_dir), api_url).post("/api/v1/sql", {"query": query})
-    except TelemetryError as exc:
-        fail(exc)
+    body = post("/api/v1/sql", {"query": query}, data_dir, api_url)
     emit(body, as_json=json_, as_csv=csv_)
 
 
-def _get(path: str, params: dict, data_dir: Path | None, api_url: str | None) -> dict:
-    try:
-        return open_source(settings_for(data_dir), api_url).get(path, params)
-    except TelemetryError as exc:
-        fail(exc)
+cost_commands.register(app)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
+from ..pricing import priced_cte
 from ..store import Store
 from .query import RequestFilter
+from .usage import MONEY, Pricing, warn_unpriced
 
-_SESSION_MEASURES = """
+_SESSION_MEASURES = f"""
     min(timestamp) AS first_seen,
     max(timestamp) AS last_seen,
     any(agent_product) AS agent_product,
@@ -17,29 +19,39 @@ _SESSION_MEASURES = """
     max(project) AS project,
     max(if(user_email != '', user_email, user_id)) AS user,
     count() AS requests,
-    sum(req.input_tokens) AS input_tokens,
-    sum(req.output_tokens) AS output_tokens,
-    sum(req.cache_read_tokens) AS cache_read_tokens,
-    sum(req.cache_creation_tokens) AS cache_creation_tokens,
-    toFloat64(sum(toDecimal128(req.reported_cost_usd, 12))) AS reported_cost_usd,
-    toFloat64(sum(toDecimal128(req.reported_cost_usd, 12))) AS cost_usd"""
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_creation_tokens) AS cache_creation_tokens,
+    {MONEY.format("reported_cost_usd")} AS reported_cost_usd,
+    {MONEY.format("computed_cost_usd")} AS computed_cost_usd,
+    {MONEY.format("cost_usd")} AS cost_usd,
+    arraySort(groupUniqArrayIf(model, priced_model = '')) AS unknown_models"""
 
 
-def list_sessions(store: Store, flt: RequestFilter, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+def _head(flt: RequestFilter) -> str:
+    return flt.with_requests() + priced_cte()
+
+
+def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = None, limit: int = 100,
+                  offset: int = 0) -> dict[str, Any]:  # fmt: skip
+    pricing = pricing or Pricing()
     sql = (
-        flt.with_requests()
-        + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM req\n{flt.where()}\n"
+        _head(flt)
+        + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM priced\n{flt.where()}\n"
         + "GROUP BY session_id\nORDER BY last_seen DESC, session ASC\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}"
     )
-    rows = store.rows(sql, {**flt.params(), "limit": limit, "offset": offset})
-    return {"rows": [_jsonable(r) for r in rows], "limit": limit, "offset": offset}
+    rows = store.rows(sql, {**flt.params(), **pricing.params(), "limit": limit, "offset": offset})
+    warn_unpriced(sorted({m for r in rows for m in r["unknown_models"]}))
+    return {"mode": pricing.mode, "rows": [_jsonable(r) for r in rows], "limit": limit, "offset": offset}
 
 
 _REQUESTS = """
 SELECT timestamp, request_id, message_id, model, agent, query_source, speed, input_tokens, output_tokens,
        cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
-       cache_split_known, reported_cost_usd, reported_cost_usd AS cost_usd, duration_ms, sources
-FROM req
+       cache_split_known, reported_cost_usd, computed_cost_usd, cost_usd, cost_source, priced_model,
+       duration_ms, sources, project, git_branch
+FROM priced
 WHERE session_id = {session:String}
 ORDER BY timestamp, request_key
 """
@@ -59,17 +71,17 @@ ORDER BY timestamp, sequence
 """
 
 
-def session_detail(store: Store, session_id: str, flt: RequestFilter) -> dict[str, Any]:
-    params = {**flt.params(), "session": session_id}
+def session_detail(store: Store, session_id: str, flt: RequestFilter, pricing: Pricing | None = None) -> dict[str, Any]:
+    params = {**flt.params(), **(pricing or Pricing()).params(), "session": session_id}
     summary = store.rows(
-        flt.with_requests() + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM req\n"
+        _head(flt) + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM priced\n"
         "WHERE session_id = {session:String}\nGROUP BY session_id",
         params,
     )
     events = [_jsonable(e) for e in store.rows(_EVENTS, params)]
     if not summary and not events:
         raise NotFound(f"no session {session_id!r}")
-    requests = [_jsonable(r) for r in store.rows(flt.with_requests() + _REQUESTS, params)]
+    requests = [_jsonable(r) for r in store.rows(_head(flt) + _REQUESTS, params)]
     return {
         "session": _jsonable(summary[0]) if summary else {"session": session_id, "requests": 0},
         "requests": requests,

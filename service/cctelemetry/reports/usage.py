@@ -1,46 +1,107 @@
-"""Usage report: requests, tokens and cost grouped by any dimensions."""
+"""Usage report: requests, tokens and cost grouped by any dimensions.
+
+Every grouped report (this one, cost.py) runs ``grouped()``: the deduplicated requests (query.py),
+priced by the price book (pricing/sql/priced_requests.sql), filtered, grouped by dimensions.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any
 
+from ..config import Settings
+from ..pricing import priced_cte, pricing_params
 from ..store import Store
 from .query import DIMENSIONS, TIME_DIMENSIONS, RequestFilter
 
+log = logging.getLogger(__name__)
+
 # Money is summed as Decimal128(12): exact, and the same whatever order the rows come in.
-MEASURES = [
-    "requests",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reported_cost_usd",
-    "cost_usd",
-]
+MONEY = "toFloat64(sum(toDecimal128({0}, 12)))"
 
-_MEASURES_SQL = """
+USAGE_MEASURES = f"""
     count() AS requests,
-    sum(req.input_tokens) AS input_tokens,
-    sum(req.output_tokens) AS output_tokens,
-    sum(req.cache_read_tokens) AS cache_read_tokens,
-    sum(req.cache_creation_tokens) AS cache_creation_tokens,
-    toFloat64(sum(toDecimal128(req.reported_cost_usd, 12))) AS reported_cost_usd,
-    toFloat64(sum(toDecimal128(req.reported_cost_usd, 12))) AS cost_usd"""
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(cache_read_tokens) AS cache_read_tokens,
+    sum(cache_creation_tokens) AS cache_creation_tokens,
+    {MONEY.format("reported_cost_usd")} AS reported_cost_usd,
+    {MONEY.format("computed_cost_usd")} AS computed_cost_usd,
+    {MONEY.format("cost_usd")} AS cost_usd,
+    arraySort(groupUniqArrayIf(model, priced_model = '')) AS unknown_models"""
+
+BREAKDOWN_MEASURES = f""",
+    {MONEY.format("cost_input_usd")} AS cost_input_usd,
+    {MONEY.format("cost_output_usd")} AS cost_output_usd,
+    {MONEY.format("cost_cache_read_usd")} AS cost_cache_read_usd,
+    {MONEY.format("cost_cache_write_5m_usd")} AS cost_cache_write_5m_usd,
+    {MONEY.format("cost_cache_write_1h_usd")} AS cost_cache_write_1h_usd,
+    {MONEY.format("cost_web_search_usd")} AS cost_web_search_usd"""
+
+COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search")
 
 
-def usage(store: Store, group_by: list[str], flt: RequestFilter, limit: int = 10_000) -> dict[str, Any]:
-    """``{"group_by": [...], "rows": [...], "totals": {...}}`` for requests matching ``flt``."""
-    params = {**flt.params(), "limit": limit}
-    body = f"{_MEASURES_SQL}\nFROM req\n{flt.where()}\n"
+@dataclass(frozen=True)
+class Pricing:
+    """How a report prices requests: the mode and the TTL assumed for cache writes of unknown TTL."""
+
+    mode: str = "auto"
+    cache_write_ttl: str = "5m"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, mode: str | None = None) -> "Pricing":
+        return cls(mode=mode or settings.cost_mode, cache_write_ttl=settings.cache_write_ttl)
+
+    def params(self) -> dict[str, str]:
+        return pricing_params(self.cache_write_ttl, self.mode)
+
+
+def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
+            limit: int = 10_000) -> tuple[list[dict], dict]:  # fmt: skip
+    """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``."""
+    params = {**flt.params(), **pricing.params(), "limit": limit}
+    head = flt.with_requests() + priced_cte()
+    body = f"{measures}\nFROM priced\n{flt.where()}\n"
     rows: list[dict] = []
     if group_by:
         dims = "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by)
         keys = ", ".join(f"`{d}`" for d in group_by)
         sql = f"SELECT{dims}{body}GROUP BY {keys}\nORDER BY {_order(group_by)}\nLIMIT {{limit:UInt32}}"
-        rows = [_clean(r) for r in store.rows(flt.with_requests() + sql, params)]
-    totals = _clean(store.rows(flt.with_requests() + "SELECT" + body, params)[0])
-    return {"group_by": group_by, "since": flt.since.isoformat(), "until": flt.until.isoformat(), "tz": flt.tz,
-            "rows": rows, "totals": totals}  # fmt: skip
+        rows = [clean(r) for r in store.rows(head + sql, params)]
+    totals = clean(store.rows(head + "SELECT" + body, params)[0])
+    warn_unpriced(totals.get("unknown_models") or [])
+    return rows, totals
+
+
+def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
+          breakdown: bool = False, limit: int = 10_000) -> dict[str, Any]:  # fmt: skip
+    """``{"group_by": [...], "rows": [...], "totals": {...}, "unpriced_models": [...]}``."""
+    pricing = pricing or Pricing()
+    measures = USAGE_MEASURES + (BREAKDOWN_MEASURES if breakdown else "")
+    rows, totals = grouped(store, flt, group_by, measures, pricing, limit)
+    if breakdown:
+        rows, totals = [nest_cost_by_type(r) for r in rows], nest_cost_by_type(totals)
+    return {"group_by": group_by, "mode": pricing.mode, "cache_write_ttl": pricing.cache_write_ttl,
+            "since": flt.since.isoformat(), "until": flt.until.isoformat(), "tz": flt.tz,
+            "rows": rows, "totals": totals, "unpriced_models": totals.get("unknown_models", [])}  # fmt: skip
+
+
+def nest_cost_by_type(row: dict) -> dict:
+    """cost_input_usd, cost_output_usd, ... -> cost_by_type: {input, output, ...}."""
+    parts = {t: row.pop(f"cost_{t}_usd") for t in COST_TYPES}
+    return {**row, "cost_by_type": parts}
+
+
+_warned: set[str] = set()
+
+
+def warn_unpriced(models: list[str]) -> None:
+    """Log each model the price book does not know, once per process (its cost is null, never $0)."""
+    for model in models:
+        if model not in _warned:
+            _warned.add(model)
+            log.warning("model not in the price book: its computed cost is null", extra={"model": model})
 
 
 def _order(group_by: list[str]) -> str:
@@ -48,6 +109,7 @@ def _order(group_by: list[str]) -> str:
     return ", ".join(times + ["cost_usd DESC", "requests DESC"] + [f"`{d}` ASC" for d in group_by])
 
 
-def _clean(row: dict) -> dict:
-    """JSON-friendly: ints stay ints, a sum over no reported cost stays null."""
-    return {k: (int(v) if k.endswith("_tokens") or k == "requests" else v) for k, v in row.items()}
+def clean(row: dict) -> dict:
+    """JSON-friendly: token counts and request counts as ints; a sum over nothing stays null."""
+    return {k: (int(v) if (k.endswith("_tokens") or k.endswith("requests")) and v is not None else v)
+            for k, v in row.items()}  # fmt: skip

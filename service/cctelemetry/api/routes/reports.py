@@ -8,10 +8,11 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from fastapi import APIRouter, Body, Query
 
 from ...errors import BadRequest
+from ...reports.cost import ready_book
 from ...reports.query import DIMENSIONS, parse_dimensions
 from ...reports.sessions import list_sessions, session_detail
-from ...reports.usage import usage
-from ..deps import FilterDep, StoreDep
+from ...reports.usage import Pricing, usage
+from ..deps import FilterDep, SettingsDep, StoreDep
 from ..render import report_response
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -19,32 +20,48 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 Format = Annotated[str | None, Query(description="json (default) or csv")]
 
 
+Mode = Annotated[str | None, Query(description="auto | calculate | display; default the service's setting")]
+
+
 @router.get("/usage", summary="Requests, tokens and cost grouped by any dimensions")
 def get_usage(
     store: StoreDep,
+    settings: SettingsDep,
     flt: FilterDep,
     group_by: Annotated[str | None, Query(description=f"Comma-separated: {', '.join(DIMENSIONS)}")] = None,
+    mode: Mode = None,
+    breakdown: Annotated[bool, Query(description="Add cost_by_type to every row")] = False,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
     format: Format = None,
 ):
-    """Filter on any dimension with `<dimension>=<value>`, e.g. `?group_by=day,model&agent=main`."""
-    return report_response(usage(store, parse_dimensions(group_by), flt, limit), format, filename="usage")
+    """Filter on any dimension with `<dimension>=<value>`, e.g. `?group_by=day,model&agent=main`.
+    `cost_usd` follows `mode`; `reported_cost_usd` and `computed_cost_usd` are always both there."""
+    ready_book(store, settings.prices_file)
+    body = usage(store, parse_dimensions(group_by), flt, Pricing.from_settings(settings, mode), breakdown, limit)
+    return report_response(body, format, filename="usage")
 
 
 @router.get("/sessions", summary="One row per session, newest first")
 def get_sessions(
     store: StoreDep,
+    settings: SettingsDep,
     flt: FilterDep,
+    mode: Mode = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     format: Format = None,
 ):
-    return report_response(list_sessions(store, flt, limit, offset), format, filename="sessions")
+    ready_book(store, settings.prices_file)
+    body = list_sessions(store, flt, Pricing.from_settings(settings, mode), limit, offset)
+    return report_response(body, format, filename="sessions")
 
 
 @router.get("/sessions/{session_id}", summary="A session's requests in order, tool results and errors")
-def get_session(session_id: str, store: StoreDep, flt: FilterDep, format: Format = None):
-    return report_response(session_detail(store, session_id, flt), format, rows_key="requests", filename=session_id)
+def get_session(session_id: str, store: StoreDep, settings: SettingsDep, flt: FilterDep, mode: Mode = None,
+                format: Format = None):  # fmt: skip
+    ready_book(store, settings.prices_file)
+    body = session_detail(store, session_id, flt, Pricing.from_settings(settings, mode))
+    return report_response(body, format, rows_key="requests", filename=session_id)
 
 
 @router.post("/sql", summary="Run a read-only SQL query")

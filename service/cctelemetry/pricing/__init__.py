@@ -1,0 +1,47 @@
+"""Prices and cost: the price book (``book``), its copy in ClickHouse (``sync``) and the SQL that
+prices every request at report time (``sql/priced_requests.sql``)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from .book import (
+    CACHE_WRITE_TTLS,
+    COST_MODES,
+    PriceBook,
+    PriceBookError,
+    check_choice,
+    load_book,
+    normalize_model,
+)
+from .sync import sync_prices
+
+
+def priced_requests_sql() -> str:
+    """The SELECT that prices the preceding CTE ``req`` (see the file's header for its columns)."""
+    return resources.files("cctelemetry.pricing").joinpath("sql", "priced_requests.sql").read_text()
+
+
+def priced_cte(name: str = "priced") -> str:
+    """``, priced AS (...)``: append to ``WITH req AS (...)`` and select from ``priced``."""
+    return f", {name} AS (\n{priced_requests_sql()}\n)\n"
+
+
+def pricing_params(cache_write_ttl: str = "5m", cost_mode: str = "auto") -> dict[str, str]:
+    """The bound parameters the SQL needs, checked."""
+    return {
+        "cache_write_ttl": check_choice("cache write TTL", cache_write_ttl, CACHE_WRITE_TTLS),
+        "cost_mode": check_choice("cost mode", cost_mode, COST_MODES),
+    }
+
+
+__all__ = [
+    "PriceBook",
+    "PriceBookError",
+    "load_book",
+    "normalize_model",
+    "priced_cte",
+    "priced_requests_sql",
+    "pricing_params",
+    "sync_prices",
+]
