@@ -87,3 +87,19 @@ def test_session_cost_and_tokens_match_the_cli(run_claude, fake_api, service, pr
         assert row[measure] == value, f"{measure}: {context}"
     assert row["cost_usd"] == pytest.approx(cli_cost, abs=COST_TOLERANCE, rel=0), context
     assert row["reported_cost_usd"] == pytest.approx(cli_cost, abs=COST_TOLERANCE, rel=0), context
+    # our own price book agrees with the client's pricing
+    assert row["computed_cost_usd"] == pytest.approx(cli_cost, abs=COST_TOLERANCE, rel=0), context
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-4-5", "claude-opus-4-6"])
+def test_other_models_are_priced_as_the_cli_prices_them(run_claude, fake_api, service, model):
+    """Sonnet, Haiku and Opus have different rates: computed cost = the CLI's total_cost_usd for each."""
+    run = run_claude(LONG_PROMPT, "http/protobuf", model=model)
+    result = run.result
+    assert result.get("is_error") is False, result
+    calls = fake_api.message_calls()
+    row = wait_for_session(service, result["session_id"], len(calls))
+    assert row is not None and row["requests"] == len(calls), row
+    status, body = service.get_json(f"/api/v1/usage?group_by=model&mode=calculate&session={result['session_id']}")
+    assert status == 200 and body["unpriced_models"] == [], body
+    assert body["totals"]["cost_usd"] == pytest.approx(result["total_cost_usd"], abs=COST_TOLERANCE, rel=0), body
