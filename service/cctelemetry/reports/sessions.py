@@ -8,25 +8,16 @@ from ..errors import NotFound
 from ..pricing import priced_cte
 from ..store import Store
 from .query import RequestFilter
-from .usage import MONEY, Pricing, warn_unpriced
+from .usage import USAGE_MEASURES, Pricing, warn_unpriced
 
-_SESSION_MEASURES = f"""
+_SESSION_MEASURES = """
     min(timestamp) AS first_seen,
     max(timestamp) AS last_seen,
     any(agent_product) AS agent_product,
     arraySort(groupUniqArray(model)) AS models,
     arraySort(groupUniqArray(agent)) AS agents,
     max(project) AS project,
-    max(if(user_email != '', user_email, user_id)) AS user,
-    count() AS requests,
-    sum(input_tokens) AS input_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(cache_read_tokens) AS cache_read_tokens,
-    sum(cache_creation_tokens) AS cache_creation_tokens,
-    {MONEY.format("reported_cost_usd")} AS reported_cost_usd,
-    {MONEY.format("computed_cost_usd")} AS computed_cost_usd,
-    {MONEY.format("cost_usd")} AS cost_usd,
-    arraySort(groupUniqArrayIf(model, priced_model = '')) AS unknown_models"""
+    max(if(user_email != '', user_email, user_id)) AS user,""" + USAGE_MEASURES
 
 
 def _head(flt: RequestFilter) -> str:
