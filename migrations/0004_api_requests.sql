@@ -1,6 +1,9 @@
--- The fact table: one row per model request, from any agent and any source (OTel event, transcript).
--- Reports read it through reports/sql/requests.sql, which merges the copies of one request that
--- several sources (or a retried export) delivered: key (agent_product, request_key).
+-- The fact table: one row per model request and source (an OTel event, a transcript line), from any agent.
+-- Copies from one source (a retried export, a re-logged transcript line) collapse: the key is
+-- (agent_product, request_key, source), the version keeps the copy with the most tokens. A request that
+-- two sources delivered gets a third row, source 'merged' (ingest/merge.py), and its two inputs are
+-- re-inserted with superseded = 1, which outranks them. Reports read `FINAL ... WHERE superseded = 0`
+-- (reports/sql/requests.sql): one row per request, with no GROUP BY over all requests.
 CREATE TABLE IF NOT EXISTS api_requests
 (
     `timestamp` DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
@@ -34,13 +37,16 @@ CREATE TABLE IF NOT EXISTS api_requests
     `source` LowCardinality(String),
     `source_priority` UInt8,
     `resource_attributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    `superseded` UInt8 DEFAULT 0,
     `inserted_at` DateTime64(3, 'UTC') DEFAULT now64(3),
-    -- Copies of one request from one source collapse to the one with the most tokens (a transcript's
-    -- streamed partial copy has fewer), as ccusage keeps the largest.
     `total_tokens` UInt64 MATERIALIZED input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens,
+    -- A superseded copy outranks the live one; else the copy with the most tokens wins (a transcript's
+    -- streamed partial copy has fewer), as ccusage keeps the largest.
+    `version` UInt64 MATERIALIZED bitShiftLeft(toUInt64(superseded), 56)
+        + least(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens, 72057594037927935),
     INDEX idx_session session_id TYPE bloom_filter(0.01) GRANULARITY 1
 )
-ENGINE = ReplacingMergeTree(total_tokens)
+ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (agent_product, request_key, source)
 TTL toDateTime(timestamp) + ${RETENTION}

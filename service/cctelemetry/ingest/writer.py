@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from ..errors import StoreUnavailable
 from ..store import Store
 from .mapping import TABLE_COLUMNS, Batch
+from .merge import keys_in_batch, merge_sources
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,15 @@ class BatchWriter:
             return
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
+        self._merge(merged)
+
+    def _merge(self, merged: dict[str, list]) -> None:
+        """Merge requests that a transcript import delivered too. The rows are already written (and
+        acknowledged): a failure here is logged and repaired at the next start (bootstrap.merge_all)."""
+        try:
+            merge_sources(self.store, keys_in_batch(merged))
+        except Exception as exc:  # noqa: BLE001
+            log.error("merging sources failed", extra={"error": str(exc)})
 
     def close(self, timeout: float = 10.0) -> None:
         with self._cond:

@@ -59,19 +59,27 @@ class Pricing:
 
 def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
             limit: int = 10_000) -> tuple[list[dict], dict]:  # fmt: skip
-    """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``."""
-    params = {**flt.params(), **pricing.params(), "limit": limit}
+    """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
+
+    One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
+    """
+    params = {**flt.params(), **pricing.params(), "limit": limit + 1}
     head = flt.with_requests() + priced_cte()
     body = f"{measures}\nFROM priced\n{flt.where()}\n"
-    rows: list[dict] = []
-    if group_by:
-        dims = "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by)
-        keys = ", ".join(f"`{d}`" for d in group_by)
-        sql = f"SELECT{dims}{body}GROUP BY {keys}\nORDER BY {_order(group_by)}\nLIMIT {{limit:UInt32}}"
-        rows = [clean(r) for r in store.rows(head + sql, params)]
-    totals = clean(store.rows(head + "SELECT" + body, params)[0])
+    if not group_by:
+        totals = clean(store.rows(head + "SELECT" + body, params)[0])
+        warn_unpriced(totals.get("unknown_models") or [])
+        return [], totals
+    keys = ", ".join(f"`{d}`" for d in group_by)
+    dims = "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by)
+    sql = (f"SELECT{dims}\n    grouping({keys}) != 0 AS _is_total,{body}"
+           f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
+           "LIMIT {limit:UInt32}")  # fmt: skip
+    found = store.rows(head + sql, params)
+    totals = {k: v for k, v in found[0].items() if k not in group_by and k != "_is_total"}
+    rows = [{k: v for k, v in r.items() if k != "_is_total"} for r in found[1:]]
     warn_unpriced(totals.get("unknown_models") or [])
-    return rows, totals
+    return [clean(r) for r in rows], clean(totals)
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,

@@ -25,7 +25,7 @@
 -- Claude Code does. The long-context tier reprices the whole request when input + cache read + cache
 -- write exceeds the model's threshold. Fast mode (speed = 'fast') uses the book's fast rates.
 SELECT
-    q.* EXCEPT (_norm_model, _price_day, _matched_model, _known, _fast, _lc, _r_in, _r_out, _r_read, _r_5m, _r_1h, _ws_rate),
+    q.* EXCEPT (_price_day, _matched_model, _known, _fast, _lc, _r_in, _r_out, _r_read, _r_5m, _r_1h, _ws_rate),
     if(_known, _matched_model, '') AS priced_model,
     if(_known, q.input_tokens * _r_in / 1000000, NULL) AS cost_input_usd,
     if(_known, q.output_tokens * _r_out / 1000000, NULL) AS cost_output_usd,
@@ -46,18 +46,9 @@ SELECT
     multiIf(cost_source = 'reported', q.reported_cost_usd, cost_source = 'computed', computed_cost_usd, NULL) AS cost_usd
 FROM
 (
-    -- The patterns, in order (scalar: read once per query).
-    WITH (
-        SELECT (arraySort((k, i) -> i, groupArray(key), groupArray(position)),
-                arraySort((k, i) -> i, groupArray(model_id), groupArray(position)))
-        FROM model_price_matches
-        WHERE kind = 'pattern'
-    ) AS _patterns
     SELECT
         r.*,
-        -- the book entry: exact id/alias first, then the first pattern that matches
-        if(ifNull(x.model_id, '') != '', x.model_id,
-           arrayElement(_patterns.2, arrayMin(multiMatchAllIndices(r._norm_model, _patterns.1)))) AS _matched_model,
+        m._matched_model AS _matched_model,
         ifNull(p.present, 0) = 1 AS _known,
         _known AND r.speed = 'fast' AND p.has_fast = 1 AS _fast,
         _known AND NOT _fast AND p.long_context_threshold > 0
@@ -75,28 +66,42 @@ FROM
         r.cache_creation_tokens - billed_cache_write_1h_tokens AS billed_cache_write_5m_tokens,
         toUInt8(r.cache_split_known = 0 AND r.cache_creation_tokens > 0) AS cache_write_ttl_assumed,
         toUInt8(ifNull(p.overridden, 0)) AS price_overridden
-    FROM
+    FROM (SELECT *, toDate(timestamp, 'UTC') AS _price_day FROM req) AS r
+    -- Each distinct model id is resolved to its book entry once (regexes over a handful of ids, not
+    -- over every request): the exact id/alias first, then the first pattern that matches.
+    ANY LEFT JOIN
     (
+        WITH (
+            SELECT (arraySort((k, i) -> i, groupArray(key), groupArray(position)),
+                    arraySort((k, i) -> i, groupArray(model_id), groupArray(position)))
+            FROM model_price_matches
+            WHERE kind = 'pattern'
+        ) AS _patterns
         SELECT
-            *,
-            -- Normalised model id; the same steps as pricing/book.py normalize_model.
-            replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(
-                replaceRegexpOne(replaceRegexpOne(lower(trimBoth(model)),
-                '\\[[^\\]]*\\]$', ''),                      -- claude-sonnet-4-5[1m]
-                '^.*/', ''),                                -- anthropic/…, models/…, ARN …/
-                '^([a-z]{2,7}\\.)?anthropic\\.', ''),       -- Bedrock us.anthropic.…
-                '@.*$', ''),                                -- Vertex …@20250929
-                '-v\\d+(:\\d+)?$', ''),                     -- Bedrock …-v1:0, Vertex …-v2
-                '-(\\d{8}|\\d{4}-\\d{2}-\\d{2})$', ''),      -- -20250929, -2025-08-07
-                '-latest$', '') AS _norm_model,
-            toDate(timestamp, 'UTC') AS _price_day
-        FROM req
-    ) AS r
-    -- ANY: one match per request even if a key were stored twice
-    ANY LEFT JOIN (SELECT key, model_id FROM model_price_matches WHERE kind = 'exact') AS x ON r._norm_model = x.key
+            d.model AS _model_id,
+            if(ifNull(x.model_id, '') != '', x.model_id,
+               arrayElement(_patterns.2, arrayMin(multiMatchAllIndices(d._norm_model, _patterns.1)))) AS _matched_model
+        FROM
+        (
+            SELECT
+                model,
+                -- Normalised model id; the same steps as pricing/book.py normalize_model.
+                replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(replaceRegexpOne(
+                    replaceRegexpOne(replaceRegexpOne(lower(trimBoth(model)),
+                    '\\[[^\\]]*\\]$', ''),                      -- claude-sonnet-4-5[1m]
+                    '^.*/', ''),                                -- anthropic/…, models/…, ARN …/
+                    '^([a-z]{2,7}\\.)?anthropic\\.', ''),       -- Bedrock us.anthropic.…
+                    '@.*$', ''),                                -- Vertex …@20250929
+                    '-v\\d+(:\\d+)?$', ''),                     -- Bedrock …-v1:0, Vertex …-v2
+                    '-(\\d{8}|\\d{4}-\\d{2}-\\d{2})$', ''),      -- -20250929, -2025-08-07
+                    '-latest$', '') AS _norm_model
+            FROM (SELECT DISTINCT model FROM api_requests)
+        ) AS d
+        -- ANY: one match per model even if a key were stored twice
+        ANY LEFT JOIN (SELECT key, model_id FROM model_price_matches WHERE kind = 'exact') AS x ON d._norm_model = x.key
+    ) AS m ON r.model = m._model_id
     -- the price in force on the request's UTC day: the latest applies_from <= that day
     ASOF LEFT JOIN model_prices AS p
-        ON if(ifNull(x.model_id, '') != '', x.model_id,
-              arrayElement(_patterns.2, arrayMin(multiMatchAllIndices(r._norm_model, _patterns.1)))) = p.model_id
+        ON m._matched_model = p.model_id
        AND r._price_day >= p.applies_from
 ) AS q
