@@ -21,6 +21,7 @@ run: install
 # Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
 tools:
 	bash scripts/install-claude-code.sh
+	bash scripts/install-ccusage.sh
 
 test: install tools
 	$(PY) -m pytest -q
@@ -29,6 +30,7 @@ test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not slow"
 
 bench: install tools
+	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
 
 clean:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from .. import __version__
 from ..config import Settings, get_settings
 from ..errors import TelemetryError
-from .routes import cost, health, otlp, reports
+from .routes import cost, health, imports, otlp, reports
 from .state import ServiceState
 
 
@@ -56,4 +56,5 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(cost.router)
+    app.include_router(imports.router)
     return app

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 
 from ..errors import BadRequest
+from ..reports.export import to_csv
 
 
 def report_response(body: dict[str, Any], fmt: str | None, rows_key: str = "rows", filename: str = "report"):
@@ -22,19 +20,3 @@ def report_response(body: dict[str, Any], fmt: str | None, rows_key: str = "rows
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
     raise BadRequest(f"unknown format {fmt!r}: use json or csv")
-
-
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
-    return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"))
-    return "" if value is None else value

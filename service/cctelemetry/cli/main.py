@@ -9,6 +9,7 @@ import typer
 from ..errors import TelemetryError
 from ..logs import setup_logging
 from . import cost as cost_commands
+from . import importer as import_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, fail, filters, get, post, settings_for
 from .render import console, emit
 
@@ -131,6 +132,7 @@ def sql(
 
 
 cost_commands.register(app)
+import_commands.register(app)
 
 
 if __name__ == "__main__":

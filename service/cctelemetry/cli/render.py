@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ..api.render import to_csv
+from ..reports.export import to_csv
 
 # Piped output is not cut to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)

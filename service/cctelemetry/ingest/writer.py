@@ -85,9 +85,9 @@ class BatchWriter:
             for _, future in pending:
                 future.set_exception(error)
             return
+        self._merge(merged)
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
-        self._merge(merged)
 
     def _merge(self, merged: dict[str, list]) -> None:
         """Merge requests that a transcript import delivered too. The rows are already written (and

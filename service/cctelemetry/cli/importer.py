@@ -1,0 +1,228 @@
+"""``cctelemetry import``: Claude Code transcripts -> the store (backfill). Register with ``register(app)``.
+
+With a running service (it holds the embedded data folder) the import goes through its API,
+``POST /api/v1/import``, with the paths made absolute here (the service reads them on this machine).
+Otherwise this process opens the store and imports with a progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Piped output is not cut to 80 columns (as cli/render.py does).
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Embedded data folder.")]
+ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="A running service to ask (default: auto).")]
+
+
+def import_(
+    paths: list[Path] = typer.Argument(
+        None, help="Transcript folders (searched recursively) or .jsonl files. Default: $CLAUDE_CONFIG_DIR/projects, "
+        "~/.config/claude/projects and ~/.claude/projects."
+    ),
+    watch: bool = typer.Option(False, "--watch", help="Keep importing what is new, every --interval seconds."),
+    interval: float = typer.Option(5.0, "--interval", help="Seconds between imports with --watch.", min=0.1),
+    json_: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    data_dir: DataDir = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Import Claude Code transcripts (backfill): only new lines, every request once, alongside telemetry."""
+    from ..config import Settings
+    from ..errors import TelemetryError
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    roots = _roots(paths)
+    url = api_url or settings.resolved_api_url()
+    try:
+        if api_url or _service_at(url):
+            _through_api(url, roots, watch, interval, json_)
+        else:
+            _local(settings, roots, watch, interval, json_)
+    except TelemetryError as exc:
+        err_console.print(f"[red][error][/red] {exc.message}")
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+
+
+def _service_at(url: str) -> bool:
+    """A running service answers at ``url``. Nothing listening is the common case: a plain connect says so
+    without building an HTTP client (which costs more than the connect)."""
+    import socket
+    from urllib.parse import urlparse
+
+    from .source import service_answers
+
+    u = urlparse(url)
+    try:
+        socket.create_connection((u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80)),
+                                 timeout=0.5).close()  # fmt: skip
+    except OSError:
+        return False
+    return service_answers(url)
+
+
+def _roots(paths: list[Path] | None) -> list[str]:
+    """Absolute paths; the defaults are resolved here too, so a service on this machine reads the same ones."""
+    from ..ingest.transcripts import default_roots
+
+    if paths:
+        return [str(p.expanduser().absolute()) for p in paths]
+    return [str(p) for p in default_roots() if p.exists()]
+
+
+# -- in this process -------------------------------------------------------------------------------
+
+
+def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+    from ..ingest.transcripts import import_transcripts, watch_transcripts
+    from ..store import Store
+    from ..store.migrate import migrate
+
+    store = Store(settings.resolved_clickhouse_url(), settings.database)
+    migrate(store, settings.raw_ttl_hours, settings.retention_days)
+    paths = [Path(p) for p in roots]
+    if not roots:
+        _print({"files": 0, "note": "no transcript folder found"}, as_json)
+        return
+    if not watch:
+        with _progress(enabled=not as_json) as progress:
+            summary = import_transcripts(store, paths, progress)
+        _print(summary.to_dict(), as_json)
+        return
+    stop = threading.Event()
+
+    def report(summary) -> None:
+        if summary.files_read or summary.skipped_files:
+            _print(summary.to_dict(), as_json, brief=True)
+
+    thread = threading.Thread(
+        target=watch_transcripts, args=(store, paths, interval, stop), kwargs={"on_import": report}, daemon=True
+    )
+    thread.start()
+    err_console.print(f"watching {', '.join(roots)} every {interval:g}s (Ctrl-C to stop)")
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        thread.join(30)
+
+
+class _progress:
+    """A Rich progress bar over bytes, fed by the importer's per-file callback."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and err_console.is_terminal
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("importing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
+            TimeRemainingColumn(), console=err_console, transient=True,
+        )  # fmt: skip
+        self.bar.__enter__()
+        self.task = self.bar.add_task("import", total=None, files="")
+        return self.update
+
+    def update(self, p) -> None:
+        self.bar.update(self.task, total=max(p.bytes_total, 1), completed=p.bytes_done,
+                        files=f"{p.files_done}/{p.files_total} files")  # fmt: skip
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+# -- through the service ---------------------------------------------------------------------------
+
+
+def _through_api(url: str, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+    import time
+
+    from .source import ApiSource
+
+    api = ApiSource(url)
+    api.http.timeout = None  # a first import of a large history takes a while
+    if not watch:
+        _print(api.post("/api/v1/import", {"paths": roots}), as_json)
+        return
+    err_console.print(f"watching {', '.join(roots)} every {interval:g}s through {url} (Ctrl-C to stop)")
+    try:
+        while True:
+            body = api.post("/api/v1/import", {"paths": roots})
+            if body.get("files_read") or body.get("skipped_files"):
+                _print(body, as_json, brief=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+# -- output ----------------------------------------------------------------------------------------
+
+_ROWS = [
+    ("files", "transcript files"),
+    ("files_read", "  read now"),
+    ("files_unchanged", "  unchanged since the last import"),
+    ("files_reread", "  read again from the start"),
+    ("lines", "lines read"),
+    ("request_lines", "  request lines"),
+    ("duplicate_lines", "  of which copies (split blocks, re-logged)"),
+    ("requests", "requests"),
+    ("new_requests", "  new"),
+    ("known_requests", "  already known (earlier import or telemetry)"),
+    ("updated_requests", "  known, fuller copy now"),
+    ("rows_written", "rows written"),
+    ("bytes_read", "bytes read"),
+    ("seconds", "seconds"),
+]
+
+
+def _print(body: dict, as_json: bool, brief: bool = False) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(body, default=str) + "\n")
+        sys.stdout.flush()
+        return
+    if brief:
+        console.print(
+            f"{body.get('files_read', 0)} file(s), {body.get('lines', 0):,} lines, {body.get('new_requests', 0):,} new "
+            f"request(s), {body.get('known_requests', 0):,} known, in {body.get('seconds', 0):.2f}s"
+            + _skips(body)
+        )
+        return
+    table = Table(title="transcript import", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, label in _ROWS:
+        if key in body:
+            value = body[key]
+            table.add_row(label, f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
+    for group, title in (("skipped_lines", "skipped lines"), ("skipped_files", "skipped files")):
+        for reason, n in sorted((body.get(group) or {}).items()):
+            table.add_row(f"{title}: {reason.replace('_', ' ')}", f"{n:,}")
+    console.print(table)
+    for error in body.get("errors") or []:
+        err_console.print(f"[yellow]{error}[/yellow]")
+
+
+def _skips(body: dict) -> str:
+    parts = [f"{n} {reason.replace('_', ' ')}" for group in ("skipped_lines", "skipped_files")
+             for reason, n in sorted((body.get(group) or {}).items())]  # fmt: skip
+    return f"; skipped: {', '.join(parts)}" if parts else ""

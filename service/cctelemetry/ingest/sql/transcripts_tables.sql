@@ -1,0 +1,108 @@
+-- Transcript import: the working tables of one run (Memory engine; dropped when the run ends).
+-- ${UPLOAD}: a batch's lines as sent to a ClickHouse server (which cannot read this machine's files);
+-- ${RAW}: the lines of the current batch; ${LINES}: every line worth parsing, parsed; ${FILES}: the run's
+-- files; ${CAND}: one row per distinct request; ${PLAN}: the candidates against what the store already has.
+CREATE TABLE ${UPLOAD}
+(
+    file_idx UInt32,
+    line String
+)
+ENGINE = Memory;
+
+CREATE TABLE ${RAW}
+(
+    file_idx UInt32,
+    code UInt8,
+    line String
+)
+ENGINE = Memory;
+
+CREATE TABLE ${LINES}
+(
+    file_idx UInt32,
+    line_no UInt64,
+    kind LowCardinality(String),
+    timestamp DateTime64(3, 'UTC'),
+    session_id String,
+    request_id String,
+    message_id String,
+    uuid String,
+    model LowCardinality(String),
+    attribution_agent LowCardinality(String),
+    is_sidechain Bool,
+    speed LowCardinality(String),
+    cwd String,
+    git_branch String,
+    input_tokens UInt64,
+    output_tokens UInt64,
+    cache_read_tokens UInt64,
+    cache_creation_tokens UInt64,
+    cache_creation_5m_tokens UInt64,
+    cache_creation_1h_tokens UInt64,
+    cache_split_known UInt8,
+    web_search_requests UInt32,
+    reported_cost_usd Nullable(Float64)
+)
+ENGINE = Memory;
+
+CREATE TABLE ${FILES}
+(
+    file_idx UInt32,
+    project_dir String,
+    file_session String
+)
+ENGINE = Memory;
+
+CREATE TABLE ${CAND}
+(
+    request_key String,
+    timestamp DateTime64(3, 'UTC'),
+    session_id String,
+    request_id String,
+    message_id String,
+    model LowCardinality(String),
+    agent LowCardinality(String),
+    speed LowCardinality(String),
+    project String,
+    git_branch String,
+    input_tokens UInt64,
+    output_tokens UInt64,
+    cache_read_tokens UInt64,
+    cache_creation_tokens UInt64,
+    cache_creation_5m_tokens UInt64,
+    cache_creation_1h_tokens UInt64,
+    cache_split_known UInt8,
+    web_search_requests UInt32,
+    reported_cost_usd Nullable(Float64),
+    total_tokens UInt64
+)
+ENGINE = Memory;
+
+CREATE TABLE ${PLAN}
+(
+    request_key String,
+    timestamp DateTime64(3, 'UTC'),
+    session_id String,
+    request_id String,
+    message_id String,
+    model LowCardinality(String),
+    agent LowCardinality(String),
+    speed LowCardinality(String),
+    project String,
+    git_branch String,
+    input_tokens UInt64,
+    output_tokens UInt64,
+    cache_read_tokens UInt64,
+    cache_creation_tokens UInt64,
+    cache_creation_5m_tokens UInt64,
+    cache_creation_1h_tokens UInt64,
+    cache_split_known UInt8,
+    web_search_requests UInt32,
+    reported_cost_usd Nullable(Float64),
+    total_tokens UInt64,
+    known UInt8,
+    stored_tokens Int64,
+    replay_of String,
+    write UInt8
+)
+ENGINE = Memory;
