@@ -12,12 +12,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
+from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 CCTELEMETRY = REPO / ".venv" / "bin" / "cctelemetry"
@@ -52,16 +52,6 @@ echo "fake docker: unexpected call: $*" >&2
 exit 3
 """
 
-
-def free_ports(n: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < n:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 @pytest.fixture

@@ -15,21 +15,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "install-telemetry.sh"
 
-
-def free_ports(n: int) -> list[int]:
-    """n distinct free TCP ports on 127.0.0.1."""
-    ports: list[int] = []
-    while len(ports) < n:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 def install(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:

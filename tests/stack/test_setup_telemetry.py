@@ -7,28 +7,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "setup-telemetry.sh"
 
-
-def free_ports(n: int) -> list[int]:
-    """n distinct free TCP ports on 127.0.0.1."""
-    ports: list[int] = []
-    while len(ports) < n:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 EXPECTED = {
     "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
