@@ -16,8 +16,11 @@ from .store import Store
 from .store.migrate import Migration, migrate
 
 
-def prepare(store: Store, settings: Settings) -> list[Migration]:
+def prepare(store: Store, settings: Settings, repair: bool = True) -> list[Migration]:
+    """``repair`` also merges what a crash left unmerged: a scan of every request, done when the service
+    starts and by ``cctelemetry migrate``, not on every CLI call."""
     applied = migrate(store, settings.raw_ttl_hours, settings.retention_days)
     sync_prices(store, current_book(settings.prices_file))
-    merge_all(store)
+    if repair:
+        merge_all(store)
     return applied

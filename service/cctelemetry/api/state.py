@@ -20,10 +20,10 @@ class ServiceState:
     writer: BatchWriter
 
     @classmethod
-    def open(cls, settings: Settings) -> "ServiceState":
+    def open(cls, settings: Settings, serving: bool = True) -> "ServiceState":
         store = Store(settings.resolved_clickhouse_url(), settings.database)
         if settings.migrate_on_start:
-            applied = prepare(store, settings)
+            applied = prepare(store, settings, repair=serving)
             if applied:
                 log.info("migrations applied", extra={"versions": [m.version for m in applied]})
         writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms)

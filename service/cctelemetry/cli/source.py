@@ -50,7 +50,7 @@ class LocalSource:
         from fastapi.testclient import TestClient
 
         self.settings = settings
-        self.state = ServiceState.open(settings)
+        self.state = ServiceState.open(settings, serving=False)
         self.client = TestClient(create_app(settings, self.state), raise_server_exceptions=True)
 
     def get(self, path: str, params: dict[str, Any]) -> dict:
