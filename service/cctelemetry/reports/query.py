@@ -26,7 +26,7 @@ DIMENSIONS: dict[str, str] = {
     "hour": "formatDateTime(toStartOfHour(timestamp, {tz:String}), '%Y-%m-%dT%H:00:00', {tz:String})",
     "week": "toString(toMonday(timestamp, {tz:String}))",
     "month": "formatDateTime(toStartOfMonth(timestamp, {tz:String}), '%Y-%m', {tz:String})",
-    "agent_type": "resource_attributes[{agent_type_attribute:String}]",
+    "agent_type": "agent_type",  # the resource attribute named by CCTELEMETRY_AGENT_TYPE_ATTRIBUTE
     "agent_product": "agent_product",
     "query_source": "query_source",
     "git_branch": "git_branch",

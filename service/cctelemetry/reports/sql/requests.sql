@@ -30,7 +30,8 @@ SELECT
     reported_cost_usd,
     duration_ms,
     if(source = 'merged', 'otel+transcript', toString(source)) AS sources,
-    resource_attributes
+    -- one attribute, not the whole map: reports carry every column through pricing
+    resource_attributes[{agent_type_attribute:String}] AS agent_type
 FROM api_requests FINAL
 WHERE superseded = 0
   AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp < {until:DateTime64(3, 'UTC')}
