@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .options import ApiUrl, DataDir
+
 # Piped output is not cut to 80 columns (as cli/render.py does).
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Embedded data folder.")]
-ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="A running service to ask (default: auto).")]
 
 
 def import_(
