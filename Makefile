@@ -23,8 +23,11 @@ tools:
 	bash scripts/install-claude-code.sh
 	bash scripts/install-ccusage.sh
 
-test: install tools
+test: install tools lint
 	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check --select F,E9 service tests bench
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not slow"

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError, ProgrammingError
+from clickhouse_connect.driver.exceptions import DatabaseError
 from otel_rows import (
     BASE_TS,
     OTEL_LOGS_COLUMNS,

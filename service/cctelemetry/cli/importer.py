@@ -11,7 +11,6 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
