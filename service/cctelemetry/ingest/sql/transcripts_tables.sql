@@ -78,31 +78,11 @@ CREATE TABLE ${CAND}
 )
 ENGINE = Memory;
 
-CREATE TABLE ${PLAN}
-(
-    request_key String,
-    timestamp DateTime64(3, 'UTC'),
-    session_id String,
-    request_id String,
-    message_id String,
-    model LowCardinality(String),
-    agent LowCardinality(String),
-    speed LowCardinality(String),
-    project String,
-    git_branch String,
-    input_tokens UInt64,
-    output_tokens UInt64,
-    cache_read_tokens UInt64,
-    cache_creation_tokens UInt64,
-    cache_creation_5m_tokens UInt64,
-    cache_creation_1h_tokens UInt64,
-    cache_split_known UInt8,
-    web_search_requests UInt32,
-    reported_cost_usd Nullable(Float64),
-    total_tokens UInt64,
-    known UInt8,
-    stored_tokens Int64,
-    replay_of String,
-    write UInt8
-)
-ENGINE = Memory;
+-- The candidates' columns, plus what planning decides per request.
+CREATE TABLE ${PLAN} AS ${CAND};
+
+ALTER TABLE ${PLAN}
+    ADD COLUMN known UInt8,
+    ADD COLUMN stored_tokens Int64,
+    ADD COLUMN replay_of String,
+    ADD COLUMN write UInt8;
