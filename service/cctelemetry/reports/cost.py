@@ -13,7 +13,7 @@ from typing import Any
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from ..errors import BadRequest
-from ..pricing import PriceBook, load_book, priced_cte, sync_prices
+from ..pricing import PriceBook, load_book, sync_prices
 from ..pricing.book import CACHE_WRITE_TTLS, COST_MODES, check_choice
 from ..store import Store
 from .query import RequestFilter
@@ -64,10 +64,6 @@ def ready_book(store: Store, prices_file: str = "") -> PriceBook:
         log.warning("price book changed but the store is read-only: run `cctelemetry migrate`",
                     extra={"digest": book.digest()})
     return book
-
-
-def _priced(flt: RequestFilter) -> str:
-    return flt.with_requests() + priced_cte()
 
 
 # -- cost by dimensions -----------------------------------------------------------------------------
@@ -177,7 +173,7 @@ def reconcile(store: Store, flt: RequestFilter, level: str = "request", toleranc
         raise BadRequest(f"tolerance must be a non-negative number of USD, got {tolerance!r}")
     book = book or current_book()
     params = {**flt.params(), **pricing.params(), "tolerance": float(tolerance), "limit": limit}
-    head = _priced(flt) + _CHECKED.replace("{where}", flt.where())
+    head = flt.with_priced_requests() + _CHECKED.replace("{where}", flt.where())
     if level == "request":
         rows = store.rows(head + _REQUESTS, params)
     else:

@@ -13,6 +13,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BadRequest, UnknownDimension
+from ..pricing import priced_cte
 
 # name -> SQL expression over the deduplicated request set (reports/sql/requests.sql)
 DIMENSIONS: dict[str, str] = {
@@ -124,3 +125,7 @@ class RequestFilter:
     def with_requests(self) -> str:
         """``WITH req AS (...)``: the deduplicated requests in the window, for a report to select from."""
         return f"WITH req AS (\n{requests_sql()}\n)\n"
+
+    def with_priced_requests(self) -> str:
+        """``WITH req AS (...), priced AS (...)``: the same requests with their cost (pricing/sql)."""
+        return self.with_requests() + priced_cte()

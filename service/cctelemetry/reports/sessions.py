@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
-from ..pricing import priced_cte
 from ..store import Store
 from .query import RequestFilter
 from .usage import USAGE_MEASURES, Pricing, warn_unpriced
@@ -20,15 +19,11 @@ _SESSION_MEASURES = """
     max(if(user_email != '', user_email, user_id)) AS user,""" + USAGE_MEASURES
 
 
-def _head(flt: RequestFilter) -> str:
-    return flt.with_requests() + priced_cte()
-
-
 def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = None, limit: int = 100,
                   offset: int = 0) -> dict[str, Any]:  # fmt: skip
     pricing = pricing or Pricing()
     sql = (
-        _head(flt)
+        flt.with_priced_requests()
         + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM priced\n{flt.where()}\n"
         + "GROUP BY session_id\nORDER BY last_seen DESC, session ASC\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}"
     )
@@ -65,14 +60,14 @@ ORDER BY timestamp, sequence
 def session_detail(store: Store, session_id: str, flt: RequestFilter, pricing: Pricing | None = None) -> dict[str, Any]:
     params = {**flt.params(), **(pricing or Pricing()).params(), "session": session_id}
     summary = store.rows(
-        _head(flt) + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM priced\n"
+        flt.with_priced_requests() + f"SELECT session_id AS session,{_SESSION_MEASURES}\nFROM priced\n"
         "WHERE session_id = {session:String}\nGROUP BY session_id",
         params,
     )
     events = [_jsonable(e) for e in store.rows(_EVENTS, params)]
     if not summary and not events:
         raise NotFound(f"no session {session_id!r}")
-    requests = [_jsonable(r) for r in store.rows(_head(flt) + _REQUESTS, params)]
+    requests = [_jsonable(r) for r in store.rows(flt.with_priced_requests() + _REQUESTS, params)]
     return {
         "session": _jsonable(summary[0]) if summary else {"session": session_id, "requests": 0},
         "requests": requests,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings
-from ..pricing import priced_cte, pricing_params
+from ..pricing import pricing_params
 from ..store import Store
 from .query import DIMENSIONS, TIME_DIMENSIONS, RequestFilter
 
@@ -64,7 +64,7 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
     One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
     """
     params = {**flt.params(), **pricing.params(), "limit": limit + 1}
-    head = flt.with_requests() + priced_cte()
+    head = flt.with_priced_requests()
     body = f"{measures}\nFROM priced\n{flt.where()}\n"
     if not group_by:
         totals = clean(store.rows(head + "SELECT" + body, params)[0])
