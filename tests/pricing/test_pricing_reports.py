@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cctelemetry.api.app import create_app
-from cctelemetry.cli import options as cli_options
 from cctelemetry.cli import source as cli_source
 from cctelemetry.cli.cost import register
 from cctelemetry.pricing import load_book, sync_prices
@@ -210,7 +209,7 @@ def cli(api, monkeypatch):
         def get(self, path, params):
             return cli_source.ApiSource._check(api.get(path, params={k: v for k, v in params.items() if v is not None}))
 
-    monkeypatch.setattr(cli_options, "open_source", lambda settings, api_url=None: Source())
+    monkeypatch.setattr(cli_source, "open_source", lambda settings, api_url=None: Source())
 
     def run(*args, code=0):
         result = runner.invoke(app, list(args))

@@ -9,7 +9,7 @@ import pytest
 from corpus import Corpus
 from transcripts_support import copy_tree, line, raw_row_count, transcript_rows
 
-from cctelemetry.ingest import transcripts
+from cctelemetry.ingest.transcripts import batches, files
 from cctelemetry.ingest.transcripts import import_transcripts
 
 
@@ -116,13 +116,13 @@ def test_shrunk_or_touched_files_are_read_again_without_double_counting(store, t
 def test_missing_paths_and_vanished_files_are_counted(store, tmp_path, monkeypatch):
     projects = copy_tree(tmp_path / "claude")
     gone = projects / "-home-dev01-work" / "gone-before-stat.jsonl"
-    real = transcripts.find_transcripts
+    real = files.find_transcripts
 
     def find(paths):  # a file listed, then deleted before it is looked at
-        files, missing = real(paths)
-        return sorted(files + [str(gone)]), missing
+        found, missing = real(paths)
+        return sorted(found + [str(gone)]), missing
 
-    monkeypatch.setattr(transcripts, "find_transcripts", find)
+    monkeypatch.setattr(files, "find_transcripts", find)
     summary = import_transcripts(store, [projects, tmp_path / "no-such-folder"])
     assert summary.skipped_files == {"not_found": 1, "vanished": 1}
     assert summary.files == 15 and summary.files_read == 14 and summary.requests == 21
@@ -137,13 +137,13 @@ def test_a_file_vanishing_while_the_batch_is_laid_out(store, tmp_path, monkeypat
         old = time.time() - 3600
         for p in projects.rglob("*.jsonl"):
             os.utime(p, (old, old))
-    real = transcripts._Run.lay_out_batch
+    real = batches.ImportRun.lay_out_batch
 
     def lay_out_batch(self, batch):
         victim.unlink(missing_ok=True)
         return real(self, batch)
 
-    monkeypatch.setattr(transcripts._Run, "lay_out_batch", lay_out_batch)
+    monkeypatch.setattr(batches.ImportRun, "lay_out_batch", lay_out_batch)
     summary = import_transcripts(store, [projects])
     assert summary.skipped_files == {"vanished": 1}
     assert summary.files_read == 13 and summary.requests == 21 - 2
@@ -171,7 +171,7 @@ def test_a_batch_that_fails_is_read_in_parts(store, tmp_path, monkeypatch):
     # folder listing and the read): the batch is halved until that file is alone, the rest imported.
     projects = copy_tree(tmp_path / "claude")
     victim = str(projects / "-home-dev01-work" / "bf023f1c-2b12-4a0f-adcb-a641db7e98fa.jsonl")
-    real, calls = transcripts._Run._step1, []
+    real, calls = batches.ImportRun._step1, []
 
     def step1(self, files, glob):
         calls.append(len(files))
@@ -179,9 +179,22 @@ def test_a_batch_that_fails_is_read_in_parts(store, tmp_path, monkeypatch):
             raise RuntimeError("Code: 1001. DB::Exception: simulated read error")
         return real(self, files, glob)
 
-    monkeypatch.setattr(transcripts._Run, "_step1", step1)
+    monkeypatch.setattr(batches.ImportRun, "_step1", step1)
     summary = import_transcripts(store, [projects])
     assert summary.skipped_files == {"unreadable": 1} and "simulated read error" in summary.errors[0]
     assert summary.files_read == 13 and summary.requests == 21 - 2 and summary.lines == 112 - 10
     assert len(calls) <= 2 * 4 + 1  # log2(14) levels, two halves each
     assert victim not in state(store)
+
+
+def test_progress_reports_each_file_once_up_to_the_totals(store, tmp_path):
+    projects = copy_tree(tmp_path / "claude")
+    seen = []
+    summary = import_transcripts(store, [projects], seen.append)
+    assert len(seen) == summary.files == 14 and {p.status for p in seen} == {"read"}
+    last = seen[-1]
+    assert (last.files_done, last.files_total) == (14, 14)
+    assert last.bytes_done == last.bytes_total == summary.bytes_read
+    again = []
+    import_transcripts(store, [projects], again.append)
+    assert [p.status for p in again] == ["unchanged"] * 14 and again[-1].bytes_total == 0

@@ -86,13 +86,17 @@ def _roots(paths: list[Path] | None) -> list[str]:
 
 
 def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+    paths = [Path(p) for p in roots]
+    if roots and not watch and (unchanged := _nothing_new(settings, paths)) is not None:
+        _print(unchanged.to_dict(), as_json)
+        return
+
     from ..ingest.transcripts import import_transcripts, watch_transcripts
     from ..store import Store
     from ..store.migrate import migrate
 
     store = Store(settings.resolved_clickhouse_url(), settings.database)
     migrate(store, settings.raw_ttl_hours, settings.retention_days)
-    paths = [Path(p) for p in roots]
     if not roots:
         _print({"files": 0, "note": "no transcript folder found"}, as_json)
         return
@@ -118,6 +122,24 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
     except KeyboardInterrupt:
         stop.set()
         thread.join(30)
+
+
+def _nothing_new(settings, paths: list[Path]):
+    """The summary of an import that would find nothing new, told by the stat cache next to the embedded
+    data without opening the engine (ingest/transcripts/statcache.py); None when there is work to do."""
+    import time
+
+    from ..ingest.transcripts import statcache
+    from ..store.clickhouse import Target
+
+    target = Target.parse(settings.resolved_clickhouse_url())
+    if target.kind != "chdb":
+        return None
+    t0 = time.perf_counter()
+    summary = statcache.unchanged_summary(statcache.location(target.path, settings.database), paths)
+    if summary is not None:
+        summary.seconds = time.perf_counter() - t0
+    return summary
 
 
 class _progress:

@@ -10,7 +10,6 @@ import typer
 from ..config import Settings
 from ..errors import TelemetryError
 from .render import console
-from .source import open_source
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Embedded data folder.")]
 ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="A running service to ask (default: auto).")]
@@ -49,6 +48,8 @@ def filters(where: list[str] | None) -> dict[str, str]:
 
 def get(path: str, params: dict, data_dir: Path | None, api_url: str | None) -> dict:
     try:
+        from .source import open_source  # httpx: only for commands that ask for data
+
         return open_source(settings_for(data_dir), api_url).get(path, params)
     except TelemetryError as exc:
         fail(exc)
@@ -56,6 +57,8 @@ def get(path: str, params: dict, data_dir: Path | None, api_url: str | None) -> 
 
 def post(path: str, body: dict, data_dir: Path | None, api_url: str | None) -> dict:
     try:
+        from .source import open_source
+
         return open_source(settings_for(data_dir), api_url).post(path, body)
     except TelemetryError as exc:
         fail(exc)

@@ -102,10 +102,9 @@ def migrate(store: Store, raw_ttl_hours: int = 72, retention_days: int = 400) ->
             continue
         for statement in migration.statements(raw_ttl_hours, retention_days):
             store.command(statement)
-        store.insert(
+        store.insert_plain(
             "schema_migrations",
-            [[migration.version, migration.name, migration.checksum]],
-            ["version", "name", "checksum"],
+            {"version": [migration.version], "name": [migration.name], "checksum": [migration.checksum]},
         )
         log.info("applied migration %04d_%s", migration.version, migration.name)
         applied.append(migration)

@@ -1,0 +1,251 @@
+"""The import: find the files, read the new bytes in batches, write the new requests, save the state.
+
+The steps after reading (``sql/candidates.sql``, ``plan.sql``, ``insert.sql``) run once per import, over
+every request line of the run, so copies of one response in different batches still collapse.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from queue import Full, Queue
+from typing import Callable
+
+from ...store import Store
+from . import statcache
+from .batches import DEFAULT_BATCH_BYTES, ImportRun
+from .files import TranscriptFile, list_files, load_state, plan_read, project_and_session, save_state
+from .summary import MAX_ERRORS, FileProgress, ImportSummary, ProgressFn
+
+log = logging.getLogger(__name__)
+
+# Line kinds from sql/lines.sql that are skipped (the others: 'request', 'other').
+SKIP_KINDS = ("blank", "invalid_json", "unknown_shape", "synthetic")
+
+_RUN_LOCK = threading.Lock()  # one import at a time per process (watch loop, API, CLI share a store)
+
+
+# -- the import ------------------------------------------------------------------------------------
+
+
+def import_transcripts(
+    store: Store,
+    paths: list[Path] | None = None,
+    progress: ProgressFn | None = None,
+    *,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+) -> ImportSummary:
+    """Import the transcripts under ``paths`` (folders searched recursively, or files; default
+    ``default_roots()``) into ``api_requests``. Safe to run again: only new bytes are read, and a request
+    already stored is never added twice. Bad lines and vanished files are counted in the summary."""
+    with _RUN_LOCK:
+        return _import(store, paths, progress, batch_bytes)
+
+
+def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
+    t0 = time.perf_counter()
+    files, missing = list_files(paths)
+    summary = ImportSummary.start(len(files), missing)
+    state = load_state(store) if files else {}
+    for f in files:
+        known = state.get(f.path)
+        if f.status == "read" and known is not None and (f.size, f.mtime_ns) == (known["size"], known["mtime_ns"]):
+            f.status = "unchanged"
+
+    todo = [f for f in files if f.status == "read"]
+    cache = statcache.location(store.target.path, store.database) if store.embedded else None
+    if cache is not None and todo:
+        statcache.remove(cache)
+    ticker = _Ticker(progress, len(files), sum(f.size - _resume_at(f, state.get(f.path)) for f in todo))
+    for f in files:
+        if f.status != "read":
+            ticker.done(f)
+    if todo:
+        with ImportRun(store) as run:
+            _read(run, todo, state, batch_bytes, ticker)
+            read = [f for f in todo if f.status == "read"]
+            if read:
+                where = [project_and_session(f.path) for f in read]
+                store.insert_plain(run.tables["FILES"], {"file_idx": [f.idx for f in read],
+                                                         "project_dir": [p for p, _ in where],
+                                                         "file_session": [s for _, s in where]})  # fmt: skip
+                _count_kinds(store, run, files, summary)
+                _write_requests(store, run, summary)
+                save_state(store, read)
+    if cache is not None and files:  # (with no files found, the table's state was not loaded)
+        sizes = {path: (row["size"], row["mtime_ns"]) for path, row in state.items()}
+        sizes.update((f.path, (f.size, f.mtime_ns)) for f in todo if f.status == "read")
+        statcache.write(cache, sizes)
+    _summarize(files, summary)
+    summary.seconds = time.perf_counter() - t0
+    log.info("transcript import", extra={"summary": summary.to_dict()})
+    return summary
+
+
+def _resume_at(f: TranscriptFile, state: dict | None) -> int:
+    """Where a grown file will likely be read from (for the progress total only)."""
+    return state["imported_to"] if state is not None and f.size > state["size"] else 0
+
+
+def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: int, ticker: "_Ticker") -> None:
+    """Plan the files and lay out batch folders in a thread of its own (file I/O, in Python) while this
+    thread has ClickHouse read the batches already laid out: the two overlap."""
+    queue: Queue = Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    def produce() -> None:
+        try:
+            batch: list[TranscriptFile] = []
+            size = 0
+            for f in todo:
+                if stop.is_set():
+                    return
+                try:
+                    plan_read(f, state.get(f.path))
+                except FileNotFoundError:
+                    f.status = "vanished"
+                except OSError as exc:
+                    f.status, f.error = "unreadable", str(exc)
+                if f.status != "read" or f.nbytes == 0:
+                    put(("done", [f]))
+                    continue
+                if batch and size + f.nbytes > batch_bytes:
+                    put(("batch", (*run.lay_out_batch(batch), batch)))
+                    batch, size = [], 0
+                batch.append(f)
+                size += f.nbytes
+            if batch:
+                put(("batch", (*run.lay_out_batch(batch), batch)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            put(("error", exc))
+        finally:
+            put(None)
+
+    producer = threading.Thread(target=produce, name="transcript-planner", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not None:
+            kind, payload = item
+            if kind == "error":
+                raise payload
+            if kind == "batch":
+                folder, live, batch = payload
+                run.load_batch(folder, live)
+                payload = batch
+            for f in payload:
+                ticker.done(f)
+    finally:
+        stop.set()
+        producer.join(30)
+
+
+def _summarize(files: list[TranscriptFile], summary: ImportSummary) -> None:
+    for f in files:
+        if f.status == "read":
+            summary.files_read += 1 if f.nbytes > 0 or f.reread else 0
+            summary.files_reread += int(f.reread)
+            summary.bytes_read += f.nbytes
+            summary.lines += f.lines
+            if f.pending:
+                pending = summary.skipped_lines.get("incomplete_last_line", 0)
+                summary.skipped_lines["incomplete_last_line"] = pending + 1
+        elif f.status == "unchanged":
+            summary.files_unchanged += 1
+        else:
+            summary.skipped_files[f.status] = summary.skipped_files.get(f.status, 0) + 1
+            if len(summary.errors) < MAX_ERRORS:
+                summary.errors.append(f"{f.path}: {f.status}" + (f" ({f.error})" if f.error else ""))
+
+
+class _Ticker:
+    def __init__(self, fn: ProgressFn | None, files_total: int, bytes_total: int):
+        self.fn, self.files_total, self.bytes_total = fn, files_total, bytes_total
+        self.files_done = self.bytes_done = 0
+
+    def done(self, f: TranscriptFile) -> None:
+        self.files_done += 1
+        n = f.nbytes if f.status == "read" else 0
+        self.bytes_done += n
+        if self.fn is not None:
+            self.fn(FileProgress(Path(f.path), f.status, n, self.files_done, self.files_total, self.bytes_done,
+                                 self.bytes_total))  # fmt: skip
+
+
+def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summary: ImportSummary) -> None:
+    by_idx = {f.idx: f for f in files}
+    rows = store.query(f"SELECT file_idx, kind, count() FROM {run.names['LINES']} GROUP BY file_idx, kind").result_rows
+    for idx, kind, n in rows:
+        n = int(n)
+        if kind == "request":
+            summary.request_lines += n
+            if idx in by_idx:
+                by_idx[idx].request_lines += n
+        elif kind in SKIP_KINDS:
+            summary.skipped_lines[kind] = summary.skipped_lines.get(kind, 0) + n
+
+
+def _write_requests(store: Store, run: ImportRun, summary: ImportSummary) -> None:
+    store.command(run.sql("candidates"))
+    store.command(run.sql("plan"))
+    row = store.query(
+        f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
+                   countIf(write = 1 AND stored_tokens >= 0)
+            FROM {run.names['PLAN']}"""
+    ).result_rows[0]
+    summary.requests, summary.new_requests, summary.rows_written, summary.updated_requests = map(int, row)
+    summary.known_requests = summary.requests - summary.new_requests
+    if summary.rows_written:
+        store.command(run.sql("insert"))
+        _merge_with_telemetry(store, run)
+
+
+def _merge_with_telemetry(store: Store, run: ImportRun) -> None:
+    """The requests just written that another source (OpenTelemetry) delivered too become one 'merged' row
+    (ingest/merge.py). Looked up after the insert, so telemetry that arrived meanwhile is included; the
+    service's writer does the same from its side after each flush."""
+    from ..merge import merge_sources
+
+    keys = store.query(
+        f"""SELECT DISTINCT request_key FROM api_requests
+            WHERE agent_product = 'claude_code' AND source NOT IN ('transcript', 'merged')
+              AND request_key IN (SELECT request_key FROM {run.names['PLAN']} WHERE write = 1)"""
+    ).result_rows
+    if keys:
+        merge_sources(store, [k for (k,) in keys], "claude_code")
+
+
+# -- watching --------------------------------------------------------------------------------------
+
+
+def watch_transcripts(
+    store: Store,
+    paths: list[Path] | None,
+    interval_s: float,
+    stop_event: threading.Event,
+    progress: ProgressFn | None = None,
+    on_import: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Re-run the incremental import every ``interval_s`` seconds until ``stop_event`` is set. Each run's
+    summary goes to ``on_import``; returns the running total. A failing run is logged and retried."""
+    total = ImportSummary()
+    while not stop_event.is_set():
+        try:
+            summary = import_transcripts(store, paths, progress)
+        except Exception as exc:  # noqa: BLE001 - a watcher keeps watching
+            log.warning("transcript import failed: %s", exc)
+        else:
+            total.add(summary)
+            if on_import is not None:
+                on_import(summary)
+        stop_event.wait(interval_s)
+    return total
