@@ -74,7 +74,9 @@ def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
                 _count_kinds(store, run, files, summary)
                 _write_requests(store, run, summary)
                 save_state(store, read)
-    if cache is not None and files:  # (with no files found, the table's state was not loaded)
+    # rewritten only when it changed (a watch loop imports every few seconds); with no files found the
+    # table's state was not loaded
+    if cache is not None and files and (todo or not cache.exists()):
         sizes = {path: (row["size"], row["mtime_ns"]) for path, row in state.items()}
         sizes.update((f.path, (f.size, f.mtime_ns)) for f in todo if f.status == "read")
         statcache.write(cache, sizes)
