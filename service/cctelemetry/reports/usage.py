@@ -75,11 +75,10 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
     sql = (f"SELECT{dims}\n    grouping({keys}) != 0 AS _is_total,{body}"
            f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
            "LIMIT {limit:UInt32}")  # fmt: skip
-    found = store.rows(head + sql, params)
-    totals = {k: v for k, v in found[0].items() if k not in group_by and k != "_is_total"}
-    rows = [{k: v for k, v in r.items() if k != "_is_total"} for r in found[1:]]
+    found = clean_rows(store.rows(head + sql, params), drop="_is_total")
+    totals = {k: v for k, v in found[0].items() if k not in group_by}
     warn_unpriced(totals.get("unknown_models") or [])
-    return [clean(r) for r in rows], clean(totals)
+    return found[1:], totals
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
@@ -121,3 +120,15 @@ def clean(row: dict) -> dict:
     """JSON-friendly: token counts and request counts as ints; a sum over nothing stays null."""
     return {k: (int(v) if (k.endswith("_tokens") or k.endswith("requests")) and v is not None else v)
             for k, v in row.items()}  # fmt: skip
+
+
+def clean_rows(rows: list[dict], drop: str = "") -> list[dict]:
+    """``clean`` for rows of one shape, in place and without the column ``drop``. A report by session
+    has a row per session: naming the count columns once, not per row, saves milliseconds there."""
+    counts = [k for k in (rows[0] if rows else ()) if k.endswith(("_tokens", "requests"))]
+    for row in rows:
+        row.pop(drop, None)
+        for k in counts:
+            if row[k] is not None:
+                row[k] = int(row[k])
+    return rows

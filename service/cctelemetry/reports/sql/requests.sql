@@ -1,6 +1,11 @@
--- One row per model request. Copies from one source collapse under FINAL; a request that two sources
+-- One row per model request. Copies from one source collapse under FINAL, and a request that two sources
 -- delivered is the row ingest/merge.py wrote (source 'merged': telemetry's cost, tokens, model, agent and
 -- duration, the transcript's cache-write split, project and branch), its inputs marked superseded.
+-- FINAL merges across partitions on purpose. do_not_merge_across_partitions_select_final (~40% off FINAL)
+-- is only right if every copy of a key sits in one partition, a month of timestamp, and they need not: a
+-- later transcript import writes a fuller copy of a request stamped with its own line's time, so a response
+-- streamed across midnight UTC at a month's end can leave a copy in each month, and both would count.
+-- No semicolons here, comments included (see pricing/sql/priced_requests.sql).
 SELECT
     agent_product,
     request_key,
