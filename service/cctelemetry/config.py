@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     api_url: str = Field(
         default="", description="URL of a running service for the CLI; empty means http://host:api_port."
     )
+    report_cache: bool = Field(
+        default=True, description="The service reuses a report's result while the tables it read are unchanged."
+    )
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
 
     def resolved_clickhouse_url(self) -> str:

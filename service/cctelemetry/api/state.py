@@ -9,6 +9,7 @@ from ..config import Settings
 from ..ingest import BatchWriter
 from ..store import Store
 from ..bootstrap import prepare
+from ..reports import cache as result_cache
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ class ServiceState:
             if applied:
                 log.info("migrations applied", extra={"versions": [m.version for m in applied]})
         writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms)
+        if serving and settings.report_cache:
+            result_cache.enable(store)
         return cls(settings=settings, store=store, writer=writer)
 
     def close(self) -> None:

@@ -13,9 +13,14 @@ from typing import Any
 from ..config import Settings
 from ..pricing import pricing_params
 from ..store import Store
+from . import cache as result_cache
 from .query import DIMENSIONS, TIME_DIMENSIONS, RequestFilter
 
 log = logging.getLogger(__name__)
+
+# The tables a grouped report reads (reports/sql/requests.sql, pricing/sql/priced_requests.sql): the
+# service reuses a result while they are unchanged (cache.py).
+READS = ("api_requests", "model_prices", "model_price_matches")
 
 # Money is summed as Decimal128(12): exact, and the same whatever order the rows come in.
 MONEY = "toFloat64(sum(toDecimal128({0}, 12)))"
@@ -64,21 +69,30 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
     One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
     """
     params = {**flt.params(), **pricing.params(), "limit": limit + 1}
-    head = flt.with_priced_requests()
-    body = f"{measures}\nFROM priced\n{flt.where()}\n"
-    if not group_by:
-        totals = clean(store.rows(head + "SELECT" + body, params)[0])
-        warn_unpriced(totals.get("unknown_models") or [])
-        return [], totals
-    keys = ", ".join(f"`{d}`" for d in group_by)
-    dims = "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by)
-    sql = (f"SELECT{dims}\n    grouping({keys}) != 0 AS _is_total,{body}"
-           f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
-           "LIMIT {limit:UInt32}")  # fmt: skip
-    found = clean_rows(store.rows(head + sql, params), drop="_is_total")
+    sql = flt.with_priced_requests() + "SELECT"
+    if group_by:
+        keys = ", ".join(f"`{d}`" for d in group_by)
+        sql += "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by) + f"\n    grouping({keys}) != 0 AS _is_total,"
+    sql += f"{measures}\nFROM priced\n{flt.where()}\n"
+    if group_by:
+        sql += (f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
+                "LIMIT {limit:UInt32}")  # fmt: skip
+    found = _result_rows(store, sql, params)
     totals = {k: v for k, v in found[0].items() if k not in group_by}
     warn_unpriced(totals.get("unknown_models") or [])
     return found[1:], totals
+
+
+def _result_rows(store: Store, sql: str, params: dict) -> list[dict]:
+    """The cleaned rows of ``sql``; in the service, kept while the tables read are unchanged (cache.py).
+    Fresh dicts on every call: callers reshape them."""
+
+    def run() -> list[dict]:
+        return clean_rows(store.rows(sql, params), drop="_is_total")
+
+    cache = result_cache.for_store(store)
+    rows = run() if cache is None else cache.get(store, READS, (sql, result_cache.params_key(params)), run)
+    return [dict(r) for r in rows]
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
