@@ -82,6 +82,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="cct-bench-ingest-"))
     api, otlp = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
+    env["CCTELEMETRY_REPORT_CACHE"] = "0"  # the report latency below is of reports computed every time
     proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(api), "--otlp-port",
                              str(otlp)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
