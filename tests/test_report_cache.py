@@ -96,3 +96,16 @@ def test_only_the_serving_service_enables_it(store, settings, monkeypatch):
         finally:
             state.writer.close()
             result_cache._CACHES.pop(state.store, None)
+
+
+def test_the_cache_is_bounded_in_rows(store):
+    store.command("SELECT 1")  # the store is only asked for fingerprints here
+    cache = result_cache.ResultCache(max_entries=10, max_rows=40)
+    tables = ("api_requests",)
+    for i in range(5):
+        cache.get(store, tables, ("k", i), lambda: [{"n": 1}] * 10)
+    assert cache._rows <= 40 and len(cache._entries) == 4  # the oldest went
+    big = cache.get(store, tables, ("big",), lambda: [{"n": 1}] * 11)
+    assert len(big) == 11 and ("big",) not in {k for _, k in cache._entries}  # too big to keep
+    cache.get(store, tables, ("k", 4), lambda: [])
+    assert cache.hits == 1

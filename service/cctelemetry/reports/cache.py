@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Callable
 
 from ..store import Store
 
@@ -34,16 +34,19 @@ _CACHES: "weakref.WeakKeyDictionary[Store, ResultCache]" = weakref.WeakKeyDictio
 
 
 class ResultCache:
-    """A bounded LRU of results, each valid for one fingerprint of the tables it read."""
+    """An LRU of row lists, each valid for one fingerprint of the tables it read, bounded in entries and in
+    rows kept (a report by session over a year can be 10,000 rows: a few of those, not hundreds)."""
 
-    def __init__(self, max_entries: int = 256):
+    def __init__(self, max_entries: int = 256, max_rows: int = 100_000):
         self.max_entries = max_entries
+        self.max_rows = max_rows
         self.hits = self.misses = 0
-        self._entries: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[int, list]] = OrderedDict()
+        self._rows = 0
         self._lock = threading.Lock()
 
-    def get(self, store: Store, tables: tuple[str, ...], key: tuple, compute: Callable[[], Any]) -> Any:
-        """The result for ``key``: the kept one while ``tables`` are unchanged, else ``compute()``'s."""
+    def get(self, store: Store, tables: tuple[str, ...], key: tuple, compute: Callable[[], list]) -> list:
+        """The rows for ``key``: the kept ones while ``tables`` are unchanged, else ``compute()``'s."""
         version = fingerprint(store, tables)
         full_key = (tables, key)
         with self._lock:
@@ -54,11 +57,16 @@ class ResultCache:
                 return kept[1]
             self.misses += 1
         result = compute()
+        if len(result) > self.max_rows // 4:
+            return result  # too big to keep
         with self._lock:
+            old = self._entries.pop(full_key, None)
+            self._rows -= len(old[1]) if old else 0
             self._entries[full_key] = (version, result)
-            self._entries.move_to_end(full_key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._rows += len(result)
+            while len(self._entries) > self.max_entries or self._rows > self.max_rows:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._rows -= len(dropped)
         return result
 
 
