@@ -74,16 +74,22 @@ def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
                 _count_kinds(store, run, files, summary)
                 _write_requests(store, run, summary)
                 save_state(store, read)
-    # rewritten only when it changed (a watch loop imports every few seconds); with no files found the
-    # table's state was not loaded
-    if cache is not None and files and (todo or not cache.exists()):
-        sizes = {path: (row["size"], row["mtime_ns"]) for path, row in state.items()}
-        sizes.update((f.path, (f.size, f.mtime_ns)) for f in todo if f.status == "read")
-        statcache.write(cache, sizes)
+    if cache is not None and files:  # (with no files found, the table's state was not loaded)
+        _refresh_statcache(cache, state, todo)
     _summarize(files, summary)
     summary.seconds = time.perf_counter() - t0
     log.info("transcript import", extra={"summary": summary.to_dict()})
     return summary
+
+
+def _refresh_statcache(cache, state: dict[str, dict], todo: list[TranscriptFile]) -> None:
+    """The stat cache as transcript_files now is: its state before the run plus the files read. Written
+    only when something changed (a watch loop imports every few seconds) or when there is none yet."""
+    if not todo and cache.exists():
+        return
+    sizes = {path: (row["size"], row["mtime_ns"]) for path, row in state.items()}
+    sizes.update((f.path, (f.size, f.mtime_ns)) for f in todo if f.status == "read")
+    statcache.write(cache, sizes)
 
 
 def _resume_at(f: TranscriptFile, state: dict | None) -> int:
