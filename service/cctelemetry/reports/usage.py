@@ -84,15 +84,16 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
 
 
 def _result_rows(store: Store, sql: str, params: dict) -> list[dict]:
-    """The cleaned rows of ``sql``; in the service, kept while the tables read are unchanged (cache.py).
-    Fresh dicts on every call: callers reshape them."""
+    """The cleaned rows of ``sql``; in the service, kept while the tables read are unchanged (cache.py),
+    and handed out as fresh dicts: callers reshape them."""
 
     def run() -> list[dict]:
         return clean_rows(store.rows(sql, params), drop="_is_total")
 
     cache = result_cache.for_store(store)
-    rows = run() if cache is None else cache.get(store, READS, (sql, result_cache.params_key(params)), run)
-    return [dict(r) for r in rows]
+    if cache is None:
+        return run()
+    return [dict(r) for r in cache.get(store, READS, (sql, result_cache.params_key(params)), run)]
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
