@@ -39,14 +39,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 VENV_PY = REPO / ".venv" / "bin" / "python"
 CCUSAGE = REPO / ".tools" / "ccusage" / "node_modules" / ".bin" / "ccusage"
-# `cctelemetry import` once the lead registers it in cli/main.py; until then the same app with the command
-# added, so the process imports exactly what the real command does.
-CLI_SHIM = ("from cctelemetry.cli.main import app\n"
-            "from cctelemetry.cli.importer import register\n"
-            "if not any(c.name == 'import' for c in app.registered_commands): register(app)\n"
-            "app()")  # fmt: skip
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -80,13 +72,6 @@ def warm(projects: Path) -> int:
             while chunk := fh.read(1 << 22):
                 n += len(chunk)
     return n
-
-
-def cctelemetry_cmd() -> list[str]:
-    probe = subprocess.run([str(REPO / ".venv" / "bin" / "cctelemetry"), "import", "--help"], capture_output=True)
-    if probe.returncode == 0:
-        return [str(REPO / ".venv" / "bin" / "cctelemetry"), "import"]
-    return [str(VENV_PY), "-c", CLI_SHIM, "import"]
 
 
 def ccusage_totals(body: dict) -> dict:
@@ -183,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     cc_env = {**env, "CLAUDE_CONFIG_DIR": str(args.corpus), "HOME": str(home), "NO_COLOR": "1"}
     # no service may answer on the default API port during the import: force the in-process path
     ct_env = {**env, "CCTELEMETRY_API_PORT": str(free_port()), "HOME": str(home)}
-    ct_cmd = cctelemetry_cmd()
+    ct_cmd = [str(REPO / ".venv" / "bin" / "cctelemetry"), "import"]
 
     size = warm(projects)
     files = sum(1 for _ in projects.rglob("*.jsonl"))
