@@ -433,3 +433,25 @@ def test_stopped_server_before_the_database_is_known(own_chshim, database):
         query_first.query("SELECT 1")
     with pytest.raises(StoreUnavailable):
         migrate(migrate_first)
+
+
+def test_a_kept_report_is_not_served_while_the_server_is_stopped(own_chshim, database):
+    # The report cache checks the tables' fingerprint on every use: with the server gone that check
+    # fails as any query does (StoreUnavailable -> 503), rather than answering from what it kept.
+    from cctelemetry.reports import cache as result_cache
+    from cctelemetry.reports.query import RequestFilter
+    from cctelemetry.reports.usage import usage
+
+    s = Store(writer_url(own_chshim, database), database)
+    migrate(s)
+    s.insert("otel_logs", sample_rows(), OTEL_LOGS_COLUMNS)
+    cache = result_cache.enable(s)
+    first = usage(s, ["model"], RequestFilter.build())
+    assert usage(s, ["model"], RequestFilter.build()) == first and cache.hits == 1
+    own_chshim.stop()
+    with pytest.raises(StoreUnavailable, match="is unavailable") as e:
+        usage(s, ["model"], RequestFilter.build())
+    assert e.value.status == 503
+    own_chshim.start()
+    assert usage(s, ["model"], RequestFilter.build()) == first and cache.hits == 2
+    s.close()
