@@ -39,8 +39,15 @@ def database() -> str:
 
 
 def open_store(url: str, database: str, **migrate_args) -> Store:
+    """A store ready as the service makes it at start: migrated, the price book synced, the views made."""
+    from cctelemetry.config import Settings
+    from cctelemetry.pricing import current_book, sync_prices
+    from cctelemetry.reports.views import create_views
+
     s = Store(url, database)
     migrate(s, **migrate_args)
+    sync_prices(s, current_book())
+    create_views(s, Settings(database=database, tz="UTC"))
     return s
 
 
@@ -49,6 +56,7 @@ def store(engine_url: str, database: str) -> Store:
     s = open_store(engine_url, database)
     yield s
     s.command(f"DROP DATABASE IF EXISTS `{database}`")
+    s.close()
 
 
 @pytest.fixture
@@ -101,6 +109,41 @@ def replayed_client(engine_url):
         post_fixtures(c)
         yield c
     store.command(f"DROP DATABASE IF EXISTS `{database}`")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_service(state):
+    """The whole app over ``state`` served by uvicorn on a free 127.0.0.1 port, in a thread of this process
+    (the embedded engine is per process): a real HTTP service for the CLI and clients to talk to."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from cctelemetry.api.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(state.settings, state), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the test service did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 FIXTURES = DATA / "claude-code-2.1.197"

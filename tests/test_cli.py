@@ -6,17 +6,17 @@ import pytest
 from typer.testing import CliRunner
 
 from cctelemetry.cli import main as cli
-from cctelemetry.cli import source
+from conftest import live_service
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def local(monkeypatch, replayed_client):
-    """The CLI's local source, over the replayed database (the engine is shared in-process)."""
+    """The CLI's local mode over the replayed database: it opens the store itself (the engine is shared
+    in-process) and runs the report layer, with no service and no web app."""
     state = replayed_client.app.state.service
     monkeypatch.setenv("CCTELEMETRY_DATABASE", state.store.database)
-    monkeypatch.setattr(source, "service_answers", lambda url: False)
     return state
 
 
@@ -65,11 +65,10 @@ def test_errors_are_one_clear_line(local):
     assert result.exit_code == 1 and "read-only" in result.output
 
 
-def test_through_a_running_service(replayed_client, monkeypatch):
-    """With a service answering, the CLI asks its API (here the in-process app behind httpx)."""
-    monkeypatch.setattr(source.ApiSource, "__init__",
-                        lambda self, url: setattr(self, "http", replayed_client) or setattr(self, "base_url", url))
-    out = json.loads(run("usage", "--by", "model", "--json", "--api-url", "http://127.0.0.1:1"))
+def test_through_a_running_service(replayed_client):
+    """With a service answering, the CLI asks its API over HTTP, and reads the same as the API."""
+    with live_service(replayed_client.app.state.service) as url:
+        out = json.loads(run("usage", "--by", "model", "--json", "--api-url", url))
     assert out["totals"] == replayed_client.get("/api/v1/usage").json()["totals"]
 
 

@@ -86,16 +86,20 @@ def test_other_parameters_are_other_results(store, cached):
 
 def test_only_the_serving_service_enables_it(store, settings, monkeypatch):
     from cctelemetry.api.state import ServiceState
+    from cctelemetry.cli.source import local_reports
 
-    monkeypatch.setenv("CCTELEMETRY_CLICKHOUSE_URL", f"chdb://{store.target.path}")
-    for serving, flag, expected in ((True, True, True), (True, False, False), (False, True, False)):
-        state = ServiceState.open(settings.model_copy(update={"report_cache": flag, "clickhouse_url":
-                                                               f"chdb://{store.target.path}"}), serving=serving)  # fmt: skip
+    url = f"chdb://{store.target.path}"
+    for flag in (True, False):
+        state = ServiceState.open(settings.model_copy(update={"report_cache": flag, "clickhouse_url": url}))
         try:
-            assert (result_cache.for_store(state.store) is not None) == expected
+            assert (result_cache.for_store(state.store) is not None) == flag
         finally:
-            state.writer.close()
+            state.close()
             result_cache._CACHES.pop(state.store, None)
+    # the CLI's local mode (a one-shot process) never keeps results
+    monkeypatch.setenv("CCTELEMETRY_DATABASE", store.database)
+    reports = local_reports(settings.model_copy(update={"clickhouse_url": url}))
+    assert result_cache.for_store(reports.store) is None
 
 
 def test_the_cache_is_bounded_in_rows(store):

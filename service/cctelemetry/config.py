@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     report_cache: bool = Field(
         default=True, description="The service reuses a report's result while the tables it read are unchanged."
     )
+    sql_max_seconds: float = Field(default=30.0, gt=0, description="Time limit of one ad-hoc SQL query "
+                                   "(POST /api/v1/sql, cctelemetry sql).")
+    sql_max_rows: int = Field(default=100_000, ge=1, description="Most rows an ad-hoc SQL query returns; "
+                              "more are cut and the answer says \"truncated\": true.")
+    clickhouse_write_url: str = Field(
+        default="", description="The ClickHouse URL the service writes its own rows with (imports, snapshots); "
+        "empty means clickhouse_url. In the stack: the writer user, while reports read as the reader."
+    )
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
 
     def resolved_clickhouse_url(self) -> str:

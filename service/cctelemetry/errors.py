@@ -1,13 +1,21 @@
-"""Errors every layer may raise, each with the HTTP status the API answers with.
+"""Errors every layer may raise, each with the HTTP status the API answers with and a stable ``code``.
 
-    TelemetryError                500  base class
-    ├── BadRequest                400  a body or parameter we cannot use
-    │   └── UnknownDimension      400  group_by / filter names outside the closed set
-    ├── UnsupportedMediaType      415  OTLP content type we do not speak
-    ├── PayloadTooLarge           413  body over max_body_bytes
-    ├── NotFound                  404
-    ├── StoreUnavailable          503  ClickHouse down, locked, or the write queue is full
-    └── QueryTimeout              504
+    TelemetryError                500  internal_error  base class; a bug if it reaches a client
+    ├── BadRequest                400  bad_request     a body or parameter we cannot use
+    │   ├── UnknownDimension      400  unknown_dimension  group_by / filter names outside the closed set
+    │   ├── QueryError            400  query_error     people's SQL that the engine refused
+    │   └── QueryTimeout          400  query_timeout   people's SQL over the time limit
+    ├── Unauthorized              401  unauthorized    no or a wrong API token
+    ├── Forbidden                 403  forbidden       a read-only store or token asked to write
+    ├── NotFound                  404  not_found
+    ├── PayloadTooLarge           413  payload_too_large  body over max_body_bytes
+    ├── UnsupportedMediaType      415  unsupported_media_type  a content type we do not speak
+    ├── TooManyRequests           429  too_many_requests  the write queue is full: retry later
+    ├── StoreError                500  store_error     the engine refused our own SQL (a bug)
+    └── StoreUnavailable          503  store_unavailable  ClickHouse down, locked, or out of resources
+
+The store translates the ClickHouse driver's errors into these by error code (store/errors.py); the API
+answers every one of them, and anything else, in one shape (api/app.py).
 """
 
 from __future__ import annotations
@@ -31,14 +39,22 @@ class UnknownDimension(BadRequest):
     code = "unknown_dimension"
 
 
-class UnsupportedMediaType(TelemetryError):
-    status = 415
-    code = "unsupported_media_type"
+class QueryError(BadRequest):
+    code = "query_error"
 
 
-class PayloadTooLarge(TelemetryError):
-    status = 413
-    code = "payload_too_large"
+class QueryTimeout(BadRequest):
+    code = "query_timeout"
+
+
+class Unauthorized(TelemetryError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TelemetryError):
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(TelemetryError):
@@ -46,11 +62,25 @@ class NotFound(TelemetryError):
     code = "not_found"
 
 
+class PayloadTooLarge(TelemetryError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(TelemetryError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(TelemetryError):
+    status = 429
+    code = "too_many_requests"
+
+
+class StoreError(TelemetryError):
+    code = "store_error"
+
+
 class StoreUnavailable(TelemetryError):
     status = 503
     code = "store_unavailable"
-
-
-class QueryTimeout(TelemetryError):
-    status = 504
-    code = "query_timeout"

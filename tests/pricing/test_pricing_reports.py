@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cctelemetry.api.app import create_app
-from cctelemetry.cli import source as cli_source
 from cctelemetry.cli.cost import register
 from cctelemetry.pricing import load_book, sync_prices
 from cctelemetry.reports.cost import reconcile
@@ -200,16 +199,13 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli(api, monkeypatch):
-    """The cost commands on a Typer app of their own, reading through the test API."""
+def cli(service_state, monkeypatch):
+    """The cost commands on a Typer app of their own, opening the test's store themselves (the CLI's local
+    mode: the report layer in this process)."""
     app = typer.Typer()
     register(app)
-
-    class Source:
-        def get(self, path, params):
-            return cli_source.ApiSource._check(api.get(path, params={k: v for k, v in params.items() if v is not None}))
-
-    monkeypatch.setattr(cli_source, "open_source", lambda settings, api_url=None: Source())
+    monkeypatch.setenv("CCTELEMETRY_DATABASE", service_state.store.database)
+    monkeypatch.setenv("CCTELEMETRY_TZ", "UTC")
 
     def run(*args, code=0):
         result = runner.invoke(app, list(args))
@@ -227,7 +223,7 @@ def test_cli_cost(cli, api, service_state):
     assert "TOTAL" in table and "claude-opus-5" in table
     lines = cli("cost", "--by", "session", "--csv").splitlines()
     assert lines[0].startswith("session,") and len(lines) == 6
-    assert "$1.8634" in cli("cost", "--by", "agent_product")
+    assert "$1.86 " in cli("cost", "--by", "agent_product")  # money as money: cents from a dollar up
 
 
 def test_cli_reconcile_and_prices(cli, service_state):

@@ -21,8 +21,6 @@ pytest.register_assert_rewrite("otel_rows")
 from chshim import ChShim  # noqa: E402
 from stack_users import SHIM_USERS, writer_url  # noqa: E402
 
-from cctelemetry.store import Store  # noqa: E402
-from cctelemetry.store.migrate import migrate  # noqa: E402
 
 
 def _bypass_proxies_for_localhost() -> None:
@@ -55,8 +53,9 @@ def own_chshim():
 @pytest.fixture
 def server_store(chshim, database):
     """A migrated database of the test's own on the server, through the writer's URL."""
-    s = Store(writer_url(chshim, database), database)
-    migrate(s)
+    from conftest import open_store
+
+    s = open_store(writer_url(chshim, database), database)
     yield s
     s.command(f"DROP DATABASE IF EXISTS `{database}`")
     s.close()

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the store, the writer and settings of the running service."""
+"""FastAPI dependencies: the running service's store, writer, settings and report door."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Request
 
 from ..config import Settings
 from ..ingest import BatchWriter
-from ..reports.query import RequestFilter
+from ..reports.catalog import Reports
 from ..store import Store
 from .state import ServiceState
 
@@ -29,24 +29,29 @@ def get_settings(request: Request) -> Settings:
     return get_state(request).settings
 
 
+def get_reports(request: Request) -> Reports:
+    return get_state(request).reports
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 WriterDep = Annotated[BatchWriter, Depends(get_writer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReportsDep = Annotated[Reports, Depends(get_reports)]
 
-# Dimension filters ride on the query string as <dim>=<value>; these names are not filters.
+# Dimension filters ride on the query string as <dim>=<value>; these names are the reports' own parameters.
 RESERVED_PARAMS = {"group_by", "since", "until", "tz", "format", "limit", "offset", "mode", "period", "breakdown",
-                   "tolerance"}  # fmt: skip
+                   "tolerance", "order", "day", "active", "recent", "token_limit"}  # fmt: skip
+
+Since = Annotated[str | None, Query(description="Start: 2026-11-01, 2026-11-01T09:00, or 7d / 24h ago")]
+Until = Annotated[str | None, Query(description="End (exclusive), same forms as since")]
+Tz = Annotated[str | None, Query(description="IANA time zone for day/hour/week/month; default the server's")]
+Format = Annotated[str | None, Query(description="json (default) or csv")]
+Mode = Annotated[str | None, Query(description="auto | calculate | display; default the service's setting")]
 
 
-def request_filter(
-    request: Request,
-    settings: SettingsDep,
-    since: Annotated[str | None, Query(description="Start: 2026-11-01, 2026-11-01T09:00, or 7d / 24h ago")] = None,
-    until: Annotated[str | None, Query(description="End (exclusive), same forms as since")] = None,
-    tz: Annotated[str | None, Query(description="IANA time zone for day/hour; default the server's")] = None,
-) -> RequestFilter:
-    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
-    return RequestFilter.build(since, until, tz or settings.resolved_tz(), filters, settings.agent_type_attribute)
+def filters(request: Request) -> dict[str, str]:
+    """``<dimension>=<value>`` pairs of the query string (``model=...``, ``attr.team=...``)."""
+    return {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
 
 
-FilterDep = Annotated[RequestFilter, Depends(request_filter)]
+FiltersDep = Annotated[dict[str, str], Depends(filters)]

@@ -1,15 +1,18 @@
-"""What the running service holds: settings, the store and the batch writer, opened once at start."""
+"""What the running service holds: settings, the store, the batch writer, the report door and the price
+watcher, opened once at start."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..bootstrap import open_store, prepare
 from ..config import Settings
 from ..ingest import BatchWriter
-from ..store import Store
-from ..bootstrap import prepare
+from ..pricing import PriceWatcher
 from ..reports import cache as result_cache
+from ..reports.catalog import Reports
+from ..store import Store
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +22,28 @@ class ServiceState:
     settings: Settings
     store: Store
     writer: BatchWriter
+    reports: Reports = field(init=False)
+    watchers: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reports = Reports(self.store, self.settings)
 
     @classmethod
-    def open(cls, settings: Settings, serving: bool = True) -> "ServiceState":
-        store = Store(settings.resolved_clickhouse_url(), settings.database)
+    def open(cls, settings: Settings) -> ServiceState:
+        store = open_store(settings, create=True)
         if settings.migrate_on_start:
-            applied = prepare(store, settings, repair=serving)
-            if applied:
-                log.info("migrations applied", extra={"versions": [m.version for m in applied]})
+            prepared = prepare(store, settings)
+            if prepared.applied:
+                log.info("migrations applied", extra={"versions": [m.version for m in prepared.applied]})
         writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms)
-        if serving and settings.report_cache:
+        if settings.report_cache:
             result_cache.enable(store)
-        return cls(settings=settings, store=store, writer=writer)
+        state = cls(settings=settings, store=store, writer=writer)
+        state.watchers.append(PriceWatcher(store, settings.prices_file).start())
+        return state
 
     def close(self) -> None:
+        for watcher in self.watchers:
+            watcher.stop()
         self.writer.close()
         self.store.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, filters, get
-from .render import console, emit
+from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, filters
+from .render import console, emit, money
 
 _COST_COLUMNS = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "reported_cost_usd", "computed_cost_usd", "cost_usd")  # fmt: skip
@@ -20,13 +20,13 @@ _PRICE_COLUMNS = ("model", "effective_from", "input", "output", "cache_read", "c
 
 
 def cost(
-    by: Annotated[Optional[str], typer.Option("--by", help="Dimensions, e.g. model or project,agent "
+    by: Annotated[str | None, typer.Option("--by", help="Dimensions, e.g. model or project,agent "
                   "(with --reconcile: request, session or model).")] = None,  # fmt: skip
-    period: Annotated[Optional[str], typer.Option("--period", help="Also group by day, week or month.")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="Also group by day, week or month.")] = None,
     mode: Mode = None,
     reconcile: Annotated[bool, typer.Option("--reconcile", help="Where computed and reported cost differ, "
                          "and why.")] = False,  # fmt: skip
-    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="With --reconcile: USD per "
+    tolerance: Annotated[float | None, typer.Option("--tolerance", help="With --reconcile: USD per "
                          "request.")] = None,  # fmt: skip
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Show the cost per token type.")] = False,
     since: Since = None,
@@ -35,21 +35,22 @@ def cost(
     where: Where = None,
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """What the requests cost: by any dimensions and period, or reconciled against the agents' own cost."""
-    params = {"since": since, "until": until, "tz": tz, **filters(where)}
+    scope = {"since": since, "until": until, "tz": tz, "filters": filters(where)}
     if reconcile:
         level = by or "request"
-        body = get("/api/v1/cost/reconcile", {**params, "group_by": level, "tolerance": tolerance}, data_dir, api_url)
+        body, _ = ask(data_dir, api_url, lambda s: s.reconcile(group_by=level, tolerance=tolerance, **scope))
         if json_ or csv_:
             emit(body, as_json=json_, as_csv=csv_)
             return
-        _print_reconcile(body)
+        _print_reconcile(body, wide)
         return
     by = by if by is not None else ("" if period else "model")
-    body = get("/api/v1/cost", {**params, "group_by": by, "period": period, "mode": mode}, data_dir, api_url)
+    body, _ = ask(data_dir, api_url, lambda s: s.cost(group_by=by, period=period, mode=mode, **scope))
     if json_ or csv_:
         emit(body, as_json=json_, as_csv=csv_)
         return
@@ -57,7 +58,7 @@ def cost(
     totals, rows = _columns(body["totals"], keep, breakdown), [_columns(r, keep, breakdown) for r in body["rows"]]
     rows = rows or [totals]
     emit({"rows": rows}, title=f"cost by {', '.join(body['group_by']) or 'total'} (mode {body['mode']})",
-         totals=totals if body["rows"] else None)  # fmt: skip
+         totals=totals if body["rows"] else None, wide=wide)  # fmt: skip
     unknown = body["totals"].get("unknown_models") or []
     if unknown:
         console.print(f"[yellow]not in the price book (no computed cost):[/yellow] {escape(', '.join(unknown))}")
@@ -70,30 +71,31 @@ def _columns(row: dict, keep: list[str], breakdown: bool) -> dict:
     return out
 
 
-def _print_reconcile(body: dict) -> None:
+def _print_reconcile(body: dict, wide: bool) -> None:
     s = body["summary"]
     computed, reported = s["computed_cost_usd"] or 0, s["reported_cost_usd"] or 0
-    console.print(f"{s['requests']:,} requests, {s['matching_requests']:,} match within ${body['tolerance_usd']:g}; "
-                  f"computed ${computed:,.6f} vs reported ${reported:,.6f}")
+    console.print(f"{s['requests']:,} requests, {s['matching_requests']:,} match within "
+                  f"{money(body['tolerance_usd'])}; computed {money(computed)} vs reported {money(reported)}")
     for reason, n in s["by_reason"].items():
         if reason != "matching":
             console.print(f"  {n:>6,}  {reason}: {body['reasons'].get(reason, '')}")
     rows = body["rows"]
     if body["level"] == "request":
         rows = [{k: r.get(k) for k in _RECONCILE_REQUEST} for r in rows]
-    emit({"rows": rows}, title=f"differences by {body['level']}")
+    emit({"rows": rows}, title=f"differences by {body['level']}", wide=wide)
 
 
 def prices(
-    model: Annotated[Optional[str], typer.Option("--model", help="How this model id resolves, and its prices.")] = None,
-    day: Annotated[Optional[str], typer.Option("--day", help="With --model: the price in force that day.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="How this model id resolves, and its prices.")] = None,
+    day: Annotated[str | None, typer.Option("--day", help="With --model: the price in force that day.")] = None,
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """The effective price list (USD per million tokens); overrides from your prices file are marked."""
-    body = get("/api/v1/prices", {"model": model, "day": day}, data_dir, api_url)
+    body, _ = ask(data_dir, api_url, lambda s: s.prices(model=model, day=day))
     if json_ or csv_:
         emit(body, as_json=json_, as_csv=csv_)
         return
@@ -105,7 +107,8 @@ def prices(
             raise typer.Exit(1)
         marked = " [bold](overridden)[/bold]" if r["overridden"] else ""
         console.print(f"{escape(model)} → {r['priced_model']}{marked}")
-    emit({"rows": [{k: r[k] for k in _PRICE_COLUMNS} for r in body["rows"]]}, title="prices, USD per million tokens")
+    emit({"rows": [{k: r[k] for k in _PRICE_COLUMNS} for r in body["rows"]]}, title="prices, USD per million tokens",
+         wide=wide)  # fmt: skip
     console.print(f"[dim]from {escape(', '.join(body['files']))}[/dim]")
 
 

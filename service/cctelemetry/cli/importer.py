@@ -39,38 +39,24 @@ def import_(
     from ..config import Settings
     from ..errors import TelemetryError
 
+    from .options import fail, quiet_logs
+    from .source import find_service
+
+    quiet_logs()
     settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
     roots = _roots(paths)
-    url = api_url or settings.resolved_api_url()
     try:
-        if api_url or _service_at(url):
-            _through_api(url, roots, watch, interval, json_)
+        service = find_service(settings, api_url, data_dir_given=data_dir is not None)
+        if service is not None:
+            _through_api(service, roots, watch, interval, json_)
         else:
             _local(settings, roots, watch, interval, json_)
     except TelemetryError as exc:
-        err_console.print(f"[red][error][/red] {exc.message}")
-        raise typer.Exit(1)
+        fail(exc)
 
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
-
-
-def _service_at(url: str) -> bool:
-    """A running service answers at ``url``. Nothing listening is the common case: a plain connect says so
-    without building an HTTP client (which costs more than the connect)."""
-    import socket
-    from urllib.parse import urlparse
-
-    from .source import service_answers
-
-    u = urlparse(url)
-    try:
-        socket.create_connection((u.hostname or "127.0.0.1", u.port or (443 if u.scheme == "https" else 80)),
-                                 timeout=0.5).close()  # fmt: skip
-    except OSError:
-        return False
-    return service_answers(url)
 
 
 def _roots(paths: list[Path] | None) -> list[str]:
@@ -92,10 +78,10 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
         return
 
     from ..ingest.transcripts import import_transcripts, watch_transcripts
-    from ..store import Store
+    from ..bootstrap import open_store
     from ..store.migrate import migrate
 
-    store = Store(settings.resolved_clickhouse_url(), settings.database)
+    store = open_store(settings, create=True)
     migrate(store, settings.raw_ttl_hours, settings.retention_days)
     if not roots:
         _print({"files": 0, "note": "no transcript folder found"}, as_json)
@@ -175,20 +161,16 @@ class _progress:
 # -- through the service ---------------------------------------------------------------------------
 
 
-def _through_api(url: str, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+def _through_api(api, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
     import time
 
-    from .source import ApiSource
-
-    api = ApiSource(url)
-    api.http.timeout = None  # a first import of a large history takes a while
     if not watch:
-        _print(api.post("/api/v1/import", {"paths": roots}), as_json)
+        _print(api.import_(roots), as_json)
         return
-    err_console.print(f"watching {', '.join(roots)} every {interval:g}s through {url} (Ctrl-C to stop)")
+    err_console.print(f"watching {', '.join(roots)} every {interval:g}s through {api.url} (Ctrl-C to stop)")
     try:
         while True:
-            body = api.post("/api/v1/import", {"paths": roots})
+            body = api.import_(roots)
             if body.get("files_read") or body.get("skipped_files"):
                 _print(body, as_json, brief=True)
             time.sleep(interval)

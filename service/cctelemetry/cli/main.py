@@ -1,16 +1,20 @@
-"""``cctelemetry``: run the service, migrate, and print the reports the API serves."""
+"""``cctelemetry``: run the service, migrate, and print the reports the API serves.
+
+Every report command asks one source (cli/source.py): the running service through the thin client, or the
+store itself through the report layer. Heavy imports stay inside the commands, so a report against a
+running service starts quickly.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ..errors import TelemetryError
-from ..logs import setup_logging
 from . import cost as cost_commands
 from . import importer as import_commands
-from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, fail, filters, get, post, settings_for
+from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
 app = typer.Typer(
@@ -19,15 +23,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.command()
 def serve(
     data_dir: DataDir = None,
-    api_port: Annotated[Optional[int], typer.Option(help="REST API, dashboard and /docs port.")] = None,
-    otlp_port: Annotated[Optional[int], typer.Option(help="OTLP/HTTP receiver port.")] = None,
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on.")] = None,
+    api_port: Annotated[int | None, typer.Option(help="REST API and /docs port.")] = None,
+    otlp_port: Annotated[int | None, typer.Option(help="OTLP/HTTP receiver port.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
 ) -> None:
     """Run the service: OTLP receiver + REST API over the store."""
     from ..api.server import serve as run
+    from ..logs import setup_logging
 
     settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, host=host)
     setup_logging(settings.log_level)
@@ -39,23 +45,24 @@ def serve(
 
 @app.command()
 def migrate(data_dir: DataDir = None) -> None:
-    """Apply pending schema migrations and sync the price book (also done when the service starts)."""
-    from ..bootstrap import prepare
-    from ..store import Store
+    """Apply pending schema migrations, sync the price book and the SQL views (also done when the service
+    starts). Creates the store when there is none, and says so."""
+    from ..bootstrap import open_store, prepare
 
     settings = settings_for(data_dir)
     try:
-        store = Store(settings.resolved_clickhouse_url(), settings.database)
-        applied = prepare(store, settings)
+        store = open_store(settings, create=True)
+        prepared = prepare(store, settings)
     except TelemetryError as exc:
         fail(exc)
-    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "nothing to do"
-    console.print(f"migrated {store.target.describe()} database {store.database}: {names}")
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in prepared.applied) or "nothing to do"
+    created = "created a new store, " if prepared.created else ""
+    console.print(f"migrated {store.target.describe()} database {store.database}: {created}{names}")
 
 
 @app.command()
 def usage(
-    by: Annotated[str, typer.Option("--by", help="Dimensions, e.g. session,model or day,agent.")] = "model",
+    by: Annotated[str, typer.Option("--by", help="Dimensions, e.g. session,model or day,agent or attr.team.")] = "model",
     mode: Mode = None,
     since: Since = None,
     until: Until = None,
@@ -63,13 +70,15 @@ def usage(
     where: Where = None,
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """Requests, tokens and cost grouped by any dimensions."""
-    params = {"group_by": by, "mode": mode, "since": since, "until": until, "tz": tz, **filters(where)}
-    body = get("/api/v1/usage", params, data_dir, api_url)
-    emit(body, as_json=json_, as_csv=csv_, title=f"usage by {by}", totals=body.get("totals"))
+    body, source = ask(data_dir, api_url, lambda s: s.usage(group_by=by, since=since, until=until, tz=tz, mode=mode,
+                                                            filters=filters(where)))  # fmt: skip
+    emit(body, as_json=json_, as_csv=csv_, title=f"usage by {by}", totals=body.get("totals"), wide=wide,
+         caption=caption(body, source))  # fmt: skip
 
 
 @app.command()
@@ -79,18 +88,20 @@ def sessions(
     tz: Tz = None,
     where: Where = None,
     limit: Annotated[int, typer.Option(help="Sessions to show.")] = 20,
+    order: Annotated[str, typer.Option(help="last_seen (newest first) or cost.")] = "last_seen",
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """Sessions, newest first."""
-    params = {"since": since, "until": until, "tz": tz, "limit": limit, **filters(where)}
-    body = get("/api/v1/sessions", params, data_dir, api_url)
+    body, source = ask(data_dir, api_url, lambda s: s.sessions(since=since, until=until, tz=tz, limit=limit,
+                                                               order=order, filters=filters(where)))  # fmt: skip
     if not (json_ or csv_):
         keep = ("session", "last_seen", "models", "agents", "requests", "cost_usd")
         body = {**body, "rows": [{k: r[k] for k in keep} for r in body["rows"]]}
-    emit(body, as_json=json_, as_csv=csv_, title="sessions")
+    emit(body, as_json=json_, as_csv=csv_, title="sessions", wide=wide, caption=caption(body, source))
 
 
 @app.command()
@@ -98,37 +109,58 @@ def session(
     session_id: Annotated[str, typer.Argument(help="Session id.")],
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """One session: its requests in order, tool results and errors."""
-    body = get(f"/api/v1/sessions/{session_id}", {}, data_dir, api_url)
+    body, source = ask(data_dir, api_url, lambda s: s.session(session_id))
     if json_ or csv_:
         emit(body, rows_key="requests", as_json=json_, as_csv=csv_)
         return
+    from .render import money
+
     summary = body["session"]
     console.print(f"[bold]{session_id}[/bold]  {summary.get('first_seen', '')} → {summary.get('last_seen', '')}  "
-                  f"cost ${summary.get('cost_usd') or 0:,.4f}")  # fmt: skip
+                  f"cost {money(summary.get('cost_usd') or 0)}")  # fmt: skip
     keep = ("timestamp", "model", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
             "cache_creation_tokens", "cost_usd")  # fmt: skip
-    emit({"rows": [{k: r[k] for k in keep} for r in body["requests"]]}, title="requests")
+    emit({"rows": [{k: r[k] for k in keep} for r in body["requests"]]}, title="requests", wide=wide)
     keep = ("timestamp", "tool_name", "success", "duration_ms", "decision")
-    emit({"rows": [{k: r[k] for k in keep} for r in body["tool_results"]]}, title="tool results")
+    emit({"rows": [{k: r[k] for k in keep} for r in body["tool_results"]]}, title="tool results", wide=wide)
     keep = ("timestamp", "event_name", "tool_name", "error", "status_code")
-    emit({"rows": [{k: r[k] for k in keep} for r in body["errors"]]}, title="errors")
+    emit({"rows": [{k: r[k] for k in keep} for r in body["errors"]]}, title="errors", wide=wide,
+         caption=caption(body, source))  # fmt: skip
 
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only query, e.g. \"SELECT count() FROM api_requests\".")],
+    query: Annotated[str, typer.Argument(help="A read-only query, e.g. \"SELECT model, sum(cost_usd) FROM requests "
+                                              "GROUP BY model\".")],  # fmt: skip
+    limit: Annotated[int, typer.Option(help="Rows to return at most.")] = 10_000,
     json_: Json = False,
     csv_: Csv = False,
+    wide: Wide = False,
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
-    """Run read-only SQL against the store."""
-    body = post("/api/v1/sql", {"query": query}, data_dir, api_url)
-    emit(body, as_json=json_, as_csv=csv_)
+    """Run read-only SQL against the store (views: requests, daily_usage, session_usage)."""
+    body, source = ask(data_dir, api_url, lambda s: s.sql(query, limit=limit))
+    note = "rows cut at the limit (--limit, CCTELEMETRY_SQL_MAX_ROWS)" if body.get("truncated") else ""
+    emit(body, as_json=json_, as_csv=csv_, wide=wide, caption="; ".join(x for x in (note, caption(body, source)) if x))
+
+
+def caption(body: dict, source) -> str:
+    """Under a table: which data answered (when the store was opened here), and filters that matched nothing."""
+    from .source import describe
+
+    lines = []
+    for miss in body.get("no_match") or []:
+        where = f" (it is a value of {', '.join(miss['found_in'])})" if miss.get("found_in") else ""
+        lines.append(f"{miss['filter']}={miss['value']} matched no request{where}")
+    if not describe(source).startswith("service"):
+        lines.append(describe(source))
+    return "\n".join(lines)
 
 
 cost_commands.register(app)

@@ -1,26 +1,31 @@
-"""What every CLI command shares: its options, dim=value filters, and asking the data source."""
+"""What every CLI command shares: its options, dim=value filters, and where its answers come from."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
 from ..config import Settings
 from ..errors import TelemetryError
-from .render import console
+from .render import err_console
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Embedded data folder.")]
-ApiUrl = Annotated[Optional[str], typer.Option("--api-url", help="A running service to ask (default: auto).")]
-Since = Annotated[Optional[str], typer.Option("--since", help="2026-11-01, 2026-11-01T09:00, or 7d / 24h ago.")]
-Until = Annotated[Optional[str], typer.Option("--until", help="End (exclusive), same forms as --since.")]
-Tz = Annotated[Optional[str], typer.Option("--tz", help="IANA time zone for days, weeks and months.")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded data folder.")]
+ApiUrl = Annotated[str | None, typer.Option("--api-url", help="A running service to ask (default: the data "
+                                            "folder's service when one runs, else the data itself).")]  # fmt: skip
+Since = Annotated[str | None, typer.Option("--since", help="2026-11-01, 2026-11-01T09:00, or 7d / 24h ago.")]
+Until = Annotated[str | None, typer.Option("--until", help="End (exclusive), same forms as --since.")]
+Tz = Annotated[str | None, typer.Option("--tz", help="IANA time zone for days, weeks and months.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
-Mode = Annotated[Optional[str], typer.Option("--mode", help="auto (reported, else computed), calculate, display.")]
+Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however wide the terminal.")]
+Mode = Annotated[str | None, typer.Option("--mode", help="auto (reported, else computed), calculate, display.")]
 Where = Annotated[
-    Optional[list[str]], typer.Option("--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6")
+    list[str] | None,
+    typer.Option("--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6 or -w attr.team=a"),
 ]
 
 
@@ -32,8 +37,15 @@ def settings_for(data_dir: Path | None = None, **overrides) -> Settings:
 
 
 def fail(exc: TelemetryError) -> None:
-    console.print(f"[red][error][/red] {exc.message}")
+    err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
     raise typer.Exit(1)
+
+
+def quiet_logs() -> None:
+    """A report command prints its answer and nothing else: the library's logs stay out of the way
+    unless something is really wrong."""
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.ERROR)
 
 
 def filters(where: list[str] | None) -> dict[str, str]:
@@ -46,19 +58,14 @@ def filters(where: list[str] | None) -> dict[str, str]:
     return out
 
 
-def get(path: str, params: dict, data_dir: Path | None, api_url: str | None) -> dict:
-    try:
-        from .source import open_source  # httpx: only for commands that ask for data
-
-        return open_source(settings_for(data_dir), api_url).get(path, params)
-    except TelemetryError as exc:
-        fail(exc)
-
-
-def post(path: str, body: dict, data_dir: Path | None, api_url: str | None) -> dict:
+def ask(data_dir: Path | None, api_url: str | None, call: Callable[[Any], dict]) -> tuple[dict, Any]:
+    """Open the source (a running service, or the store) and run ``call`` on it; errors are one line."""
+    quiet_logs()
     try:
         from .source import open_source
 
-        return open_source(settings_for(data_dir), api_url).post(path, body)
+        source = open_source(settings_for(data_dir), api_url, data_dir_given=data_dir is not None)
+        return call(source), source
     except TelemetryError as exc:
         fail(exc)
+        raise  # unreachable: fail() exits

@@ -1,9 +1,19 @@
-"""Printing reports: Rich tables for people, the API's JSON with --json, CSV with --csv."""
+"""Printing reports: Rich tables for people, the API's JSON with --json, CSV with --csv.
+
+Tables fit the terminal (its width, or ``COLUMNS``): when all columns do not
+fit, the least important are left out and the caption says which (``--wide`` shows them all); the ones
+that remain are never cut, so ids and money are always whole. Money is printed as money: ``$12.34``,
+``$0.0571``, ``$0.000018``, never ``1.8e-05``; CSV has plain decimals.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import shutil
 import sys
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -11,42 +21,114 @@ from rich.table import Table
 
 from ..reports.export import to_csv
 
-# Piped output is not cut to 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
+MONEY_SUFFIX = "_usd"
+# Dropped first when a table is too wide (the rest keep their order).
+LOW_PRIORITY = ("computed_cost_usd", "reported_cost_usd", "agents", "cache_creation_tokens", "cache_read_tokens",
+                "first_seen", "models", "input_tokens", "output_tokens", "duration_ms")  # fmt: skip
 
-_MONEY = ("cost_usd", "reported_cost_usd", "computed_cost_usd")
+
+def width() -> int:
+    """The terminal's width; ``COLUMNS`` when set; 200 when the output is piped (nothing is cut there)."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((100, 24)).columns
+    return 200
+
+
+console = Console(width=width(), highlight=False)
+err_console = Console(stderr=True, highlight=False)
 
 
 def emit(body: dict, rows_key: str = "rows", as_json: bool = False, as_csv: bool = False, title: str = "",
-         totals: dict | None = None) -> None:  # fmt: skip
+         totals: dict | None = None, wide: bool = False, caption: str = "") -> None:  # fmt: skip
     if as_json:
         sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
     elif as_csv:
-        sys.stdout.write(to_csv(body.get(rows_key) or []))
+        sys.stdout.write(to_csv([{k: csv_cell(k, v) for k, v in row.items()} for row in body.get(rows_key) or []]))
     else:
-        print_table(body.get(rows_key) or [], title=title, totals=totals)
+        print_table(body.get(rows_key) or [], title=title, totals=totals, wide=wide, caption=caption)
 
 
-def print_table(rows: list[dict[str, Any]], title: str = "", totals: dict | None = None) -> None:
+def print_table(rows: list[dict[str, Any]], title: str = "", totals: dict | None = None, wide: bool = False,
+                caption: str = "", keep: tuple[str, ...] = ()) -> None:  # fmt: skip
     if not rows:
         console.print(f"[dim]{title + ': ' if title else ''}no data[/dim]")
+        if caption:
+            console.print(f"[dim]{caption}[/dim]")
         return
     columns = list(rows[0])
-    table = Table(title=title or None, show_footer=totals is not None, header_style="bold")
-    for col in columns:
-        numeric = isinstance(rows[0][col], (int, float)) or col in _MONEY
-        footer = fmt(col, totals[col]) if totals and col in totals else ("TOTAL" if col == columns[0] else "")
-        table.add_column(col, justify="right" if numeric else "left", footer=footer)
-    for row in rows:
-        table.add_row(*(fmt(c, row[c]) for c in columns))
-    console.print(table)
+    cells = {c: [fmt(c, r.get(c)) for r in rows] for c in columns}
+    footers = {c: (fmt(c, totals[c]) if totals and c in totals else "") for c in columns}
+    if totals:
+        footers[columns[0]] = footers[columns[0]] or "TOTAL"
+    sizes = {c: max([len(c), len(footers[c])] + [len(x) for x in cells[c]]) + 3 for c in columns}
+    shown, hidden = _fit(columns, sizes, console.width, wide, keep)
+    table = Table(title=title or None, show_footer=totals is not None, header_style="bold",
+                  caption=_caption(caption, hidden), caption_justify="left")  # fmt: skip
+    for c in shown:
+        numeric = isinstance(rows[0].get(c), (int, float)) or c.endswith(MONEY_SUFFIX)
+        table.add_column(c, justify="right" if numeric else "left", footer=footers[c], no_wrap=True,
+                         min_width=sizes[c] - 3)  # fmt: skip
+    for i in range(len(rows)):
+        table.add_row(*(cells[c][i] for c in shown))
+    out = console if not wide else Console(width=max(console.width, sum(sizes.values()) + 1), highlight=False)
+    out.print(table)
+
+
+def _fit(columns: list[str], sizes: dict[str, int], limit: int, wide: bool, keep: tuple[str, ...]):
+    shown = list(columns)
+    if wide:
+        return shown, []
+    hidden = []
+    for c in LOW_PRIORITY:
+        if sum(sizes[s] for s in shown) + 1 <= limit:
+            break
+        if c in shown and c not in keep and len(shown) > 1:
+            shown.remove(c)
+            hidden.append(c)
+    return shown, hidden
+
+
+def _caption(caption: str, hidden: list[str]) -> str | None:
+    parts = [caption] if caption else []
+    if hidden:
+        parts.append(f"not shown: {', '.join(hidden)} (--wide shows every column)")
+    return "\n".join(parts) or None
+
+
+def money(value: float) -> str:
+    """``$1,234.56``, ``$0.0571``, ``$0.000018``: two decimals from $1, four below, and two significant
+    digits below a cent; never an exponent."""
+    sign = "-" if value < 0 else ""
+    x = abs(value)
+    if x == 0:
+        return "$0.00"
+    if x >= 1:
+        return f"{sign}${x:,.2f}"
+    if x >= 0.01:
+        return f"{sign}${x:.4f}"
+    decimals = min(12, 1 - math.floor(math.log10(x)))
+    return f"{sign}${x:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def plain_decimal(value: float) -> str:
+    """A float as a plain decimal (``0.000018``), its shortest round-trip digits, for CSV."""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def csv_cell(column: str, value: Any) -> Any:
+    if isinstance(value, float) and not isinstance(value, bool):
+        return plain_decimal(value)
+    return value
 
 
 def fmt(column: str, value: Any) -> str:
     if value is None:
         return "-"
-    if column in _MONEY or column.endswith("_usd"):
-        return f"${value:,.4f}"
+    if column.endswith(MONEY_SUFFIX) and isinstance(value, (int, float)):
+        return money(float(value))
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):

@@ -1,77 +1,88 @@
-"""Where the CLI gets its data: the running service's API when one answers, else the data itself.
+"""Where the CLI gets its answers: a running service (through the thin client), or the store itself
+(through the report layer, in this process). Both answer the same methods with the same JSON.
 
-Only one process can open an embedded data folder, so while ``cctelemetry serve`` runs the CLI must
-go through its API. Both sources return the same JSON bodies.
+Which one, in order:
+1. ``--api-url`` or ``CCTELEMETRY_API_URL``: that service, and only it. If it does not answer, that is the
+   error (one line, exit 1): the CLI never falls back to reading some other data.
+2. The service recorded in the data folder (``service.json``, written by ``cctelemetry serve``), which holds
+   the folder's lock while it runs.
+3. When no data folder was chosen: a service answering at the default address (an older service, or one
+   in Docker).
+4. The store itself, which must exist: a mistyped ``--data-dir`` is an error, never a new empty store.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import socket
+from urllib.parse import urlsplit
 
-import httpx
-
+from .. import runtime
+from ..client import Client
 from ..config import Settings
-from ..errors import TelemetryError
+from ..errors import StoreUnavailable
 
 
-class ApiSource:
-    def __init__(self, base_url: str):
-        self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=60)
-
-    def get(self, path: str, params: dict[str, Any]) -> dict:
-        return self._check(self.http.get(path, params={k: v for k, v in params.items() if v is not None}))
-
-    def post(self, path: str, body: dict, params: dict | None = None) -> dict:
-        return self._check(self.http.post(path, json=body, params=params or {}))
-
-    @staticmethod
-    def _check(response: httpx.Response) -> dict:
-        if response.status_code >= 400:
-            try:
-                message = response.json().get("error") or response.text
-            except ValueError:
-                message = response.text
-            error = TelemetryError(f"{message} (HTTP {response.status_code})")
-            error.status = response.status_code
-            raise error
-        return response.json()
-
-    def describe(self) -> str:
-        return f"service at {self.base_url}"
+def open_source(settings: Settings, api_url: str | None = None, data_dir_given: bool = False):
+    return find_service(settings, api_url, data_dir_given) or local_reports(settings)
 
 
-class LocalSource:
-    """Runs the same report functions the API runs, in this process."""
+def find_service(settings: Settings, api_url: str | None = None, data_dir_given: bool = False) -> Client | None:
+    """The running service to ask (rules 1-3 above), or None when the store is to be opened here."""
+    explicit = api_url or os.environ.get("CCTELEMETRY_API_URL") or ""
+    if explicit:
+        client = Client(explicit, token=settings_token(settings))
+        client.get("/healthz", timeout=5)  # unreachable: StoreUnavailable, one line
+        return client
+    recorded = runtime.read(settings.data_dir)
+    if recorded:
+        client = Client(recorded["api_url"], token=settings_token(settings))
+        if not client.healthy(timeout=5):
+            raise StoreUnavailable(
+                f"the service (pid {recorded['pid']}) of {settings.data_dir} does not answer at {recorded['api_url']}; "
+                "it may be starting or stuck (see its log)"
+            )
+        return client
+    default = settings.resolved_api_url()
+    if not data_dir_given and not _custom_data_dir() and _listening(default):
+        client = Client(default, token=settings_token(settings))
+        if client.healthy():
+            return client
+    return None
 
-    def __init__(self, settings: Settings):
-        from ..api.app import create_app
-        from ..api.state import ServiceState
-        from fastapi.testclient import TestClient
 
-        self.settings = settings
-        self.state = ServiceState.open(settings, serving=False)
-        self.client = TestClient(create_app(settings, self.state), raise_server_exceptions=True)
+def local_reports(settings: Settings):
+    """The report layer over the store in this process: no web app, no writer thread."""
+    from ..bootstrap import open_store, prepare
+    from ..reports.catalog import Reports
 
-    def get(self, path: str, params: dict[str, Any]) -> dict:
-        return ApiSource._check(self.client.get(path, params={k: v for k, v in params.items() if v is not None}))
-
-    def post(self, path: str, body: dict, params: dict | None = None) -> dict:
-        return ApiSource._check(self.client.post(path, json=body, params=params or {}))
-
-    def describe(self) -> str:
-        return f"data in {self.state.store.target.describe()}"
+    store = open_store(settings)
+    prepare(store, settings, repair=False)
+    return Reports(store, settings)
 
 
-def service_answers(url: str) -> bool:
+def describe(source) -> str:
+    if isinstance(source, Client):
+        return f"service at {source.url}"
+    return f"data in {source.store.target.describe()}"
+
+
+def settings_token(settings: Settings) -> str | None:
+    return getattr(settings, "api_token", None) or None
+
+
+def _custom_data_dir() -> bool:
+    return bool(os.environ.get("CCTELEMETRY_DATA_DIR"))
+
+
+def _listening(url: str) -> bool:
+    """A plain connect: nothing listening is the common case, and says so in microseconds."""
+    parts = urlsplit(url)
     try:
-        return httpx.get(url.rstrip("/") + "/healthz", timeout=1.0).status_code == 200
-    except httpx.HTTPError:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=0.3).close()
+    except OSError:
         return False
+    return True
 
 
-def open_source(settings: Settings, api_url: str | None = None):
-    url = api_url or settings.resolved_api_url()
-    if api_url or service_answers(url):
-        return ApiSource(url)
-    return LocalSource(settings)
+__all__ = ["open_source", "local_reports", "describe"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ..errors import BadRequest
 from .decode import decode_request, decompress, export_response
 from .mapping import TO_ROWS, Batch
 from .writer import BatchWriter
@@ -14,7 +15,11 @@ def body_to_batch(signal: str, body: bytes, content_type: str | None, content_en
                   max_bytes: int) -> Batch:
     """Decode one OTLP/HTTP body into rows. Raises BadRequest, UnsupportedMediaType, PayloadTooLarge."""
     data = decompress(body, content_encoding, max_bytes)
-    return TO_ROWS[signal](decode_request(signal, data, content_type))
+    message = decode_request(signal, data, content_type)
+    try:
+        return TO_ROWS[signal](message)
+    except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows
+        raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
 __all__ = ["BatchWriter", "body_to_batch", "export_response"]

@@ -81,25 +81,34 @@ def decode_request(signal: str, body: bytes, content_type: str | None):
     if kind in JSON_TYPES:
         try:
             doc = json.loads(body or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise BadRequest(f"the body is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict):
             raise BadRequest(f"the {signal} export request must be a JSON object")
         try:
-            json_format.ParseDict(_ids_to_base64(doc), message, ignore_unknown_fields=True)
-        except json_format.ParseError as exc:
-            raise BadRequest(f"not an OTLP {signal} export request: {exc}") from exc
+            json_format.ParseDict(_ids_to_base64(doc, MAX_JSON_DEPTH), message, ignore_unknown_fields=True)
+        except (json_format.ParseError, RecursionError, TypeError, ValueError, OverflowError) as exc:
+            raise BadRequest(f"not an OTLP {signal} export request: {str(exc)[:300]}") from exc
         return message
     raise UnsupportedMediaType(
         f"unsupported Content-Type {content_type!r}: use application/x-protobuf or application/json"
     )
 
 
-def _ids_to_base64(node):
+# An OTLP/JSON export request is about 10 levels deep, and an AnyValue nests kvlists and arrays below
+# that. Deeper bodies are refused with a 400 (Python's parsers recurse: past about a thousand levels they
+# would fail with a RecursionError, which is caught too).
+MAX_JSON_DEPTH = 64
+
+
+def _ids_to_base64(node, depth_left: int):
+    """The document with ids as base64; refuses one nested deeper than ``depth_left``."""
+    if isinstance(node, (dict, list)) and depth_left <= 0:
+        raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
     if isinstance(node, dict):
-        return {k: _id_value(k, v) if k in _ID_KEYS else _ids_to_base64(v) for k, v in node.items()}
+        return {k: _id_value(k, v) if k in _ID_KEYS else _ids_to_base64(v, depth_left - 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_ids_to_base64(v) for v in node]
+        return [_ids_to_base64(v, depth_left - 1) for v in node]
     return node
 
 

@@ -7,17 +7,10 @@ request keys just written; ``merge_all`` repairs everything (e.g. after a crash 
 
 from __future__ import annotations
 
-from importlib import resources
-
 from ..store import Store
+from ..store.sqlfiles import load, load_statements
 
 _BATCH = 10_000
-
-
-def _statements() -> list[str]:
-    text = resources.files("cctelemetry.ingest").joinpath("sql", "merge_sources.sql").read_text()
-    return [s.strip() for s in text.split(";\n") if any(l.strip() and not l.strip().startswith("--")
-                                                        for l in s.splitlines())]  # fmt: skip
 
 
 def keys_in_batch(batch: dict[str, list[list]]) -> list[str]:
@@ -34,16 +27,12 @@ def merge_sources(store: Store, keys: list[str], agent_product: str = "claude_co
     keys = sorted({k for k in keys if k})
     for i in range(0, len(keys), _BATCH):
         params = {"agent_product": agent_product, "keys": keys[i : i + _BATCH]}
-        for statement in _statements():
+        for statement in load_statements(__package__, "merge_sources"):
             store.command(statement, params)
 
 
 def merge_all(store: Store) -> None:
     """Merge every request present in more than one source and not merged yet."""
-    rows = store.query(
-        "SELECT agent_product, groupArray(request_key) FROM (SELECT agent_product, request_key FROM api_requests "
-        "FINAL WHERE superseded = 0 GROUP BY agent_product, request_key HAVING uniqExact(source) > 1 "
-        "AND NOT has(groupArray(source), 'merged')) GROUP BY agent_product"
-    ).result_rows
+    rows = store.query(load(__package__, "unmerged"), role="write").result_rows
     for agent_product, keys in rows:
         merge_sources(store, list(keys), agent_product)

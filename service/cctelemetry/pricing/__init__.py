@@ -3,7 +3,7 @@ prices every request at report time (``sql/priced_requests.sql``)."""
 
 from __future__ import annotations
 
-from importlib import resources
+from ..store.sqlfiles import load
 
 from .book import (
     CACHE_WRITE_TTLS,
@@ -14,12 +14,12 @@ from .book import (
     load_book,
     normalize_model,
 )
-from .sync import sync_prices
+from .sync import PriceWatcher, current_book, sync_current, sync_prices
 
 
 def priced_requests_sql() -> str:
     """The SELECT that prices the preceding CTE ``req`` (see the file's header for its columns)."""
-    return resources.files("cctelemetry.pricing").joinpath("sql", "priced_requests.sql").read_text()
+    return load(__package__, "priced_requests")
 
 
 def priced_cte(name: str = "priced") -> str:
@@ -44,4 +44,7 @@ __all__ = [
     "priced_requests_sql",
     "pricing_params",
     "sync_prices",
+    "sync_current",
+    "current_book",
+    "PriceWatcher",
 ]

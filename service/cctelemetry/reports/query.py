@@ -1,7 +1,9 @@
 """The read path's building blocks: the closed set of dimensions, filters, time windows, and the
 deduplicated request set every report starts from (``sql/requests.sql``).
 
-Only expressions from ``DIMENSIONS`` ever reach SQL text; every value is a bound ``{name:Type}``.
+Only expressions from ``DIMENSIONS`` ever reach SQL text; every value is a bound ``{name:Type}``. A
+resource attribute is a dimension too, ``attr.<key>`` (e.g. ``attr.team`` from
+``OTEL_RESOURCE_ATTRIBUTES="team=platform"``): its key is bound like a value, never written into SQL.
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BadRequest, UnknownDimension
 from ..pricing import priced_cte
+from ..store.sqlfiles import load, render, trusted
 
 # name -> SQL expression over the deduplicated request set (reports/sql/requests.sql)
 DIMENSIONS: dict[str, str] = {
@@ -35,6 +37,9 @@ DIMENSIONS: dict[str, str] = {
     "source": "sources",
 }
 TIME_DIMENSIONS = ("hour", "day", "week", "month")
+ATTR_PREFIX = "attr."
+_ATTR_KEY = re.compile(r"^attr\.([A-Za-z0-9_.:/-]{1,128})$")
+MAX_ATTRS = 8
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -42,20 +47,31 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2200, 1, 1, tzinfo=timezone.utc)
 
 
-def requests_sql() -> str:
-    return sql_file("requests.sql")
+WINDOW = "\n  AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp < {until:DateTime64(3, 'UTC')}"
 
 
-def sql_file(name: str) -> str:
-    return resources.files("cctelemetry.reports").joinpath("sql", name).read_text()
+def requests_sql(attr_keys: list[str] | tuple[str, ...] = (), window: bool = True) -> str:
+    """The deduplicated requests (sql/requests.sql) in the window, with a column per resource attribute
+    asked for; without the window for the ``requests`` view."""
+    columns = "".join(f",\n    resource_attributes[{{attr{i}:String}}] AS _attr{i}" for i in range(len(attr_keys)))
+    return render(load(__package__, "requests"), ATTRIBUTE_COLUMNS=trusted(columns),
+                  WINDOW=trusted(WINDOW if window else ""))  # fmt: skip
+
+
+def is_dimension(name: str) -> bool:
+    return name in DIMENSIONS or bool(_ATTR_KEY.match(name))
+
+
+def valid_dimensions() -> str:
+    return ", ".join(DIMENSIONS) + ", attr.<resource attribute> (e.g. attr.team)"
 
 
 def parse_dimensions(value: str | list[str] | None) -> list[str]:
     names = value.split(",") if isinstance(value, str) else list(value or [])
     dims = [n.strip() for n in names if n and n.strip()]
-    unknown = [d for d in dims if d not in DIMENSIONS]
+    unknown = [d for d in dims if not is_dimension(d)]
     if unknown:
-        raise UnknownDimension(f"unknown dimension(s) {', '.join(unknown)}; use {', '.join(DIMENSIONS)}")
+        raise UnknownDimension(f"unknown dimension(s) {', '.join(unknown)}; use {valid_dimensions()}")
     return list(dict.fromkeys(dims))
 
 
@@ -93,19 +109,35 @@ class RequestFilter:
     filters: dict[str, str] = field(default_factory=dict)
     agent_type_attribute: str = "agent.type"
 
+    group_by: list[str] = field(default_factory=list)
+
     @classmethod
-    def build(cls, since=None, until=None, tz="UTC", filters=None, agent_type_attribute="agent.type"):
+    def build(cls, since=None, until=None, tz="UTC", filters=None, agent_type_attribute="agent.type",
+              group_by=()):  # fmt: skip
         zone(tz)
-        unknown = [k for k in (filters or {}) if k not in DIMENSIONS]
+        unknown = [k for k in (filters or {}) if not is_dimension(k)]
         if unknown:
-            raise UnknownDimension(f"cannot filter on {', '.join(unknown)}; use {', '.join(DIMENSIONS)}")
-        return cls(
-            since=parse_time(since, tz, EPOCH),
-            until=parse_time(until, tz, FAR_FUTURE),
-            tz=tz,
-            filters=dict(filters or {}),
-            agent_type_attribute=agent_type_attribute,
-        )
+            raise UnknownDimension(f"cannot filter on {', '.join(unknown)}; use {valid_dimensions()}")
+        since_at, until_at = parse_time(since, tz, EPOCH), parse_time(until, tz, FAR_FUTURE)
+        if until_at <= since_at:
+            raise BadRequest(f"until ({until_at.isoformat()}) must be after since ({since_at.isoformat()})")
+        flt = cls(since=since_at, until=until_at, tz=tz, filters=dict(filters or {}),
+                  agent_type_attribute=agent_type_attribute, group_by=list(group_by))  # fmt: skip
+        if len(flt.attr_keys()) > MAX_ATTRS:
+            raise BadRequest(f"at most {MAX_ATTRS} resource attributes in one report")
+        return flt
+
+    def attr_keys(self) -> list[str]:
+        """The resource attribute keys the report groups or filters on, each once, in order."""
+        names = list(self.group_by) + list(self.filters)
+        return list(dict.fromkeys(_ATTR_KEY.match(n).group(1) for n in names if _ATTR_KEY.match(n)))
+
+    def expression(self, name: str) -> str:
+        """The SQL expression of a dimension over the request set: from the closed set, or an attribute column."""
+        m = _ATTR_KEY.match(name)
+        if m:
+            return f"_attr{self.attr_keys().index(m.group(1))}"
+        return DIMENSIONS[name]
 
     def params(self) -> dict:
         params = {
@@ -116,15 +148,17 @@ class RequestFilter:
         }
         for i, value in enumerate(self.filters.values()):
             params[f"f{i}"] = value
+        for i, key in enumerate(self.attr_keys()):
+            params[f"attr{i}"] = key
         return params
 
     def where(self) -> str:
-        clauses = [f"{DIMENSIONS[name]} = {{f{i}:String}}" for i, name in enumerate(self.filters)]
+        clauses = [f"{self.expression(name)} = {{f{i}:String}}" for i, name in enumerate(self.filters)]
         return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
     def with_requests(self) -> str:
         """``WITH req AS (...)``: the deduplicated requests in the window, for a report to select from."""
-        return f"WITH req AS (\n{requests_sql()}\n)\n"
+        return f"WITH req AS (\n{requests_sql(self.attr_keys())}\n)\n"
 
     def with_priced_requests(self) -> str:
         """``WITH req AS (...), priced AS (...)``: the same requests with their cost (pricing/sql)."""

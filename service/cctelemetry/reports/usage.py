@@ -7,14 +7,13 @@ priced by the price book (pricing/sql/priced_requests.sql), filtered, grouped by
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import replace
 
-from ..config import Settings
-from ..pricing import pricing_params
 from ..store import Store
 from . import cache as result_cache
 from .query import DIMENSIONS, TIME_DIMENSIONS, RequestFilter
+from .results import NoMatch, UsageReport
+from .scope import Pricing
 
 log = logging.getLogger(__name__)
 
@@ -47,32 +46,18 @@ BREAKDOWN_MEASURES = f""",
 COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search")
 
 
-@dataclass(frozen=True)
-class Pricing:
-    """How a report prices requests: the mode and the TTL assumed for cache writes of unknown TTL."""
-
-    mode: str = "auto"
-    cache_write_ttl: str = "5m"
-
-    @classmethod
-    def from_settings(cls, settings: Settings, mode: str | None = None) -> "Pricing":
-        return cls(mode=mode or settings.cost_mode, cache_write_ttl=settings.cache_write_ttl)
-
-    def params(self) -> dict[str, str]:
-        return pricing_params(self.cache_write_ttl, self.mode)
-
-
 def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
             limit: int = 10_000) -> tuple[list[dict], dict]:  # fmt: skip
     """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
 
     One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
     """
+    flt = replace(flt, group_by=list(group_by))
     params = {**flt.params(), **pricing.params(), "limit": limit + 1}
     sql = flt.with_priced_requests() + "SELECT"
     if group_by:
         keys = ", ".join(f"`{d}`" for d in group_by)
-        sql += "".join(f"\n    {DIMENSIONS[d]} AS `{d}`," for d in group_by) + f"\n    grouping({keys}) != 0 AS _is_total,"
+        sql += "".join(f"\n    {flt.expression(d)} AS `{d}`," for d in group_by) + f"\n    grouping({keys}) != 0 AS _is_total,"
     sql += f"{measures}\nFROM priced\n{flt.where()}\n"
     if group_by:
         sql += (f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
@@ -97,16 +82,38 @@ def _result_rows(store: Store, sql: str, params: dict) -> list[dict]:
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
-          breakdown: bool = False, limit: int = 10_000) -> dict[str, Any]:  # fmt: skip
-    """``{"group_by": [...], "rows": [...], "totals": {...}, "unpriced_models": [...]}``."""
+          breakdown: bool = False, limit: int = 10_000) -> UsageReport:  # fmt: skip
+    """Requests, tokens and cost grouped by ``group_by`` (rows) and over everything (totals)."""
     pricing = pricing or Pricing()
     measures = USAGE_MEASURES + (BREAKDOWN_MEASURES if breakdown else "")
     rows, totals = grouped(store, flt, group_by, measures, pricing, limit)
     if breakdown:
         rows, totals = [nest_cost_by_type(r) for r in rows], nest_cost_by_type(totals)
-    return {"group_by": group_by, "mode": pricing.mode, "cache_write_ttl": pricing.cache_write_ttl,
-            "since": flt.since.isoformat(), "until": flt.until.isoformat(), "tz": flt.tz,
-            "rows": rows, "totals": totals, "unpriced_models": totals.get("unknown_models", [])}  # fmt: skip
+    return UsageReport.model_construct(
+        group_by=group_by, mode=pricing.mode, cache_write_ttl=pricing.cache_write_ttl, since=flt.since.isoformat(),
+        until=flt.until.isoformat(), tz=flt.tz, rows=rows, totals=totals,
+        unpriced_models=totals.get("unknown_models", []), no_match=unmatched_filters(store, flt, totals),
+    )  # fmt: skip
+
+
+# Where a value that matched nothing is looked for: the string dimensions people confuse.
+_LOOK_IN = ("agent", "agent_type", "query_source", "model", "user", "project", "service", "session", "git_branch",
+            "organization", "agent_product", "source")  # fmt: skip
+
+
+def unmatched_filters(store: Store, flt: RequestFilter, totals: dict) -> list[NoMatch]:
+    """For an empty report with filters: each filter that alone matches nothing in the window, and the
+    dimensions in which its value does occur (``-w agent=coordinator`` when it is an agent_type)."""
+    if not flt.filters or totals.get("requests"):
+        return []
+    columns = []
+    for i, name in enumerate(flt.filters):
+        value = f"{{f{i}:String}}"
+        columns.append(f"countIf({flt.expression(name)} = {value}) AS matched{i}")
+        columns += [f"countIf({DIMENSIONS[d]} = {value}) AS in{i}_{d}" for d in _LOOK_IN]
+    row = store.rows(flt.with_requests() + "SELECT " + ", ".join(columns) + " FROM req", flt.params())[0]
+    return [NoMatch(filter=name, value=value, found_in=[d for d in _LOOK_IN if d != name and row[f"in{i}_{d}"]])
+            for i, (name, value) in enumerate(flt.filters.items()) if not row[f"matched{i}"]]  # fmt: skip
 
 
 def nest_cost_by_type(row: dict) -> dict:

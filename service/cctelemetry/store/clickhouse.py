@@ -1,11 +1,18 @@
 """The store: the only module that talks to ClickHouse.
 
-One clickhouse-connect ``Client`` drives both backends: ``interface="chdb"`` for the embedded engine
-(a data folder) and HTTP for a ClickHouse server. Values are always bound server-side with
-``{name:Type}`` placeholders; inserts go in as column batches.
+One clickhouse-connect ``Client`` per connection drives both backends: ``interface="chdb"`` for the
+embedded engine (a data folder) and HTTP for a ClickHouse server. Values are always bound server-side
+with ``{name:Type}`` placeholders; inserts go in as column batches. Driver errors leave this package
+translated into the project's errors (store/errors.py).
 
-chdb opens one data folder per process and locks it against other processes, so embedded clients
-are shared per process (``_ENGINES``) and every call is serialised by a lock.
+Connections are kept per role, so that one kind of work never waits behind another: ``write`` (inserts
+and the write path's commands), ``read`` (reports; a small pool), ``adhoc`` (people's SQL, which may be
+slow) and ``control`` (health probes). A 17-second ad-hoc query therefore holds up neither an OTLP
+write nor ``/healthz``. chdb allows several connections to the one engine of a process; each keeps its
+own current database, and each is used by one thread at a time.
+
+On a server the ``write`` role may connect as another user (``write_url``): in the stack the service
+reads as the read-only ``reader`` and writes its own rows (imports, snapshots) as ``writer``.
 """
 
 from __future__ import annotations
@@ -13,20 +20,23 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from queue import Empty, LifoQueue
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError, ProgrammingError
 
-from ..errors import BadRequest, QueryTimeout, StoreUnavailable
+from ..errors import BadRequest, QueryError, StoreUnavailable
+from .errors import translate
 
 log = logging.getLogger(__name__)
 
-_ENGINES: dict[str, Any] = {}
+ROLES = ("write", "read", "adhoc", "control")
 _READ_STATEMENTS = ("Select", "Show", "Describe", "Explain", "Exists")
-_ENGINES_LOCK = threading.Lock()
+_OPEN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class Target:
     database: str = ""
 
     @classmethod
-    def parse(cls, url: str) -> "Target":
+    def parse(cls, url: str) -> Target:
         u = urlparse(url)
         if u.scheme == "chdb":
             path = unquote((u.netloc or "") + u.path)
@@ -77,57 +87,123 @@ class Target:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{self.username}@{host}:{self.port}/{self.database}"
 
+    def where(self) -> str:
+        """How errors name the store: the folder, or the server without credentials."""
+        return self.path if self.kind == "chdb" else self.describe()
 
-def _open_chdb(path: str):
-    with _ENGINES_LOCK:
-        client = _ENGINES.get(path)
-        if client is None:
-            try:
-                client = clickhouse_connect.get_client(interface="chdb", path=path)
-            except ProgrammingError as exc:
-                text = str(exc)
-                if "Cannot lock file" in text:
-                    raise StoreUnavailable(
-                        f"the data folder {path} is in use by another process (is `cctelemetry serve` running? "
-                        "then the CLI reaches the data through its API)"
-                    ) from exc
-                if "already initialized with path" in text:
-                    raise StoreUnavailable(
-                        f"this process already opened another embedded data folder; cannot also open {path}"
-                    ) from exc
-                raise StoreUnavailable(f"cannot open the embedded ClickHouse at {path}: {text}") from exc
-            _ENGINES[path] = client
-        return client
+
+class _Connection:
+    """One driver client, used by one thread at a time, remembering whether our database exists yet."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.client = _open(target)
+        self.database_known = False
+
+    def use(self, database: str) -> None:
+        if not self.database_known:
+            self.client.database = None
+            rows = self.client.query(
+                "SELECT count() FROM system.databases WHERE name = {db:String}", parameters={"db": database}
+            ).result_rows
+            self.database_known = bool(rows[0][0])
+        self.client.database = database if self.database_known else None
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001 - closing must not hide what the caller is doing
+            pass
+
+
+def _open(target: Target):
+    try:
+        with _OPEN_LOCK:
+            if target.kind == "chdb":
+                return clickhouse_connect.get_client(interface="chdb", path=target.path)
+            return clickhouse_connect.get_client(
+                host=target.host,
+                port=target.port,
+                username=target.username,
+                password=target.password,
+                secure=target.secure,
+                connect_timeout=5,
+                send_receive_timeout=300,
+                autogenerate_session_id=False,
+            )
+    except Exception as exc:  # noqa: BLE001 - every driver failure becomes a project error
+        error = translate(exc, target.where(), connecting=True)
+        if "already initialized with path" in str(exc):
+            error = StoreUnavailable(
+                f"this process already opened another embedded data folder; cannot also open {target.path}"
+            )
+        raise error from exc
+
+
+class _Pool:
+    """Up to ``size`` connections of one role, opened on first use."""
+
+    def __init__(self, target: Target, size: int):
+        self.target = target
+        self.size = size
+        self._idle: LifoQueue[_Connection] = LifoQueue()
+        self._opened: list[_Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self):
+        conn = self._take()
+        try:
+            yield conn
+        finally:
+            self._idle.put(conn)
+
+    def _take(self) -> _Connection:
+        try:
+            return self._idle.get_nowait()
+        except Empty:
+            pass
+        with self._lock:
+            if len(self._opened) < self.size:
+                conn = _Connection(self.target)
+                self._opened.append(conn)
+                return conn
+        return self._idle.get()
+
+    def forget_database(self) -> None:
+        for conn in self._opened:
+            conn.database_known = False
+
+    def close(self) -> None:
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+
+
+@dataclass
+class ReadOnlyResult:
+    columns: list[str]
+    rows: list[tuple]
+    truncated: bool
 
 
 class Store:
     """Queries, commands and batch inserts against one ClickHouse database."""
 
-    def __init__(self, url: str, database: str = ""):
+    def __init__(self, url: str, database: str = "", *, write_url: str = "", read_connections: int = 2):
         self.target = Target.parse(url)
+        self.write_target = Target.parse(write_url) if write_url else self.target
         self.database = database or self.target.database or "otel"
-        self._lock = threading.RLock()
-        self._client = self._connect()
-
-    def _connect(self):
-        t = self.target
-        if t.kind == "chdb":
-            return _open_chdb(t.path)
-        try:
-            return clickhouse_connect.get_client(
-                host=t.host,
-                port=t.port,
-                username=t.username,
-                password=t.password,
-                secure=t.secure,
-                connect_timeout=5,
-                send_receive_timeout=60,
-                autogenerate_session_id=False,
-            )
-        except OperationalError as exc:
-            raise StoreUnavailable(f"ClickHouse at {t.describe()} is not reachable: {exc}") from exc
-        except DatabaseError as exc:
-            raise StoreUnavailable(f"ClickHouse at {t.describe()} refused the connection: {exc}") from exc
+        self._pools = {
+            "write": _Pool(self.write_target, 1),
+            "read": _Pool(self.target, read_connections),
+            "adhoc": _Pool(self.target, 1),
+            "control": _Pool(self.target, 1),
+        }
+        # Open one connection now, so that a wrong URL, a locked folder or a server that is down is
+        # said when the store is opened, not at the first report.
+        with self._pools["read"].connection():
+            pass
 
     @property
     def embedded(self) -> bool:
@@ -135,59 +211,46 @@ class Store:
 
     # -- calls ------------------------------------------------------------------------------------
 
-    def _call(self, fn, *args, **kwargs):
-        # chdb keeps one current database per engine; set ours on every call, under the lock.
-        with self._lock:
-            try:
-                self._client.database = self.database if self._database_exists() else None
-                return fn(*args, **kwargs)
-            except OperationalError as exc:
-                raise StoreUnavailable(f"ClickHouse at {self.target.describe()} is unavailable: {exc}") from exc
-            except DatabaseError as exc:
-                if "TIMEOUT_EXCEEDED" in str(exc):
-                    raise QueryTimeout(str(exc)) from exc
-                raise
+    def _call(self, role: str, method: str, *args, user_query: bool = False, **kwargs):
+        pool = self._pools[role]
+        try:
+            with pool.connection() as conn:
+                conn.use(self.database)
+                return getattr(conn.client, method)(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every driver failure becomes a project error
+            raise translate(exc, pool.target.where(), user_query=user_query) from exc
 
-    def _database_exists(self) -> bool:
-        if getattr(self, "_db_known", False):
-            return True
-        self._client.database = None
-        rows = self._client.query(
-            "SELECT count() FROM system.databases WHERE name = {db:String}", parameters={"db": self.database}
-        ).result_rows
-        self._db_known = bool(rows[0][0])
-        return self._db_known
-
-    def query(self, sql: str, params: dict[str, Any] | None = None, *, settings: dict | None = None):
-        """Run a SELECT; returns clickhouse-connect's QueryResult (``.column_names``, ``.result_rows``)."""
-        return self._call(self._client.query, sql, parameters=params or {}, settings=settings or {})
+    def query(self, sql: str, params: dict[str, Any] | None = None, *, settings: dict | None = None,
+              role: str = "read"):  # fmt: skip
+        """Run a SELECT; returns the driver's result (``.column_names``, ``.result_rows``)."""
+        return self._call(role, "query", sql, parameters=params or {}, settings=settings or {})
 
     def rows(self, sql: str, params: dict[str, Any] | None = None, **kw) -> list[dict[str, Any]]:
         result = self.query(sql, params, **kw)
         names = result.column_names
         return [dict(zip(names, row)) for row in result.result_rows]
 
-    def scalar(self, sql: str, params: dict[str, Any] | None = None):
-        rows = self.query(sql, params).result_rows
+    def scalar(self, sql: str, params: dict[str, Any] | None = None, **kw):
+        rows = self.query(sql, params, **kw).result_rows
         return rows[0][0] if rows else None
 
-    def command(self, sql: str, params: dict[str, Any] | None = None):
-        return self._call(self._client.command, sql, parameters=params or None)
+    def command(self, sql: str, params: dict[str, Any] | None = None, *, settings: dict | None = None,
+                role: str = "write"):  # fmt: skip
+        return self._call(role, "command", sql, parameters=params or None, settings=settings)
 
     def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> int:
         """Insert a batch of rows (lists in ``columns`` order). Returns the number written."""
         if not rows:
             return 0
-        self._call(self._client.insert, table, rows, column_names=list(columns), database=self.database)
+        self._call("write", "insert", table, rows, column_names=list(columns), database=self.database)
         return len(rows)
 
     def insert_columns(self, table: str, data: Iterable[Sequence[Any]], columns: Sequence[str]) -> int:
         data = [list(col) for col in data]
         if not data or not data[0]:
             return 0
-        self._call(
-            self._client.insert, table, data, column_names=list(columns), database=self.database, column_oriented=True
-        )
+        self._call("write", "insert", table, data, column_names=list(columns), database=self.database,
+                   column_oriented=True)  # fmt: skip
         return len(data[0])
 
     def insert_plain(self, table: str, columns: dict[str, list]) -> int:
@@ -202,50 +265,64 @@ class Store:
         if not count:
             return 0
         body = json.dumps([list(columns[name]) for name in names], separators=(",", ":")).encode()
-        self._call(self._client.raw_insert, table, names, body, fmt="JSONCompactColumns")
+        self._call("write", "raw_insert", table, names, body, fmt="JSONCompactColumns")
         return count
 
     def ping(self) -> bool:
         try:
-            with self._lock:
-                self._client.query("SELECT 1")
+            self._call("control", "query", "SELECT 1")
             return True
         except Exception:  # noqa: BLE001 - a health probe reports, it does not raise
             return False
 
-    def create_database(self) -> None:
-        with self._lock:
-            self._client.database = None
-            try:
-                self._client.command(f"CREATE DATABASE IF NOT EXISTS {quote_ident(self.database)}")
-            except OperationalError as exc:
-                raise StoreUnavailable(f"ClickHouse at {self.target.describe()} is unavailable: {exc}") from exc
-            self._db_known = False
+    def create_database(self) -> bool:
+        """Create our database if it is missing; True when it was created now."""
+        existed = self.database_exists()
+        if not existed:
+            self._call("write", "command", f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+            for pool in self._pools.values():
+                pool.forget_database()
+        return not existed
 
-    def query_readonly(self, sql: str, max_rows: int = 10_000):
-        """Run people's ad-hoc SQL so that it cannot write.
+    def database_exists(self) -> bool:
+        return bool(self._call("control", "query", "SELECT count() FROM system.databases WHERE name = {db:String}",
+                               parameters={"db": self.database}).result_rows[0][0])  # fmt: skip
+
+    def query_readonly(self, sql: str, max_rows: int = 10_000, max_seconds: float = 30.0) -> ReadOnlyResult:
+        """Run people's ad-hoc SQL so that it cannot write, within a time and a row limit.
 
         ClickHouse's own parser decides what the statement is (one statement; SELECT, SHOW, DESCRIBE,
-        EXPLAIN or EXISTS), and SELECTs also run with ``readonly=1``. On a server the service's user
-        is read-only as well (clickhouse/users.d).
+        EXPLAIN or EXISTS), and it runs read-only on its own connection (``adhoc``). On a server the
+        service's user is read-only as well (clickhouse/users.d). One row more than
+        ``max_rows`` is asked for, so a cut result is known to be cut.
         """
         sql = sql.strip().rstrip(";").strip()
-        try:
-            self.scalar("SELECT formatQuerySingleLine({q:String})", {"q": sql})
-            # raw: a FORMAT clause appended by the client would attach to the explained query
-            kind = self._call(self._client.raw_query, "EXPLAIN AST " + sql).decode()
-        except DatabaseError as exc:
-            raise BadRequest(f"cannot parse the query: {str(exc).splitlines()[0]}") from exc
+        if not sql:
+            raise QueryError("the query is empty")
+        # One statement only: the engine would run every statement of "SELECT 1; DROP TABLE t" given to
+        # it as one text, so the parser first proves it is one (formatQuerySingleLine refuses more).
+        self._call("adhoc", "query", "SELECT formatQuerySingleLine({q:String})", parameters={"q": sql},
+                   user_query=True)  # fmt: skip
+        # raw: a FORMAT clause appended by the client would attach to the explained query
+        kind = self._call("adhoc", "raw_query", "EXPLAIN AST " + sql, fmt="TabSeparatedRaw", user_query=True).decode()
         if not kind.startswith(_READ_STATEMENTS):
-            raise BadRequest(f"only read-only statements are allowed (readonly mode), not {kind.split()[0]}")
-        settings = {"max_result_rows": max_rows, "result_overflow_mode": "break"}
-        if kind.startswith("Select") and self.embedded:
+            raise QueryError(f"only read-only statements are allowed (readonly mode), not {kind.split()[0]}")
+        if any(line.startswith(" Literal ") for line in kind.splitlines()):
+            # a literal right under the query is INTO OUTFILE '<path>': the embedded engine would write it
+            raise QueryError("INTO OUTFILE is not allowed: the query's rows come back in the answer")
+        settings = {"max_result_rows": max_rows + 1, "result_overflow_mode": "break",
+                    "max_execution_time": max(1, int(max_seconds)), "timeout_overflow_mode": "throw"}  # fmt: skip
+        if self.embedded:
+            # readonly=1: no writes, no settings changes in the query, and no file() or url(). On a server
+            # the reader user's profile is read-only already (and may not change `readonly`).
             settings["readonly"] = 1
-        return self.query(sql, settings=settings)
+        result = self._call("adhoc", "query", sql, parameters={}, settings=settings, user_query=True)
+        rows = result.result_rows
+        return ReadOnlyResult(list(result.column_names), rows[:max_rows], len(rows) > max_rows)
 
     def close(self) -> None:
-        if not self.embedded:
-            self._client.close()
+        for pool in self._pools.values():
+            pool.close()
 
 
 def quote_ident(name: str) -> str:

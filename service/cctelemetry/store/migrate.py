@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clickhouse import Store
+from .sqlfiles import render, statements, trusted
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +43,12 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
 
     def statements(self, raw_ttl_hours: int, retention_days: int) -> list[str]:
-        text = self.sql.replace("${RAW_TTL}", interval(raw_ttl_hours * 3600)).replace(
-            "${RETENTION}", interval(retention_days * 86400)
-        )
-        if "${" in text:
-            raise ValueError(f"migration {self.version:04d} uses an unknown token: {text[text.index('${'):][:30]}")
-        parts = re.split(r";\s*$", text, flags=re.M)
-        return [p.strip() for p in parts if _has_sql(p)]
-
-
-def _has_sql(part: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in part.splitlines())
+        try:
+            text = render(self.sql, RAW_TTL=trusted(interval(raw_ttl_hours * 3600)),
+                          RETENTION=trusted(interval(retention_days * 86400)))  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(f"migration {self.version:04d}_{self.name}: {exc}") from exc
+        return statements(text)
 
 
 def interval(seconds: int) -> str:

@@ -36,7 +36,6 @@ SELECT
     duration_ms,
     if(source = 'merged', 'otel+transcript', toString(source)) AS sources,
     -- one attribute, not the whole map: reports carry every column through pricing
-    resource_attributes[{agent_type_attribute:String}] AS agent_type
+    resource_attributes[{agent_type_attribute:String}] AS agent_type${ATTRIBUTE_COLUMNS}
 FROM api_requests FINAL
-WHERE superseded = 0
-  AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp < {until:DateTime64(3, 'UTC')}
+WHERE superseded = 0${WINDOW}

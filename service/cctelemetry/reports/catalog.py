@@ -1,0 +1,90 @@
+"""Every report, asked with the raw parameters the API's query string carries, answered as its JSON body.
+
+This is the one door to the read path: the API's routes call it for a request, and the CLI calls it
+directly when it opens the store itself (no web app in between). A running service is asked the same
+questions over HTTP by the thin client (``cctelemetry.client.Client``), whose methods have the same names
+and parameters, so a CLI command reads the same whichever of the two answers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..pricing import current_book
+from ..store import Store
+from . import cost as cost_reports
+from . import sessions as session_reports
+from . import usage as usage_reports
+from .query import parse_dimensions
+from .results import SqlResult
+from .scope import Pricing, request_filter
+
+
+class Reports:
+    def __init__(self, store: Store, settings: Settings):
+        self.store = store
+        self.settings = settings
+
+    def _filter(self, since, until, tz, filters, group_by=()):
+        return request_filter(self.settings, since, until, tz, filters, group_by)
+
+    def usage(self, group_by: str | None = None, since: str | None = None, until: str | None = None,
+              tz: str | None = None, mode: str | None = None, breakdown: bool = False, limit: int = 10_000,
+              filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        dims = parse_dimensions(group_by)
+        return usage_reports.usage(self.store, dims, self._filter(since, until, tz, filters, dims),
+                                   Pricing.from_settings(self.settings, mode), breakdown, limit).to_dict()  # fmt: skip
+
+    def cost(self, group_by: str | None = None, period: str | None = None, since: str | None = None,
+             until: str | None = None, tz: str | None = None, mode: str | None = None, limit: int = 10_000,
+             filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        dims = parse_dimensions(group_by)
+        return cost_reports.cost(self.store, dims, self._filter(since, until, tz, filters, dims), period or None,
+                                 Pricing.from_settings(self.settings, mode), current_book(self.settings.prices_file),
+                                 limit).to_dict()  # fmt: skip
+
+    def reconcile(self, group_by: str = "request", tolerance: float | None = None, since: str | None = None,
+                  until: str | None = None, tz: str | None = None, limit: int = 10_000,
+                  filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        tol = cost_reports.DEFAULT_TOLERANCE_USD if tolerance is None else tolerance
+        return cost_reports.reconcile(self.store, self._filter(since, until, tz, filters), group_by or "request", tol,
+                                      Pricing.from_settings(self.settings), current_book(self.settings.prices_file),
+                                      limit).to_dict()  # fmt: skip
+
+    def prices(self, model: str | None = None, day: str | None = None) -> dict[str, Any]:
+        return cost_reports.price_list(current_book(self.settings.prices_file), model, day).to_dict()
+
+    def sessions(self, since: str | None = None, until: str | None = None, tz: str | None = None,
+                 mode: str | None = None, limit: int = 100, offset: int = 0, order: str = "last_seen",
+                 filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return session_reports.list_sessions(self.store, self._filter(since, until, tz, filters),
+                                             Pricing.from_settings(self.settings, mode), limit, offset,
+                                             order).to_dict()  # fmt: skip
+
+    def session(self, session_id: str, since: str | None = None, until: str | None = None, tz: str | None = None,
+                mode: str | None = None, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return session_reports.session_detail(self.store, session_id, self._filter(since, until, tz, filters),
+                                              Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
+        limit = min(limit, self.settings.sql_max_rows)
+        result = self.store.query_readonly(query, max_rows=limit, max_seconds=self.settings.sql_max_seconds)
+        rows = [{name: jsonable(value) for name, value in zip(result.columns, row)} for row in result.rows]
+        return SqlResult.model_construct(columns=result.columns, rows=rows, truncated=result.truncated).to_dict()
+
+
+def jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode(errors="replace")
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

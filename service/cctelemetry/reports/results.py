@@ -1,0 +1,93 @@
+"""What each report returns: typed results, the same for the API (its OpenAPI schemas) and the CLI.
+
+Rows are dicts whose keys are the report's dimensions and measures, already JSON-ready (numbers, strings,
+ISO times). ``to_dict`` is the JSON body, without re-validating or copying the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Row = dict[str, Any]
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    def to_dict(self) -> dict[str, Any]:
+        body = dict(self.__dict__)
+        body.update(self.__pydantic_extra__ or {})
+        return body
+
+    def __getitem__(self, key: str) -> Any:
+        """``result["rows"]``: a result reads like the JSON body it becomes."""
+        return self.to_dict()[key]
+
+
+class NoMatch(BaseModel):
+    filter: str
+    value: str
+    found_in: list[str] = Field(description="Other dimensions in which the value does occur in the window.")
+
+
+class Window(Result):
+    since: str = Field(description="Start of the window (UTC, ISO 8601).")
+    until: str = Field(description="End of the window, exclusive.")
+    tz: str = Field(description="Time zone of day/hour/week/month.")
+
+
+class UsageReport(Window):
+    group_by: list[str]
+    mode: str = Field(description="How cost_usd is chosen: auto, calculate or display.")
+    cache_write_ttl: str
+    rows: list[Row]
+    totals: Row
+    unpriced_models: list[str] = Field(description="Models the price book does not know: their computed cost is null.")
+    no_match: list[NoMatch] = Field(default_factory=list, description="Filters that matched no request, when the "
+                                    "report is empty, and where their values occur instead.")
+
+
+class CostReport(UsageReport):
+    period: str | None = None
+    prices: dict[str, Any] = Field(description="The price book used: its digest and files.")
+
+
+class ReconcileReport(Window):
+    level: str
+    tolerance_usd: float
+    cache_write_ttl: str
+    summary: Row
+    unknown_models: list[str]
+    reasons: dict[str, str]
+    rows: list[Row]
+    prices: dict[str, Any]
+
+
+class SessionList(Result):
+    mode: str
+    rows: list[Row]
+    limit: int
+    offset: int
+
+
+class SessionDetail(Result):
+    session: Row
+    requests: list[Row]
+    tool_results: list[Row]
+    errors: list[Row]
+    events: list[Row]
+
+
+class PriceList(Result):
+    digest: str
+    files: list[str]
+    resolved: Row | None = None
+    rows: list[Row]
+
+
+class SqlResult(Result):
+    columns: list[str]
+    rows: list[Row]
+    truncated: bool = Field(description="True when rows were cut at the row limit.")
