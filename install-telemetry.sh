@@ -249,6 +249,37 @@ pid_alive() {
 
 read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
 
+# Where the installer records what it started, so that --uninstall and the CLI find it again whatever
+# --data-dir or ports it was given: $XDG_STATE_HOME/cctelemetry/install.json.
+state_file() { printf '%s/cctelemetry/install.json\n' "${XDG_STATE_HOME:-$HOME/.local/state}"; }
+
+# record_install MODE DATA_DIR API_URL OTLP_URL PID LOG
+record_install() {
+    local file
+    file="$(state_file)"
+    mkdir -p "$(dirname "$file")" || { warn "cannot write $file"; return 0; }
+    python3 - "$file" "$@" <<'PYEOF' || warn "cannot write $file"
+import json, os, sys, time
+path, mode, data_dir, api_url, otlp_url, pid, log = sys.argv[1:8]
+state = {"mode": mode, "data_dir": data_dir, "api_url": api_url, "otlp_url": otlp_url,
+         "pid": int(pid) if pid.isdigit() else None, "log": log, "installed_at": time.time()}
+tmp = path + ".tmp"
+with open(tmp, "w") as f:
+    json.dump(state, f, indent=2)
+os.replace(tmp, path)
+PYEOF
+}
+
+# recorded KEY: a value from the install record ("" when there is none).
+recorded() {
+    local file
+    file="$(state_file)"
+    [ -f "$file" ] || return 0
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$file" "$1" 2>/dev/null || true
+}
+
+forget_install() { rm -f "$(state_file)"; }
+
 embedded_install() {
     check_python
     install_venv
@@ -308,6 +339,7 @@ embedded_install() {
         done
         step "healthy after ${waited}s (pid $pid)"
     fi
+    record_install embedded "$DATA_DIR" "$api" "$otlp" "$pid" "$log"
 
     if [ "$SMOKE" = "1" ]; then
         smoke "$otlp" "$api" 30 || die "the service runs (pid $pid, log $log) but the smoke check failed"
@@ -332,12 +364,21 @@ EOF
 
 embedded_uninstall() {
     local dir="${DATA_DIR:-}"
+    if [ -z "$dir" ] && [ "$(recorded mode)" = "embedded" ]; then
+        dir="$(recorded data_dir)"
+        [ -z "$dir" ] || step "the installer started the service on $dir"
+    fi
     if [ -z "$dir" ]; then
         check_python
         dir="$(default_data_dir)" || die "cannot work out the default data folder; pass --data-dir"
     fi
     local pidfile="$dir/cctelemetry.pid" pid
     pid="$(read_pid "$pidfile")"
+    if ! pid_alive "$pid" && [ -f "$dir/service.json" ]; then
+        # started by hand (cctelemetry serve): the service records its own pid
+        pid="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("pid") or "")' "$dir/service.json" 2>/dev/null || true)"
+    fi
+    [ "$(recorded data_dir)" != "$dir" ] || forget_install
     if pid_alive "$pid"; then
         step "stopping cctelemetry serve (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
@@ -450,6 +491,7 @@ docker_install() {
         waited=$((waited + 2))
     done
     step "healthy after ${waited}s"
+    record_install docker "" "$api" "$otlp" "" ""
     if [ "$SMOKE" = "1" ]; then
         # The collector batches for up to 5 s and ClickHouse flushes async inserts: allow a minute.
         smoke "$otlp" "$api" 60 || { docker_diagnose; die "the stack runs but the smoke check failed (see above)"; }
@@ -486,6 +528,7 @@ docker_uninstall() {
     fi
     step "docker compose down (volumes are kept)"
     compose down || die "docker compose down failed"
+    [ "$(recorded mode)" != "docker" ] || forget_install
     say "The data stays in the Docker volumes cctelemetry_clickhouse-data and cctelemetry_otelcol-queue, and $ROOT/.env keeps the passwords."
     say "Delete the data for good with: docker compose --project-directory '$ROOT' down -v"
 }

@@ -29,8 +29,8 @@ def examples() -> list[tuple[str, str, str]]:
     found = []
     for doc in DOCS:
         text = doc.read_text()
-        found += [(f"{doc.name}:{api}", api, sql) for api, sql in MARKED.findall(text)]
-        found += [(f"{doc.name}:cli", "none", sql) for sql in CLI.findall(text)]
+        found += [(f"{doc.relative_to(REPO)}:{api}", api, sql) for api, sql in MARKED.findall(text)]
+        found += [(f"{doc.relative_to(REPO)}:cli", "none", sql) for sql in CLI.findall(text)]
     return found
 
 

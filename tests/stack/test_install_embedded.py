@@ -22,8 +22,10 @@ SCRIPT = REPO / "install-telemetry.sh"
 
 
 
-def install(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def install(*args: str, timeout: int = 600, state: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
+    if state is not None:  # where the installer records what it started (never the user's own)
+        env["XDG_STATE_HOME"] = str(state)
     return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=REPO,
                           timeout=timeout)  # fmt: skip
 
@@ -42,8 +44,9 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
     api_port, otlp_port = free_ports(2)
     args = ["--embedded", "--data-dir", str(data), "--port-api", str(api_port), "--port-otlp", str(otlp_port)]
     pidfile = data / "cctelemetry.pid"
+    state = tmp_path / "state"
     try:
-        out = install(*args)
+        out = install(*args, state=state)
         assert out.returncode == 0, f"stdout:\n{out.stdout}\nstderr:\n{out.stderr}"
         assert "smoke check passed" in out.stdout
         assert f"http://127.0.0.1:{api_port}" in out.stdout
@@ -59,12 +62,17 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
         smoke = [r for r in usage["rows"] if str(r["session"]).startswith("cctelemetry-smoke-")]
         assert smoke and smoke[0]["requests"] == 1
 
-        again = install(*args)  # idempotent: same process, a second smoke session
+        record = json.loads((state / "cctelemetry" / "install.json").read_text())
+        assert record["mode"] == "embedded" and record["data_dir"] == str(data) and record["pid"] == pid
+        assert json.loads((data / "service.json").read_text())["api_url"] == f"http://127.0.0.1:{api_port}"
+
+        again = install(*args, state=state)  # idempotent: same process, a second smoke session
         assert again.returncode == 0, again.stderr
         assert f"already running (pid {pid})" in again.stdout
         assert int(pidfile.read_text()) == pid
 
-        down = install("--uninstall", "--embedded", "--data-dir", str(data), timeout=120)
+        # --uninstall finds the service the installer started with --data-dir without being told the folder
+        down = install("--uninstall", "--embedded", timeout=120, state=state)
         assert down.returncode == 0, down.stderr
         assert "stopped" in down.stdout
         assert str(data) in down.stdout  # says where the data stays
@@ -73,6 +81,8 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
             time.sleep(0.2)
         assert not alive(pid)
         assert not pidfile.exists()
+        assert not (data / "service.json").exists()
+        assert not (state / "cctelemetry" / "install.json").exists()
         assert (data / "cctelemetry.log").exists()
     finally:
         if pidfile.exists():
@@ -88,7 +98,7 @@ def test_install_refuses_a_busy_port(tmp_path):
         port = busy.getsockname()[1]
         (otlp_port,) = free_ports(1)
         out = install("--embedded", "--data-dir", str(tmp_path / "d"), "--port-api", str(port),
-                      "--port-otlp", str(otlp_port), timeout=300)  # fmt: skip
+                      "--port-otlp", str(otlp_port), timeout=300, state=tmp_path / "state")  # fmt: skip
     assert out.returncode != 0
     assert f"port {port}" in out.stderr and "already in use" in out.stderr
     assert not (tmp_path / "d" / "cctelemetry.pid").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 
 import uvicorn
@@ -36,11 +37,22 @@ def serve(settings: Settings) -> None:
             "data_dir": str(settings.data_dir.expanduser()), "store": state.store.target.describe()}  # fmt: skip
     log.info("serving", extra=info)
     runtime.write(settings.data_dir, info)
+    # uvicorn stops on SIGINT/SIGTERM and then raises the signal again with the handler it found: make that
+    # handler an exit, so the writer's last rows are flushed and service.json removed (not a bare kill).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_on_signal)
     try:
         asyncio.run(_serve_all(servers))
+    except SystemExit:
+        pass
     finally:
         runtime.remove(settings.data_dir)
         state.close()
+        log.info("stopped")
+
+
+def _exit_on_signal(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -37,7 +37,7 @@ def width() -> int:
 
 
 console = Console(width=width(), highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an error is one line, however long
 
 
 def emit(body: dict, rows_key: str = "rows", as_json: bool = False, as_csv: bool = False, title: str = "",
