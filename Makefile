@@ -4,16 +4,25 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
-.PHONY: install run test test-fast bench tools lint clean
+.PHONY: install install-dev run test test-fast bench tools lint clean
 
+# The runtime only: what the service and the CLI need.
 install: $(STAMP)
 
 $(STAMP): service/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e 'service[dev]'
+	$(PIP) install --quiet -e service
 	touch $(STAMP)
+
+# The test and lint tools on top (make test, make lint, make bench).
+install-dev: $(DEV)
+
+$(DEV): $(STAMP) service/pyproject.toml
+	$(PIP) install --quiet -e 'service[dev]'
+	touch $(DEV)
 
 run: install
 	$(VENV)/bin/cctelemetry serve
@@ -23,16 +32,16 @@ tools:
 	bash scripts/install-claude-code.sh
 	bash scripts/install-ccusage.sh
 
-test: install tools lint
+test: install-dev tools lint
 	$(PY) -m pytest -q
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check --select F,E9 service tests bench
 
-test-fast: install
+test-fast: install-dev
 	$(PY) -m pytest -q -m "not e2e and not slow"
 
-bench: install tools
+bench: install-dev tools
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
 

@@ -101,7 +101,7 @@ _LOOK_IN = ("agent", "agent_type", "query_source", "model", "user", "project", "
             "organization", "agent_product", "source")  # fmt: skip
 
 
-def unmatched_filters(store: Store, flt: RequestFilter, totals: dict) -> list[NoMatch]:
+def unmatched_filters(store: Store, flt: RequestFilter, totals: dict) -> list[dict]:
     """For an empty report with filters: each filter that alone matches nothing in the window, and the
     dimensions in which its value does occur (``-w agent=coordinator`` when it is an agent_type)."""
     if not flt.filters or totals.get("requests"):
@@ -113,7 +113,7 @@ def unmatched_filters(store: Store, flt: RequestFilter, totals: dict) -> list[No
         columns += [f"countIf({DIMENSIONS[d]} = {value}) AS in{i}_{d}" for d in _LOOK_IN]
     row = store.rows(flt.with_requests() + "SELECT " + ", ".join(columns) + " FROM req", flt.params())[0]
     return [NoMatch(filter=name, value=value, found_in=[d for d in _LOOK_IN if d != name and row[f"in{i}_{d}"]])
-            for i, (name, value) in enumerate(flt.filters.items()) if not row[f"matched{i}"]]  # fmt: skip
+            .model_dump() for i, (name, value) in enumerate(flt.filters.items()) if not row[f"matched{i}"]]  # fmt: skip
 
 
 def nest_cost_by_type(row: dict) -> dict:
