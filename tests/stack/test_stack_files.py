@@ -353,7 +353,7 @@ def test_clickhouse_users(compose):
 def test_clickhouse_grants_parse_and_cover_the_database(store):
     for user in ("writer", "reader"):
         for q in users_xml().find("users").find(user).find("grants"):
-            assert " ON otel.*" in q.text
+            assert " ON otel.*" in q.text or q.text.strip() == "GRANT SELECT ON system.parts"
             store.query("SELECT formatQuery({q:String})", {"q": q.text + " TO someone"})  # raises on a syntax error
 
 
