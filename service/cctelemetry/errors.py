@@ -7,6 +7,7 @@
     ├── PayloadTooLarge           413  body over max_body_bytes
     ├── NotFound                  404
     ├── StoreUnavailable          503  ClickHouse down, locked, or the write queue is full
+    │   └── WriteQueueFull        503  the write queue is full (OTLP/gRPC: RESOURCE_EXHAUSTED)
     └── QueryTimeout              504
 """
 
@@ -49,6 +50,12 @@ class NotFound(TelemetryError):
 class StoreUnavailable(TelemetryError):
     status = 503
     code = "store_unavailable"
+
+
+class WriteQueueFull(StoreUnavailable):
+    """The store is up but the writer holds as many rows as it may: the client should slow down."""
+
+    code = "write_queue_full"
 
 
 class QueryTimeout(TelemetryError):

@@ -1,34 +1,64 @@
-"""Run the service: one process, one store, the same app on the API port and the OTLP port."""
+"""Run the service: one process, one store, the same app on the API port and the OTLP/HTTP port, and the
+OTLP/gRPC receiver on its own port, all writing through the one BatchWriter."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 
 import uvicorn
 
 from ..config import Settings
 from .app import create_app
+from .otlp_grpc import OtlpGrpcServer
+from .ports import ensure_ports_free
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
+    ensure_ports_free(settings)  # before the store opens: a busy port is one clear error, at once
     state = ServiceState.open(settings)
     app = create_app(settings, state)
     servers = [
-        uvicorn.Server(uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False))
+        _Server(uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False))
         for port in dict.fromkeys([settings.api_port, settings.otlp_port])
     ]
-    log.info("serving", extra={"api": f"http://{settings.host}:{settings.api_port}",
-                               "otlp": f"http://{settings.host}:{settings.otlp_port}",
-                               "store": state.store.target.describe()})  # fmt: skip
+    grpc_server = None
     try:
+        if settings.grpc_port:
+            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port,
+                                         settings.max_body_bytes).start()  # fmt: skip
+        log.info("serving", extra={"api": f"http://{settings.host}:{settings.api_port}",
+                                   "otlp": f"http://{settings.host}:{settings.otlp_port}",
+                                   "otlp_grpc": f"{settings.host}:{settings.grpc_port}" if grpc_server else "off",
+                                   "store": state.store.target.describe()})  # fmt: skip
         asyncio.run(_serve_all(servers))
     finally:
+        if grpc_server is not None:
+            grpc_server.stop()
         state.close()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's own signal capture re-raises SIGTERM once it has shut down, which kills the process before
+    serve() can stop the gRPC server and close the writer: _serve_all handles the signals instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
 async def _serve_all(servers: list[uvicorn.Server]) -> None:
+    def stop() -> None:
+        for server in servers:
+            server.force_exit = server.should_exit  # a second signal: do not wait for open connections
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
     await asyncio.gather(*(s.serve() for s in servers))
