@@ -2,7 +2,8 @@
 
 For each run the fake Anthropic API records what usage it returned on every Messages call; the
 CLI prints its own ``total_cost_usd``; the service, fed only by the CLI's OTLP export, must report
-the same session with the same request count, token sums and cost.
+the same session with the same request count, token sums and cost, whichever protocol the CLI
+exports with: http/json and http/protobuf to the OTLP/HTTP port, grpc to the OTLP/gRPC port.
 
 The long prompt makes the CLI ask for a session title (a second Messages call, with
 ``output_config.format=json_schema``). Transcripts leave that call out; OpenTelemetry and
@@ -44,14 +45,22 @@ def wait_for_session(service, session_id: str, want_requests: int) -> dict | Non
     return row
 
 
-@pytest.mark.parametrize("protocol", ["http/json", "http/protobuf"])
+@pytest.mark.parametrize("protocol", ["http/json", "http/protobuf", "grpc"])
 @pytest.mark.parametrize(
     "prompt, title_request",
     [(SHORT_PROMPT, False), (LONG_PROMPT, True)],
     ids=["short-prompt", "long-prompt-with-title"],
 )
 def test_session_cost_and_tokens_match_the_cli(run_claude, fake_api, service, prompt, title_request, protocol):
-    run = run_claude(prompt, protocol)
+    assert_session_matches_the_cli(run_claude(prompt, protocol), fake_api, service, title_request)
+
+
+def test_grpc_with_gzip(run_claude, fake_api, service):
+    """OTEL_EXPORTER_OTLP_COMPRESSION=gzip: Claude Code's gRPC exporter sends grpc-encoding gzip."""
+    assert_session_matches_the_cli(run_claude(LONG_PROMPT, "grpc", compression="gzip"), fake_api, service, True)
+
+
+def assert_session_matches_the_cli(run, fake_api, service, title_request: bool) -> None:
     result = run.result
     assert result.get("is_error") is False and result.get("subtype") == "success", result
     session_id = result["session_id"]
