@@ -38,9 +38,12 @@ CLI_TIMEOUT_S = 90
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def http_get_json(url: str, timeout: float = 5.0) -> tuple[int, object]:
+def http_get_json(url: str, timeout: float = 5.0, body: dict | None = None) -> tuple[int, object]:
+    """GET, or POST ``body`` as JSON."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
     try:
-        with _http.open(url, timeout=timeout) as resp:
+        with _http.open(request, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
@@ -109,6 +112,11 @@ class Service:
 
     def get_json(self, path: str, timeout: float = 5.0) -> tuple[int, object]:
         return http_get_json(self.api_url + path, timeout=timeout)
+
+    def sql(self, query: str) -> list[dict]:
+        status, body = http_get_json(self.api_url + "/api/v1/sql", timeout=30, body={"query": query})
+        assert status == 200, f"POST /api/v1/sql -> {status}: {body}"
+        return body["rows"]
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -180,7 +188,9 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
     """``run_claude(prompt, protocol)``: one ``claude -p`` run against the fake API, OTLP to the service
     (``grpc`` to its OTLP/gRPC port, ``http/*`` to its OTLP/HTTP port)."""
 
-    def run(prompt: str, protocol: str, model: str = "claude-sonnet-4-5", compression: str | None = None) -> ClaudeRun:
+    def run(prompt: str, protocol: str, model: str = "claude-sonnet-4-5", compression: str | None = None,
+            env_overrides: dict[str, str | None] | None = None) -> ClaudeRun:
+        """``env_overrides``: variables to set (None removes one), e.g. per-signal endpoints."""
         home, work = tmp_path / "home", tmp_path / "work"
         home.mkdir(exist_ok=True)
         work.mkdir(exist_ok=True)
@@ -209,6 +219,11 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
         }
         if compression:  # Claude Code's exporters send uncompressed unless told
             env["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression
+        for key, value in (env_overrides or {}).items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         cmd = [str(claude_bin), "-p", prompt, "--model", model, "--output-format", "json"]
         started = time.monotonic()
         proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
