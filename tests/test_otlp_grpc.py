@@ -298,6 +298,14 @@ def test_a_busy_grpc_port_names_the_port_and_the_setting(busy_port):
     ensure_ports_free(Settings(host="127.0.0.1", api_port=0, otlp_port=0, grpc_port=0))  # 0: off
 
 
+def test_grpc_may_not_share_the_http_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(PortInUse, match=f"port {port} is set for OTLP/gRPC and for HTTP"):
+        ensure_ports_free(Settings(host="127.0.0.1", api_port=port, otlp_port=0, grpc_port=port))
+
+
 def test_the_grpc_server_itself_refuses_a_busy_port(busy_port, service_state):
     with pytest.raises(PortInUse, match=f"OTLP/gRPC cannot listen on 127.0.0.1:{busy_port}"):
         OtlpGrpcServer(service_state.writer, "127.0.0.1", busy_port, 1 << 20)

@@ -23,6 +23,10 @@ PORT_SETTINGS = {
 
 def ensure_ports_free(settings: Settings) -> None:
     """Raise PortInUse naming the first busy port and the setting that chose it (port 0 is off or any)."""
+    if settings.grpc_port and settings.grpc_port in (settings.api_port, settings.otlp_port):
+        # the API and OTLP/HTTP may share a port (one app), gRPC may not
+        raise PortInUse(f"port {settings.grpc_port} is set for OTLP/gRPC and for HTTP: give gRPC a port of its own "
+                        f"with {PORT_SETTINGS['grpc_port'][1]}")  # fmt: skip
     for name, (what, setting) in PORT_SETTINGS.items():
         port = getattr(settings, name)
         if port and not port_is_free(settings.host, port):
