@@ -4,7 +4,7 @@ The same decoding and rows as OTLP/HTTP (``ingest.decode_request``, ``ingest.out
 the same BatchWriter of the running service. Answers follow https://opentelemetry.io/docs/specs/otlp/#otlpgrpc:
 
 - OK with the Export*ServiceResponse once the rows are written; ``partial_success`` says what was
-  rejected, if anything (https://opentelemetry.io/docs/specs/otlp/#partial-success-1).
+  rejected, if anything (https://opentelemetry.io/docs/specs/otlp/#partial-success).
 - INVALID_ARGUMENT for a request that is not an export request (not retryable).
 - RESOURCE_EXHAUSTED with ``google.rpc.RetryInfo`` when the write queue is full, UNAVAILABLE with
   RetryInfo when the store cannot take the write: clients retry after ``retry_delay``
@@ -12,8 +12,8 @@ the same BatchWriter of the running service. Answers follow https://opentelemetr
   RetryInfo (not retryable) for a message over ``max_body_bytes``, compressed or not.
 
 Requests arrive as bytes and are parsed here, not by grpcio: grpcio answers a request it cannot
-deserialize with INTERNAL ("Exception deserializing request!"), which clients would retry forever.
-The service and method names come from the official protos in opentelemetry-proto.
+deserialize with INTERNAL ("Exception deserializing request!"), a server fault, where OTLP asks for
+INVALID_ARGUMENT. The service names come from the official protos in opentelemetry-proto.
 """
 
 from __future__ import annotations
