@@ -10,6 +10,7 @@
 #   --data-dir DIR     embedded data folder (default: CCTELEMETRY_DATA_DIR or ~/.local/share/cctelemetry)
 #   --port-api N       API port (default 8000)
 #   --port-otlp N      OTLP/HTTP port (default 4318)
+#   --port-grpc N      OTLP/gRPC port (default 4317; 0 turns the embedded gRPC receiver off)
 #   --host ADDR        embedded: address to listen on (default 127.0.0.1)
 #   --timeout S        how long to wait for health (default 60 embedded, 240 Docker)
 #   --no-smoke         skip the end-to-end check (one OTLP event in, seen in the usage report)
@@ -24,6 +25,7 @@ ACTION=install
 DATA_DIR=""
 PORT_API=""
 PORT_OTLP=""
+PORT_GRPC=""
 HOST=127.0.0.1
 TIMEOUT=""
 SMOKE=1
@@ -33,7 +35,7 @@ step() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -48,6 +50,8 @@ while [ $# -gt 0 ]; do
         --port-api=*) PORT_API="${1#*=}" ;;
         --port-otlp) need_value "$@"; PORT_OTLP="$2"; shift ;;
         --port-otlp=*) PORT_OTLP="${1#*=}" ;;
+        --port-grpc) need_value "$@"; PORT_GRPC="$2"; shift ;;
+        --port-grpc=*) PORT_GRPC="${1#*=}" ;;
         --host) need_value "$@"; HOST="$2"; shift ;;
         --host=*) HOST="${1#*=}" ;;
         --timeout) need_value "$@"; TIMEOUT="$2"; shift ;;
@@ -59,11 +63,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for p in "$PORT_API" "$PORT_OTLP" "$TIMEOUT"; do
+for p in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$TIMEOUT"; do
     case "$p" in ''|*[!0-9]*) [ -z "$p" ] || die "not a number: $p" ;; esac
 done
 PORT_API="${PORT_API:-8000}"
 PORT_OTLP="${PORT_OTLP:-4318}"
+PORT_GRPC="${PORT_GRPC:-4317}"
 
 # ------------------------------------------------------------------------------------------------
 # Small helpers (HTTP through python3, so curl is not required)
@@ -103,6 +108,19 @@ except OSError:
     sys.exit(1)
 finally:
     s.close()
+EOF
+}
+
+# grpc_ping HOST:PORT: an empty OTLP/gRPC LogsService/Export must answer OK (the venv has grpcio).
+grpc_ping() {
+    "$PYTHON" - "$1" <<'EOF'
+import sys
+import grpc
+channel = grpc.insecure_channel(sys.argv[1], options=[("grpc.enable_http_proxy", 0)])
+try:
+    channel.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export")(b"", timeout=10)
+except grpc.RpcError as e:
+    sys.exit("OTLP/gRPC at %s answered %s: %s" % (sys.argv[1], e.code().name, e.details()))
 EOF
 }
 
@@ -294,6 +312,8 @@ embedded_install() {
     case "$probe_host" in 0.0.0.0|::|"") probe_host=127.0.0.1 ;; esac
     local api="http://$probe_host:$PORT_API" otlp="http://$probe_host:$PORT_OTLP"
     local timeout="${TIMEOUT:-60}"
+    local grpc_shown="$PORT_GRPC"
+    [ "$PORT_GRPC" != "0" ] || grpc_shown=off
 
     pid="$(read_pid "$pidfile")"
     if pid_alive "$pid"; then
@@ -304,12 +324,13 @@ embedded_install() {
         fi
     else
         [ -z "$pid" ] || rm -f "$pidfile"
-        for port in "$PORT_API" "$PORT_OTLP"; do
+        for port in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC"; do
+            [ "$port" != "0" ] || continue
             if port_busy "$probe_host" "$port"; then
-                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp (or stop it: ./install-telemetry.sh --uninstall)"
+                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp / --port-grpc (or stop it: ./install-telemetry.sh --uninstall)"
             fi
         done
-        step "starting cctelemetry serve (data $DATA_DIR, API :$PORT_API, OTLP :$PORT_OTLP)"
+        step "starting cctelemetry serve (data $DATA_DIR, API :$PORT_API, OTLP :$PORT_OTLP, OTLP/gRPC :$grpc_shown)"
         local launcher=()
         command -v setsid >/dev/null 2>&1 && launcher=(setsid)
         # cwd = the data folder, so no stray .env of the current directory reaches the service;
@@ -317,7 +338,7 @@ embedded_install() {
         (
             cd "$DATA_DIR"
             CCTELEMETRY_CLICKHOUSE_URL="" nohup ${launcher[@]+"${launcher[@]}"} "$ROOT/.venv/bin/cctelemetry" serve \
-                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --host "$HOST" \
+                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --grpc-port "$PORT_GRPC" --host "$HOST" \
                 >>"$log" 2>&1 </dev/null &
             echo $! >"$pidfile"
         )
@@ -344,6 +365,16 @@ embedded_install() {
     if [ "$SMOKE" = "1" ]; then
         smoke "$otlp" "$api" 30 || die "the service runs (pid $pid, log $log) but the smoke check failed"
     fi
+    local grpc_line="off (--port-grpc 0)" grpc_next=""
+    if [ "$PORT_GRPC" != "0" ]; then
+        step "checking OTLP/gRPC on $probe_host:$PORT_GRPC (an empty LogsService/Export)"
+        grpc_ping "$probe_host:$PORT_GRPC" || die "the service runs (pid $pid, log $log) but OTLP/gRPC does not answer on :$PORT_GRPC (started before it had gRPC, or with another --port-grpc? restart it: $0 --uninstall, then again)"
+        grpc_line="http://$probe_host:$PORT_GRPC   (OTEL_EXPORTER_OTLP_PROTOCOL=grpc)"
+        local grpc_hint=""
+        [ "$PORT_GRPC" = "4317" ] || grpc_hint="CCTELEMETRY_OTLP_ENDPOINT=http://$probe_host:$PORT_GRPC "
+        grpc_next="
+  or, for OTLP/gRPC: ${grpc_hint}source $ROOT/setup-telemetry.sh --protocol grpc"
+    fi
 
     local endpoint_hint=""
     [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
@@ -352,11 +383,12 @@ embedded_install() {
 cctelemetry is running (embedded, pid $pid)
   API             : $api        (OpenAPI docs: $api/docs)
   OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
+  OTLP/gRPC       : $grpc_line
   data            : $DATA_DIR
   log / pid       : $log / $pidfile
 
 Next, in the shell you run Claude Code from:
-  ${endpoint_hint}source $ROOT/setup-telemetry.sh        (or: ${endpoint_hint}$ROOT/setup-telemetry.sh --persist)
+  ${endpoint_hint}source $ROOT/setup-telemetry.sh        (or: ${endpoint_hint}$ROOT/setup-telemetry.sh --persist)$grpc_next
 Reports:  $ROOT/.venv/bin/cctelemetry usage --by session --api-url $api
 Stop:     $0 --uninstall --data-dir $DATA_DIR
 EOF
@@ -442,8 +474,10 @@ env_port() {
 docker_ports() {
     [ "$PORT_API" = "8000" ] || export CCT_PORT_API="$PORT_API"
     [ "$PORT_OTLP" = "4318" ] || export CCT_PORT_OTLP_HTTP="$PORT_OTLP"
-    if [ -n "${CCT_PORT_API:-}${CCT_PORT_OTLP_HTTP:-}" ]; then
-        warn "ports set for this run only; to keep them for a plain \`docker compose up\`, put CCT_PORT_API / CCT_PORT_OTLP_HTTP in .env"
+    [ "$PORT_GRPC" != "0" ] || die "--port-grpc 0 is for the embedded service; the stack's collector always listens for OTLP/gRPC"
+    [ "$PORT_GRPC" = "4317" ] || export CCT_PORT_OTLP_GRPC="$PORT_GRPC"
+    if [ -n "${CCT_PORT_API:-}${CCT_PORT_OTLP_HTTP:-}${CCT_PORT_OTLP_GRPC:-}" ]; then
+        warn "ports set for this run only; to keep them for a plain \`docker compose up\`, put CCT_PORT_API / CCT_PORT_OTLP_HTTP / CCT_PORT_OTLP_GRPC in .env"
     fi
     PORT_API="$(env_port CCT_PORT_API 8000)"
     PORT_OTLP="$(env_port CCT_PORT_OTLP_HTTP 4318)"

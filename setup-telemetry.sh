@@ -3,6 +3,8 @@
 #
 #   source ./setup-telemetry.sh            export Claude Code's telemetry variables in this shell
 #                                          (bash or zsh; add --check to test the endpoint too)
+#   ... --protocol grpc                    any of these with OTLP/gRPC to :4317 instead of
+#                                          OTLP/HTTP (http/protobuf) to :4318; http/json works too
 #   ./setup-telemetry.sh --persist         write them into ~/.claude/settings.json's "env" block
 #                                          (other keys kept, a backup made), so every session has them
 #   ./setup-telemetry.sh --unpersist       undo exactly what --persist changed
@@ -10,11 +12,13 @@
 #   ./setup-telemetry.sh --print-gemini    the telemetry settings for Gemini CLI
 #   ./setup-telemetry.sh --env             the variables as `export` lines (eval "$(...)")
 #   ./setup-telemetry.sh --check           POST an empty OTLP/JSON batch to <endpoint>/v1/logs, expect 200
+#                                          (grpc: an empty LogsService/Export, expect grpc-status 0)
 #   ./setup-telemetry.sh                   all of the above that only print
 #
 # Knobs (environment, all optional):
-#   CCTELEMETRY_OTLP_ENDPOINT         default http://127.0.0.1:4318 (the stack's collector, or
-#                                     `cctelemetry serve`'s OTLP port)
+#   CCTELEMETRY_OTLP_PROTOCOL         default http/protobuf; grpc or http/json (--protocol wins)
+#   CCTELEMETRY_OTLP_ENDPOINT         default http://127.0.0.1:4318, or http://127.0.0.1:4317 for grpc
+#                                     (the stack's collector, or `cctelemetry serve`'s OTLP ports)
 #   CCTELEMETRY_TEAM                  adds resource attribute team=<value>
 #   CCTELEMETRY_AGENT_TYPE            adds resource attribute agent.type=<value>
 #   CCTELEMETRY_LOG_USER_PROMPTS      1 to include prompt text (default 0: redacted)
@@ -25,9 +29,23 @@
 # This file must stay valid for bash and zsh when sourced: no top-level `return`/`exit` outside the
 # executed branch, no arrays, and every variable is read as ${VAR:-} (set -u safe).
 
+# The protocol: --protocol, else CCTELEMETRY_OTLP_PROTOCOL, else http/protobuf (set by _cct_set_protocol).
+_cct_protocol() {
+    printf '%s' "${_cct_proto:-${CCTELEMETRY_OTLP_PROTOCOL:-http/protobuf}}"
+}
+
+# _cct_set_protocol VALUE: 0 when it is one Claude Code speaks, else a message and 2.
+_cct_set_protocol() {
+    case "$1" in
+        grpc|http/protobuf|http/json) _cct_proto="$1" ;;
+        *) printf 'cctelemetry: unknown protocol "%s" (use grpc, http/protobuf or http/json)\n' "$1" >&2; return 2 ;;
+    esac
+}
+
 _cct_endpoint() {
-    local ep
-    ep="${CCTELEMETRY_OTLP_ENDPOINT:-http://127.0.0.1:4318}"
+    local ep default=http://127.0.0.1:4318
+    [ "$(_cct_protocol)" = "grpc" ] && default=http://127.0.0.1:4317
+    ep="${CCTELEMETRY_OTLP_ENDPOINT:-$default}"
     while [ "${ep%/}" != "$ep" ]; do ep="${ep%/}"; done
     printf '%s' "$ep"
 }
@@ -87,7 +105,7 @@ _cct_lines() {
     printf 'CLAUDE_CODE_ENABLE_TELEMETRY=1\n'
     printf 'OTEL_METRICS_EXPORTER=otlp\n'
     printf 'OTEL_LOGS_EXPORTER=otlp\n'
-    printf 'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n'
+    printf 'OTEL_EXPORTER_OTLP_PROTOCOL=%s\n' "$(_cct_protocol)"
     printf 'OTEL_EXPORTER_OTLP_ENDPOINT=%s\n' "$(_cct_endpoint)"
     printf 'OTEL_METRIC_EXPORT_INTERVAL=%s\n' "${CCTELEMETRY_METRIC_EXPORT_INTERVAL:-30000}"
     printf 'OTEL_LOGS_EXPORT_INTERVAL=%s\n' "${CCTELEMETRY_LOGS_EXPORT_INTERVAL:-5000}"
@@ -102,7 +120,8 @@ _cct_export() {
     export CLAUDE_CODE_ENABLE_TELEMETRY=1
     export OTEL_METRICS_EXPORTER=otlp
     export OTEL_LOGS_EXPORTER=otlp
-    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    OTEL_EXPORTER_OTLP_PROTOCOL="$(_cct_protocol)"
+    export OTEL_EXPORTER_OTLP_PROTOCOL
     OTEL_EXPORTER_OTLP_ENDPOINT="$(_cct_endpoint)"
     export OTEL_EXPORTER_OTLP_ENDPOINT
     export OTEL_METRIC_EXPORT_INTERVAL="${CCTELEMETRY_METRIC_EXPORT_INTERVAL:-30000}"
@@ -129,6 +148,17 @@ _cct_print_codex() {
     local ep prompts="false"
     ep="$(_cct_endpoint)"
     [ "$(_cct_prompts)" = "1" ] && prompts="true"
+    if [ "$(_cct_protocol)" = "grpc" ]; then
+        cat <<EOF
+# ~/.codex/config.toml  (Codex CLI; OTLP/gRPC to cctelemetry)
+[otel]
+environment = "${CCTELEMETRY_TEAM:-dev}"
+log_user_prompt = $prompts
+exporter = { otlp-grpc = { endpoint = "$ep" } }
+metrics_exporter = { otlp-grpc = { endpoint = "$ep" } }
+EOF
+        return 0
+    fi
     cat <<EOF
 # ~/.codex/config.toml  (Codex CLI; OTLP/HTTP protobuf to cctelemetry)
 [otel]
@@ -140,8 +170,9 @@ EOF
 }
 
 _cct_print_gemini() {
-    local ep prompts="false"
+    local ep prompts="false" proto=http
     ep="$(_cct_endpoint)"
+    [ "$(_cct_protocol)" = "grpc" ] && proto=grpc
     [ "$(_cct_prompts)" = "1" ] && prompts="true"
     cat <<EOF
 # ~/.gemini/settings.json  (Gemini CLI; merge into the existing object)
@@ -150,7 +181,7 @@ _cct_print_gemini() {
     "enabled": true,
     "target": "local",
     "otlpEndpoint": "$ep",
-    "otlpProtocol": "http",
+    "otlpProtocol": "$proto",
     "logPrompts": $prompts
   }
 }
@@ -158,7 +189,7 @@ _cct_print_gemini() {
 export GEMINI_TELEMETRY_ENABLED=true
 export GEMINI_TELEMETRY_TARGET=local
 export GEMINI_TELEMETRY_OTLP_ENDPOINT='$ep'
-export GEMINI_TELEMETRY_OTLP_PROTOCOL=http
+export GEMINI_TELEMETRY_OTLP_PROTOCOL=$proto
 export GEMINI_TELEMETRY_LOG_PROMPTS=$prompts
 EOF
 }
@@ -166,25 +197,38 @@ EOF
 # POST an empty OTLP/JSON logs request; 0 if the endpoint answers 200.
 _cct_check() {
     local ep code
+    if [ "$(_cct_protocol)" = "grpc" ]; then
+        _cct_check_grpc
+        return $?
+    fi
     ep="$(_cct_endpoint)"
     if command -v curl >/dev/null 2>&1; then
         code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
-            -H 'Content-Type: application/json' --data '{"resourceLogs":[]}' "$ep/v1/logs" 2>/dev/null)"
+            -H 'Content-Type: application/json' --data '{"resourceLogs":[]}' "$ep/v1/logs" 2>/dev/null)" \
+            || _cct_listens "$?" || code=bad
     elif command -v python3 >/dev/null 2>&1; then
         code="$(python3 - "$ep/v1/logs" <<'EOF'
-import sys, urllib.request, urllib.error
+import socket, sys, urllib.request, urllib.error
 req = urllib.request.Request(sys.argv[1], data=b'{"resourceLogs":[]}', headers={"Content-Type": "application/json"})
 try:
     print(urllib.request.urlopen(req, timeout=5).status)
 except urllib.error.HTTPError as e:
     print(e.code)
+except (OSError, urllib.error.URLError) as e:
+    reason = getattr(e, "reason", e)
+    print("000" if isinstance(reason, (ConnectionRefusedError, TimeoutError, socket.gaierror)) else "bad")
 except Exception:
-    print("000")
+    print("bad")
 EOF
 )"
     else
         printf 'cctelemetry: --check needs curl or python3\n' >&2
         return 2
+    fi
+    if [ "$code" = "bad" ]; then
+        printf 'cctelemetry: something listens at %s but does not answer HTTP.\n' "$ep" >&2
+        printf '  Is that the OTLP/gRPC port (4317)? Then use --protocol grpc; OTLP/HTTP is 4318 by default.\n' >&2
+        return 1
     fi
     if [ "$code" = "200" ]; then
         printf 'cctelemetry: OK, %s/v1/logs accepts OTLP (HTTP 200)\n' "$ep"
@@ -197,6 +241,78 @@ EOF
         printf 'cctelemetry: %s/v1/logs answered HTTP %s, expected 200.\n' "$ep" "$code" >&2
         printf '  Is that the OTLP/HTTP port (4318 by default) and not the API (8000) or gRPC (4317)?\n' >&2
     fi
+    return 1
+}
+
+# _cct_listens CURL_EXIT: 0 when curl failed without reaching a server (nothing listens there).
+_cct_listens() {
+    case "$1" in
+        6|7|28) return 0 ;;  # could not resolve, could not connect, timed out
+        *) return 1 ;;
+    esac
+}
+
+# An empty LogsService/Export over gRPC (HTTP/2, cleartext for http://); 0 if it answers grpc-status 0.
+# curl with HTTP/2 makes the call; without it, python3 only checks that an HTTP/2 server answers there.
+_cct_check_grpc() {
+    local ep url out status h2=--http2-prior-knowledge
+    ep="$(_cct_endpoint)"
+    url="$ep/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+    if command -v curl >/dev/null 2>&1 && curl -V 2>/dev/null | grep -qi 'http2'; then
+        case "$ep" in https://*) h2=--http2 ;; esac
+        # one gRPC message: not compressed (1 byte), length 0 (4 bytes), no payload = an empty export request
+        out="$(printf '\0\0\0\0\0' | curl -s -o /dev/null -D - --max-time 5 "$h2" -H 'content-type: application/grpc' \
+            -H 'te: trailers' --data-binary @- "$url" 2>/dev/null)" || _cct_listens "$?" || out="${out:-http1}"
+        out="$(printf '%s' "$out" | tr -d '\r')"
+        status="$(printf '%s\n' "$out" | grep -i '^grpc-status:' | head -n 1 | sed 's/^[^:]*: *//')"
+        if [ "$status" = "0" ]; then
+            printf 'cctelemetry: OK, %s accepts OTLP/gRPC (LogsService/Export answered grpc-status 0)\n' "$ep"
+            return 0
+        fi
+        if [ -n "$status" ]; then
+            printf 'cctelemetry: %s answered grpc-status %s (%s), expected 0.\n' "$ep" "$status" \
+                "$(printf '%s\n' "$out" | grep -i '^grpc-message:' | head -n 1 | sed 's/^[^:]*: *//')" >&2
+            return 1
+        fi
+        case "$out" in
+            "") out=none ;;
+            HTTP/2*) out=h2 ;;
+            *) out=http1 ;;
+        esac
+    elif command -v python3 >/dev/null 2>&1; then
+        out="$(python3 - "$ep" <<'EOF'
+import socket, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+try:
+    s = socket.create_connection((u.hostname, u.port or 80), timeout=5)
+except OSError:
+    sys.exit(print("none"))
+try:
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")  # preface, SETTINGS
+    head = s.recv(9)
+except OSError:
+    head = b""
+print("h2" if len(head) == 9 and head[3] == 4 else "http1")
+EOF
+)"
+        if [ "$out" = "h2" ]; then
+            printf 'cctelemetry: OK, an HTTP/2 server answers at %s (install curl with HTTP/2 to check OTLP/gRPC itself)\n' "$ep"
+            return 0
+        fi
+    else
+        printf 'cctelemetry: --check needs curl or python3\n' >&2
+        return 2
+    fi
+    case "$out" in
+        none)
+            printf 'cctelemetry: nothing answers OTLP/gRPC at %s.\n' "$ep" >&2
+            printf '  Start it (./install-telemetry.sh, or `cctelemetry serve`), or set CCTELEMETRY_OTLP_ENDPOINT.\n' >&2 ;;
+        http1)
+            printf 'cctelemetry: something listens at %s but does not answer gRPC.\n' "$ep" >&2
+            printf '  Is that the OTLP/gRPC port (4317 by default) and not OTLP/HTTP (4318) or the API (8000)?\n' >&2 ;;
+        *)
+            printf 'cctelemetry: %s speaks HTTP/2 but did not answer as the OTLP/gRPC LogsService.\n' "$ep" >&2 ;;
+    esac
     return 1
 }
 
@@ -319,20 +435,29 @@ else:
 
 _cct_usage() {
     cat <<'EOF'
-usage: source ./setup-telemetry.sh [--check] [--quiet]
-       ./setup-telemetry.sh [--persist | --unpersist | --print-codex | --print-gemini | --env | --check]
+usage: source ./setup-telemetry.sh [--protocol grpc|http/protobuf|http/json] [--check] [--quiet]
+       ./setup-telemetry.sh [--protocol P] [--persist | --unpersist | --print-codex | --print-gemini | --env | --check]
 EOF
 }
 
 _cct_sourced_main() {
-    local check=0 quiet=0 arg
+    local check=0 quiet=0 arg want=0
     for arg in "$@"; do
+        if [ "$want" = "1" ]; then
+            _cct_set_protocol "$arg" || return 2
+            want=0
+            continue
+        fi
         case "$arg" in
             --check) check=1 ;;
             --quiet|-q) quiet=1 ;;
+            --protocol) want=1 ;;
+            --protocol=*) _cct_set_protocol "${arg#--protocol=}" || return 2 ;;
             *) ;;  # bash hands a sourced file the caller's arguments when given none: ignore
         esac
     done
+    if [ "$want" = "1" ]; then _cct_set_protocol "" || return 2; fi
+    _cct_set_protocol "$(_cct_protocol)" || return 2
     _cct_export
     if [ "$quiet" = "0" ]; then
         printf 'cctelemetry: Claude Code telemetry on -> %s (OTLP %s)\n' \
@@ -346,9 +471,26 @@ _cct_sourced_main() {
 }
 
 _cct_main() {
-    if [ "$#" -eq 0 ]; then
-        printf '# This shell was not changed. Load the variables with:  source ./setup-telemetry.sh\n'
-        printf '# or make them permanent for Claude Code with:          ./setup-telemetry.sh --persist\n\n'
+    local arg want=0 actions=0
+    for arg in "$@"; do  # the protocol first, wherever it stands, so that every action uses it
+        if [ "$want" = "1" ]; then
+            _cct_set_protocol "$arg" || return 2
+            want=0
+            continue
+        fi
+        case "$arg" in
+            --protocol) want=1 ;;
+            --protocol=*) _cct_set_protocol "${arg#--protocol=}" || return 2 ;;
+            *) actions=$((actions + 1)) ;;
+        esac
+    done
+    if [ "$want" = "1" ]; then _cct_set_protocol "" || return 2; fi
+    _cct_set_protocol "$(_cct_protocol)" || return 2
+    if [ "$actions" -eq 0 ]; then
+        local opt=""
+        [ "$(_cct_protocol)" = "http/protobuf" ] || opt=" --protocol $(_cct_protocol)"
+        printf '# This shell was not changed. Load the variables with:  source ./setup-telemetry.sh%s\n' "$opt"
+        printf '# or make them permanent for Claude Code with:          ./setup-telemetry.sh%s --persist\n\n' "$opt"
         printf '# Claude Code\n'
         _cct_print_env
         printf '\n'
@@ -357,9 +499,12 @@ _cct_main() {
         _cct_print_gemini
         return 0
     fi
-    local rc=0 arg
+    local rc=0
     for arg in "$@"; do
+        if [ "$want" = "1" ]; then want=0; continue; fi  # the value of --protocol
         case "$arg" in
+            --protocol) want=1 ;;
+            --protocol=*) ;;
             --persist) _cct_persist persist || rc=$? ;;
             --unpersist) _cct_persist unpersist || rc=$? ;;
             --print-codex) _cct_print_codex ;;
@@ -374,10 +519,10 @@ _cct_main() {
 }
 
 _cct_cleanup() {
-    unset -f _cct_endpoint _cct_urlencode _cct_resource_attributes _cct_prompts _cct_lines _cct_export \
+    unset -f _cct_protocol _cct_set_protocol _cct_check_grpc _cct_listens _cct_endpoint _cct_urlencode _cct_resource_attributes _cct_prompts _cct_lines _cct_export \
         _cct_print_env _cct_print_codex _cct_print_gemini _cct_check _cct_settings_file _cct_persist \
         _cct_usage _cct_sourced_main _cct_main _cct_cleanup 2>/dev/null
-    unset _cct_sourced
+    unset _cct_sourced _cct_proto
 }
 
 # Sourced or executed? zsh: ZSH_EVAL_CONTEXT ends in ":file" when sourced; bash: BASH_SOURCE[0]

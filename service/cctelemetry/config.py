@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the API and OTLP receiver listen on.")
     api_port: int = Field(default=8000, description="Port of the REST API, dashboard and /docs.")
     otlp_port: int = Field(default=4318, description="Port of the OTLP/HTTP receiver (also served on api_port).")
+    grpc_port: int = Field(default=4317, ge=0, le=65535, description="Port of the OTLP/gRPC receiver; 0 turns it off.")
     max_body_bytes: int = Field(default=16 * 1024 * 1024, description="Largest OTLP body accepted, after gunzip.")
     write_queue_rows: int = Field(default=200_000, description="Rows the write queue holds before answering 503.")
     write_flush_ms: int = Field(default=200, description="How long the writer waits to coalesce batches.")

@@ -13,6 +13,7 @@
     ├── TooManyRequests           429  too_many_requests  the write queue is full: retry later
     ├── StoreError                500  store_error     the engine refused our own SQL (a bug)
     └── StoreUnavailable          503  store_unavailable  ClickHouse down, locked, or out of resources
+        └── WriteQueueFull        503  write_queue_full  the write queue is full (OTLP/gRPC: RESOURCE_EXHAUSTED)
 
 The store translates the ClickHouse driver's errors into these by error code (store/errors.py); the API
 answers every one of them, and anything else, in one shape (api/app.py).
@@ -84,3 +85,11 @@ class StoreError(TelemetryError):
 class StoreUnavailable(TelemetryError):
     status = 503
     code = "store_unavailable"
+
+
+class WriteQueueFull(StoreUnavailable):
+    """The store is up but the writer holds as many rows as it may: the client should slow down."""
+
+    code = "write_queue_full"
+
+

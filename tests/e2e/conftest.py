@@ -38,9 +38,12 @@ CLI_TIMEOUT_S = 90
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def http_get_json(url: str, timeout: float = 5.0) -> tuple[int, object]:
+def http_get_json(url: str, timeout: float = 5.0, body: dict | None = None) -> tuple[int, object]:
+    """GET, or POST ``body`` as JSON."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
     try:
-        with _http.open(url, timeout=timeout) as resp:
+        with _http.open(request, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
@@ -100,10 +103,20 @@ class Service:
     proc: subprocess.Popen
     api_url: str
     otlp_url: str
+    grpc_url: str
     log_path: Path
+
+    def endpoint(self, protocol: str) -> str:
+        """OTEL_EXPORTER_OTLP_ENDPOINT for a protocol: the gRPC port for grpc, the OTLP/HTTP port otherwise."""
+        return self.grpc_url if protocol == "grpc" else self.otlp_url
 
     def get_json(self, path: str, timeout: float = 5.0) -> tuple[int, object]:
         return http_get_json(self.api_url + path, timeout=timeout)
+
+    def sql(self, query: str) -> list[dict]:
+        status, body = http_get_json(self.api_url + "/api/v1/sql", timeout=30, body={"query": query})
+        assert status == 200, f"POST /api/v1/sql -> {status}: {body}"
+        return body["rows"]
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -123,16 +136,17 @@ def service(tmp_path_factory) -> Service:
     if not script.exists():
         pytest.fail(f"{script} not found: install the package (pip install -e service)")
     root = tmp_path_factory.mktemp("cctelemetry-e2e")
-    api_port, otlp_port = free_port(), free_port()
+    api_port, otlp_port, grpc_port = free_port(), free_port(), free_port()
     log_path = root / "service.log"
     # Only our flags configure the service: drop settings from the environment (the parent conftest
     # points CCTELEMETRY_DATA_DIR at the unit tests' engine).
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     cmd = [str(script), "serve", "--data-dir", str(root / "data"), "--api-port", str(api_port),
-           "--otlp-port", str(otlp_port), "--host", "127.0.0.1"]
+           "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--host", "127.0.0.1"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    svc = Service(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}", log_path)
+    svc = Service(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}",
+                  f"http://127.0.0.1:{grpc_port}", log_path)
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         last = None
@@ -171,9 +185,12 @@ class ClaudeRun:
 
 @pytest.fixture
 def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
-    """``run_claude(prompt, protocol)``: one ``claude -p`` run against the fake API, OTLP to the service."""
+    """``run_claude(prompt, protocol)``: one ``claude -p`` run against the fake API, OTLP to the service
+    (``grpc`` to its OTLP/gRPC port, ``http/*`` to its OTLP/HTTP port)."""
 
-    def run(prompt: str, protocol: str, model: str = "claude-sonnet-4-5") -> ClaudeRun:
+    def run(prompt: str, protocol: str, model: str = "claude-sonnet-4-5", compression: str | None = None,
+            env_overrides: dict[str, str | None] | None = None) -> ClaudeRun:
+        """``env_overrides``: variables to set (None removes one), e.g. per-signal endpoints."""
         home, work = tmp_path / "home", tmp_path / "work"
         home.mkdir(exist_ok=True)
         work.mkdir(exist_ok=True)
@@ -188,7 +205,7 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
             "OTEL_METRICS_EXPORTER": "otlp",
             "OTEL_LOGS_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": service.otlp_url,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": service.endpoint(protocol),
             "OTEL_METRIC_EXPORT_INTERVAL": "1000",
             "OTEL_LOGS_EXPORT_INTERVAL": "1000",
             "DISABLE_AUTOUPDATER": "1",
@@ -200,6 +217,13 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
         }
+        if compression:  # Claude Code's exporters send uncompressed unless told
+            env["OTEL_EXPORTER_OTLP_COMPRESSION"] = compression
+        for key, value in (env_overrides or {}).items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         cmd = [str(claude_bin), "-p", prompt, "--model", model, "--output-format", "json"]
         started = time.monotonic()
         proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,

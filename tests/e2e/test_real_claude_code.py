@@ -2,7 +2,8 @@
 
 For each run the fake Anthropic API records what usage it returned on every Messages call; the
 CLI prints its own ``total_cost_usd``; the service, fed only by the CLI's OTLP export, must report
-the same session with the same request count, token sums and cost.
+the same session with the same request count, token sums and cost, whichever protocol the CLI
+exports with: http/json and http/protobuf to the OTLP/HTTP port, grpc to the OTLP/gRPC port.
 
 The long prompt makes the CLI ask for a session title (a second Messages call, with
 ``output_config.format=json_schema``). Transcripts leave that call out; OpenTelemetry and
@@ -11,6 +12,7 @@ The long prompt makes the CLI ask for a session title (a second Messages call, w
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -30,10 +32,10 @@ TOKEN_FIELDS = {  # service measure -> Anthropic usage field
 }
 
 
-def wait_for_session(service, session_id: str, want_requests: int) -> dict | None:
+def wait_for_session(service, session_id: str, want_requests: int, timeout_s: float = REPORT_TIMEOUT_S) -> dict | None:
     """Poll the usage report (bounded) until the session has all its requests; return its last row."""
     row = None
-    deadline = time.monotonic() + REPORT_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         status, body = service.get_json("/api/v1/usage?group_by=session")
         assert status == 200, f"GET /api/v1/usage?group_by=session -> {status}: {body}\n{service.log_tail()}"
@@ -44,14 +46,64 @@ def wait_for_session(service, session_id: str, want_requests: int) -> dict | Non
     return row
 
 
-@pytest.mark.parametrize("protocol", ["http/json", "http/protobuf"])
+@pytest.mark.parametrize("protocol", ["http/json", "http/protobuf", "grpc"])
 @pytest.mark.parametrize(
     "prompt, title_request",
     [(SHORT_PROMPT, False), (LONG_PROMPT, True)],
     ids=["short-prompt", "long-prompt-with-title"],
 )
 def test_session_cost_and_tokens_match_the_cli(run_claude, fake_api, service, prompt, title_request, protocol):
-    run = run_claude(prompt, protocol)
+    assert_session_matches_the_cli(run_claude(prompt, protocol), fake_api, service, title_request)
+
+
+def test_grpc_with_gzip_and_its_metrics(run_claude, fake_api, service):
+    """OTEL_EXPORTER_OTLP_COMPRESSION=gzip: Claude Code's gRPC exporter sends grpc-encoding gzip; its
+    metrics (MetricsService) arrive too: claude_code.cost.usage adds up to the CLI's total."""
+    run = run_claude(LONG_PROMPT, "grpc", compression="gzip")
+    assert_session_matches_the_cli(run, fake_api, service, True)
+    session = run.result["session_id"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", session), session
+    cost = f"SELECT sum(Value) AS usd FROM otel_metrics_sum WHERE MetricName = 'claude_code.cost.usage' " \
+           f"AND Attributes['session.id'] = '{session}'"  # fmt: skip
+    deadline, usd = time.monotonic() + REPORT_TIMEOUT_S, None
+    while time.monotonic() < deadline:
+        usd = service.sql(cost)[0]["usd"]
+        if usd and abs(usd - run.result["total_cost_usd"]) <= COST_TOLERANCE:
+            break
+        time.sleep(0.25)
+    assert usd == pytest.approx(run.result["total_cost_usd"], abs=COST_TOLERANCE, rel=0)
+
+
+GRPC_ENDPOINT_FORMS = {  # what Claude Code 2.1.197 accepts for grpc (docs/otlp-grpc.md)
+    "localhost": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url.replace("127.0.0.1", "localhost")},
+    "a-path-is-ignored": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url + "/v1/logs"},
+    "per-signal-variables": lambda url: {
+        "OTEL_EXPORTER_OTLP_PROTOCOL": None, "OTEL_EXPORTER_OTLP_ENDPOINT": None,
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": url,
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": url,
+    },  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("form", sorted(GRPC_ENDPOINT_FORMS))
+def test_grpc_endpoint_forms(run_claude, fake_api, service, form):
+    run = run_claude(SHORT_PROMPT, "grpc", env_overrides=GRPC_ENDPOINT_FORMS[form](service.grpc_url))
+    assert_session_matches_the_cli(run, fake_api, service, False)
+
+
+@pytest.mark.parametrize("endpoint, error", [
+    ("{host_port}", "TLS"),  # no scheme: TLS, and an IP address cannot be a TLS server name
+    ("{otlp_url}", "NGHTTP2_FRAME_SIZE_ERROR"),  # gRPC to the OTLP/HTTP port
+], ids=["no-scheme", "grpc-to-the-http-port"])  # fmt: skip
+def test_grpc_misconfigured_exports_nothing_and_diag_says_why(run_claude, service, endpoint, error):
+    url = endpoint.format(host_port=service.grpc_url.removeprefix("http://"), otlp_url=service.otlp_url)
+    run = run_claude(SHORT_PROMPT, "grpc", env_overrides={"OTEL_EXPORTER_OTLP_ENDPOINT": url,
+                                                          "CLAUDE_CODE_OTEL_DIAG_STDERR": "1"})  # fmt: skip
+    assert error in run.stderr, run.stderr[-2000:]
+    assert wait_for_session(service, run.result["session_id"], 1, timeout_s=2) is None
+
+
+def assert_session_matches_the_cli(run, fake_api, service, title_request: bool) -> None:
     result = run.result
     assert result.get("is_error") is False and result.get("subtype") == "success", result
     session_id = result["session_id"]

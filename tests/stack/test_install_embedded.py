@@ -41,8 +41,9 @@ def alive(pid: int) -> bool:
 @pytest.mark.timeout(900)
 def test_install_embedded_smoke_and_uninstall(tmp_path):
     data = tmp_path / "data"
-    api_port, otlp_port = free_ports(2)
-    args = ["--embedded", "--data-dir", str(data), "--port-api", str(api_port), "--port-otlp", str(otlp_port)]
+    api_port, otlp_port, grpc_port = free_ports(3)
+    args = ["--embedded", "--data-dir", str(data), "--port-api", str(api_port), "--port-otlp", str(otlp_port),
+            "--port-grpc", str(grpc_port)]  # fmt: skip
     pidfile = data / "cctelemetry.pid"
     state = tmp_path / "state"
     try:
@@ -51,6 +52,10 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
         assert "smoke check passed" in out.stdout
         assert f"http://127.0.0.1:{api_port}" in out.stdout
         assert "source " in out.stdout and "setup-telemetry.sh" in out.stdout
+        assert f"OTLP/gRPC       : http://127.0.0.1:{grpc_port}" in out.stdout
+        assert f"OTLP/gRPC :{grpc_port}" in out.stdout  # the start line
+        assert f"CCTELEMETRY_OTLP_ENDPOINT=http://127.0.0.1:{grpc_port} source" in out.stdout
+        assert "setup-telemetry.sh --protocol grpc" in out.stdout
         pid = int(pidfile.read_text())
         assert alive(pid)
 
@@ -91,21 +96,24 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_install_refuses_a_busy_port(tmp_path):
+@pytest.mark.parametrize("busy_option", ["--port-api", "--port-grpc"])
+def test_install_refuses_a_busy_port(tmp_path, busy_option):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        (otlp_port,) = free_ports(1)
-        out = install("--embedded", "--data-dir", str(tmp_path / "d"), "--port-api", str(port),
-                      "--port-otlp", str(otlp_port), timeout=300, state=tmp_path / "state")  # fmt: skip
+        ports = dict(zip(["--port-api", "--port-otlp", "--port-grpc"], free_ports(3)), **{busy_option: port})
+        args = [a for option, p in ports.items() for a in (option, str(p))]
+        out = install("--embedded", "--data-dir", str(tmp_path / "d"), *args, timeout=300, state=tmp_path / "state")
     assert out.returncode != 0
-    assert f"port {port}" in out.stderr and "already in use" in out.stderr
+    assert f"port {port}" in out.stderr and "already in use" in out.stderr and "--port-grpc" in out.stderr
     assert not (tmp_path / "d" / "cctelemetry.pid").exists()
 
 
 def test_install_rejects_bad_options():
     out = install("--port-api", "eighty")
+    assert out.returncode != 0 and "not a number" in out.stderr
+    out = install("--port-grpc", "-1")
     assert out.returncode != 0 and "not a number" in out.stderr
     out = install("--frobnicate")
     assert out.returncode != 0 and "unknown option" in out.stderr

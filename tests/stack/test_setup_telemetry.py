@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -251,3 +252,160 @@ def test_sourced_check_status_is_the_source_status(shell, tmp_path):
                          env=clean_env(tmp_path, CCTELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{port}"))  # fmt: skip
     assert out.stdout.strip() == f"rc=1 exported=http://127.0.0.1:{port}"
     assert "nothing answers" in out.stderr
+
+
+# -- --protocol grpc -------------------------------------------------------------------------------
+
+GRPC_EXPECTED = EXPECTED | {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args, extra", [("--protocol grpc", {}), ("--quiet --protocol=grpc", {}),
+                                         ("", {"CCTELEMETRY_OTLP_PROTOCOL": "grpc"})])  # fmt: skip
+def test_sourced_protocol_grpc_points_at_4317(shell, tmp_path, args, extra):
+    env = sourced_env(shell, tmp_path, args, **extra)
+    for key, value in GRPC_EXPECTED.items():
+        assert env.get(key) == value, f"{shell} {args}: {key}={env.get(key)!r}"
+    if "--quiet" not in args:
+        assert "-> http://127.0.0.1:4317 (OTLP grpc)" in env["__stderr__"]
+
+
+def test_protocol_grpc_keeps_an_explicit_endpoint(tmp_path):
+    env = sourced_env("bash", tmp_path, "--protocol grpc", CCTELEMETRY_OTLP_ENDPOINT="http://collector:14317")
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:14317"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc"
+
+
+@pytest.mark.parametrize("args", [["--protocol", "thrift", "--env"], ["--env", "--protocol"]])
+def test_unknown_or_missing_protocol_is_refused(tmp_path, args):
+    out = run(tmp_path, *args)
+    assert out.returncode == 2 and "unknown protocol" in out.stderr and out.stdout == ""
+    sourced = subprocess.run(["bash", "--noprofile", "--norc", "-c", f"source {SCRIPT} {' '.join(args[:2])}; echo rc=$?"],
+                             capture_output=True, text=True, env=clean_env(tmp_path), timeout=30)  # fmt: skip
+    assert "rc=2" in sourced.stdout and "unknown protocol" in sourced.stderr
+
+
+def test_protocol_grpc_everywhere_it_prints(tmp_path):
+    out = run(tmp_path, "--protocol", "grpc")
+    assert out.returncode == 0, out.stderr
+    assert "source ./setup-telemetry.sh --protocol grpc" in out.stdout
+    assert "export OTEL_EXPORTER_OTLP_PROTOCOL='grpc'" in out.stdout
+    import tomllib
+
+    codex = run(tmp_path, "--print-codex", "--protocol", "grpc").stdout
+    assert tomllib.loads(codex)["otel"]["exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
+    assert tomllib.loads(codex)["otel"]["metrics_exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
+    gemini = run(tmp_path, "--protocol=grpc", "--print-gemini").stdout
+    telemetry = json.loads(gemini[gemini.index("{"): gemini.index("\n}\n") + 2])["telemetry"]
+    assert (telemetry["otlpProtocol"], telemetry["otlpEndpoint"]) == ("grpc", "http://127.0.0.1:4317")
+    assert "GEMINI_TELEMETRY_OTLP_PROTOCOL=grpc" in gemini
+
+
+def test_persist_with_protocol_grpc(tmp_path):
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text("{}")
+    assert run(tmp_path, "--protocol", "grpc", "--persist").returncode == 0
+    env = json.loads(settings.read_text())["env"]
+    assert {k: env[k] for k in GRPC_EXPECTED} == GRPC_EXPECTED
+    assert run(tmp_path, "--persist").returncode == 0  # back to the default protocol
+    assert json.loads(settings.read_text())["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
+    assert run(tmp_path, "--unpersist").returncode == 0
+    assert json.loads(settings.read_text()) == {}
+
+
+def _curl_has_http2() -> bool:
+    curl = shutil.which("curl")
+    return bool(curl) and "http2" in subprocess.run([curl, "-V"], capture_output=True, text=True).stdout.lower()
+
+
+def _path_without_curl(tmp_path: Path) -> str:
+    """A PATH with the tools the script uses, curl left out: --check falls back to python3."""
+    bin_dir = tmp_path / "bin-no-curl"
+    bin_dir.mkdir(exist_ok=True)
+    tools = {tool: shutil.which(tool) for tool in ("bash", "grep", "sed", "head", "tr", "cat", "env")}
+    tools["python3"] = os.path.realpath(sys.executable)  # the interpreter itself, not a version manager's shim
+    for tool, target in tools.items():
+        if target and not (bin_dir / tool).exists():
+            (bin_dir / tool).symlink_to(target)
+    return str(bin_dir)
+
+
+CHECKERS = [
+    pytest.param("curl", marks=pytest.mark.skipif(not _curl_has_http2(), reason="no curl with HTTP/2")),
+    "python3",
+]
+
+
+def check_grpc(tmp_path: Path, endpoint: str, checker: str) -> subprocess.CompletedProcess:
+    extra = {"CCTELEMETRY_OTLP_ENDPOINT": endpoint}
+    if checker == "python3":
+        extra["PATH"] = _path_without_curl(tmp_path)
+    return run(tmp_path, "--protocol", "grpc", "--check", **extra)
+
+
+@pytest.fixture
+def grpc_receiver(service_state):
+    from cctelemetry.api.otlp_grpc import OtlpGrpcServer
+
+    server = OtlpGrpcServer(service_state.writer, "127.0.0.1", 0, 1 << 20).start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop(0)
+
+
+@pytest.fixture
+def http_otlp():
+    server = HTTPServer(("127.0.0.1", 0), _Otlp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_check_grpc_calls_the_logs_service(tmp_path, grpc_receiver, checker):
+    out = check_grpc(tmp_path, grpc_receiver, checker)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("cctelemetry: OK") and grpc_receiver in out.stdout
+    if checker == "curl":
+        assert "grpc-status 0" in out.stdout
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_check_grpc_on_an_http_port_says_so(tmp_path, http_otlp, checker):
+    out = check_grpc(tmp_path, http_otlp, checker)
+    assert out.returncode == 1
+    assert "does not answer gRPC" in out.stderr and "4317" in out.stderr
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_check_grpc_with_nothing_listening(tmp_path, checker):
+    (port,) = free_ports(1)
+    out = check_grpc(tmp_path, f"http://127.0.0.1:{port}", checker)
+    assert out.returncode == 1 and "nothing answers OTLP/gRPC" in out.stderr
+
+
+@pytest.mark.skipif(not _curl_has_http2(), reason="no curl with HTTP/2")
+def test_check_grpc_reports_a_refusal(tmp_path):
+    import grpc
+    from concurrent import futures
+
+    def unavailable(body, context):
+        context.abort(grpc.StatusCode.UNAVAILABLE, "store down")
+
+    server = grpc.server(futures.ThreadPoolExecutor(1))
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "opentelemetry.proto.collector.logs.v1.LogsService",
+        {"Export": grpc.unary_unary_rpc_method_handler(unavailable)})])  # fmt: skip
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        out = check_grpc(tmp_path, f"http://127.0.0.1:{port}", "curl")
+    finally:
+        server.stop(0)
+    assert out.returncode == 1 and "grpc-status 14 (store down)" in out.stderr
+
+
+def test_http_check_on_the_grpc_port_points_at_protocol_grpc(tmp_path, grpc_receiver):
+    out = run(tmp_path, "--check", CCTELEMETRY_OTLP_ENDPOINT=grpc_receiver)
+    assert out.returncode == 1
+    assert "does not answer HTTP" in out.stderr and "--protocol grpc" in out.stderr

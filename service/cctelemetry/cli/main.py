@@ -27,15 +27,16 @@ app = typer.Typer(
 @app.command()
 def serve(
     data_dir: DataDir = None,
-    api_port: Annotated[int | None, typer.Option(help="REST API and /docs port.")] = None,
+    api_port: Annotated[int | None, typer.Option(help="REST API, dashboard and /docs port.")] = None,
     otlp_port: Annotated[int | None, typer.Option(help="OTLP/HTTP receiver port.")] = None,
+    grpc_port: Annotated[int | None, typer.Option(min=0, max=65535, help="OTLP/gRPC receiver port (0 turns it off).")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
 ) -> None:
-    """Run the service: OTLP receiver + REST API over the store."""
+    """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store."""
     from ..api.server import serve as run
     from ..logs import setup_logging
 
-    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, host=host)
+    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, grpc_port=grpc_port, host=host)
     setup_logging(settings.log_level)
     try:
         run(settings)

@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import Future
 
-from ..errors import StoreUnavailable
+from ..errors import StoreUnavailable, WriteQueueFull
 from ..store import Store
 from .mapping import TABLE_COLUMNS, Batch
 from .merge import keys_in_batch, merge_sources
@@ -46,7 +46,7 @@ class BatchWriter:
             if self._closed:
                 raise StoreUnavailable("the writer is shutting down")
             if self._pending_rows + rows > self.max_rows:
-                raise StoreUnavailable(f"write queue full ({self._pending_rows} rows pending); retry later")
+                raise WriteQueueFull(f"write queue full ({self._pending_rows} rows pending); retry later")
             self._pending.append((batch, future))
             self._pending_rows += rows
             self._cond.notify()
