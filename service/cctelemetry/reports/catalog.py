@@ -13,6 +13,7 @@ from typing import Any
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
+from . import blocks as block_reports
 from . import cost as cost_reports
 from . import sessions as session_reports
 from . import usage as usage_reports
@@ -66,6 +67,13 @@ class Reports:
                 mode: str | None = None, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
         return session_reports.session_detail(self.store, session_id, self._filter(since, until, tz, filters),
                                               Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def blocks(self, active: bool = False, recent: bool = False, token_limit: str | int | None = None,
+               since: str | None = None, until: str | None = None, tz: str | None = None, mode: str | None = None,
+               filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
+        return block_reports.blocks(self.store, self._filter(since, until, tz, filters),
+                                    Pricing.from_settings(self.settings, mode), active=active, recent=recent,
+                                    token_limit=token_limit, now=now).to_dict()  # fmt: skip
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)

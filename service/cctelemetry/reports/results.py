@@ -91,3 +91,13 @@ class SqlResult(Result):
     columns: list[str]
     rows: list[Row]
     truncated: bool = Field(description="True when rows were cut at the row limit.")
+
+
+class BlockReport(Window):
+    mode: str = Field(description="How cost_usd is chosen: auto, calculate or display.")
+    cache_write_ttl: str
+    session_hours: int = Field(description="Length of a block, in hours (5).")
+    now: str = Field(description="The time the report was made (UTC): what is_active and projections are relative to.")
+    token_limit: int | str | None = Field(description="The token limit asked for: a number, 'max', or null.")
+    blocks: list[Row] = Field(description="Blocks and gap blocks, oldest first; each belongs to one user.")
+    totals: Row = Field(description="Over the blocks listed (gaps excluded).")

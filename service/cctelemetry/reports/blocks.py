@@ -1,0 +1,278 @@
+"""5-hour blocks, per person, with ccusage's semantics (ccusage 20.0.24, ``rust/crates/ccusage/src/blocks.rs``:
+``identify_session_blocks``, ``calculate_burn_rate``, ``project_block_usage``; https://github.com/ryoppippi/ccusage).
+
+A block starts at its first request floored to the hour and ends 5 hours later. A request more than 5 hours
+after the block's start, or more than 5 hours after the previous request, starts a new block; in the second
+case a gap block (no usage) covers the time from the previous request + 5 h to the new request. A block is
+active while its last request is less than 5 hours old and its end has not passed. Burn rate: tokens per
+minute and cost per hour between the block's first and last request; the active block's projection
+extends that rate to the block's end.
+
+ClickHouse sums the requests into per-person hourly buckets (sql/block_buckets.sql, over the deduplicated,
+priced request set every report reads); this module walks the buckets in time order, which is sequential
+by nature (where the next block starts depends on where this one started), and adds gaps, activity, burn
+rate and projection. A year of one person's use is at most ~17,500 buckets, whatever the request count.
+
+ccusage has no notion of people; here blocks never mix them: every block belongs to one ``user`` (the
+``user`` dimension), and the report takes the usual filters (``user=...``, ``attr.team=...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from ..errors import BadRequest
+from ..store import Store
+from ..store.sqlfiles import load, render, trusted
+from .query import EPOCH, FAR_FUTURE, RequestFilter
+from .results import BlockReport
+from .scope import Pricing
+
+BLOCK_HOURS = 5
+RECENT_DAYS = 3  # ccusage's --recent
+WARNING_SHARE = 0.8  # ccusage's BLOCKS_WARNING_THRESHOLD: "warning" above 80 % of the token limit
+# Blocks before ``since`` are not shown, but where the first shown block starts depends on the blocks before
+# it: the walk starts this long before ``since`` and must find a 5-hour pause there (checked, else it
+# starts from the first request ever).
+LOOKBACK = timedelta(hours=24)
+MEASURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+MONEY = ("reported_cost_usd", "computed_cost_usd", "cost_usd")
+
+
+@dataclass
+class Block:
+    user: str
+    start: datetime
+    first_at: datetime
+    last_at: datetime
+    after_pause: bool  # started after more than 5 hours without a request: independent of earlier blocks
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MEASURES, 0))
+    money: dict[str, Decimal | None] = field(default_factory=lambda: dict.fromkeys(MONEY))
+    models: dict[str, datetime] = field(default_factory=dict)
+    unknown_models: set[str] = field(default_factory=set)
+
+    def add(self, bucket: dict) -> None:
+        self.last_at = max(self.last_at, bucket["last_at"])
+        for k in MEASURES:
+            self.counts[k] += int(bucket[k])
+        for k in MONEY:
+            if bucket[k] is not None:
+                self.money[k] = (self.money[k] or Decimal(0)) + bucket[k]
+        for model, first in zip(*bucket["models"]):
+            if model not in self.models or first < self.models[model]:
+                self.models[model] = first
+        self.unknown_models.update(bucket["unknown_models"])
+
+
+@dataclass
+class Gap:
+    user: str
+    start: datetime
+    end: datetime
+
+
+def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EPOCH) -> list[Block | Gap]:
+    """One person's buckets, in time order -> their blocks and gaps, in the order ccusage makes them.
+    ``scan_from``: no request of theirs before it was read (EPOCH: none exists)."""
+    length = timedelta(hours=hours)
+    out: list[Block | Gap] = []
+    current: Block | None = None
+    for bucket in buckets:
+        first = bucket["first_at"]
+        if current is None or first - current.start > length or first - current.last_at > length:
+            previous = current.last_at if current is not None else scan_from
+            if current is not None:
+                out.append(current)
+                if first - current.last_at > length:
+                    out.append(Gap(current.user, current.last_at + length, first))
+            current = Block(bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length)
+        current.add(bucket)
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def anchored(walked: list[Block | Gap], since: datetime) -> bool:
+    """Whether the blocks from ``since`` on are those a walk from the first request ever makes: one of them,
+    or a block before them, started after a 5-hour pause (from there on, earlier requests change nothing)."""
+    for b in walked:
+        if isinstance(b, Gap):
+            continue
+        if b.after_pause:
+            return True
+        if b.start >= since:
+            return False
+    return True
+
+
+def floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def parse_token_limit(value: str | int | None) -> int | str | None:
+    """``--token-limit``: a number of tokens, or ``max`` (the largest completed block shown)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) or str(value).strip().isdigit():
+        n = int(value)
+        if n <= 0:
+            raise BadRequest("token_limit must be a positive number of tokens or 'max'")
+        return n
+    if str(value).strip().lower() == "max":
+        return "max"
+    raise BadRequest(f"token_limit must be a number of tokens or 'max', not {value!r}")
+
+
+def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, active: bool = False,
+           recent: bool = False, token_limit: str | int | None = None, now: datetime | None = None,
+           hours: int = BLOCK_HOURS) -> BlockReport:  # fmt: skip
+    """The blocks that start in ``flt``'s window (all of them by default), per person, oldest first.
+    ``recent``: those of the last 3 days; ``active``: only the active ones (ccusage's flags)."""
+    pricing = pricing or Pricing()
+    limit = parse_token_limit(token_limit)
+    now = now or datetime.now(timezone.utc)
+    since = max(flt.since, now - timedelta(days=RECENT_DAYS)) if recent else flt.since
+    if active:
+        since = max(since, now - timedelta(hours=hours))  # an active block started less than 5 hours ago
+    kept = [b for b in walk_all(store, flt, pricing, since, hours) if since <= b.start < flt.until]
+    rows = [_row(b, now, hours) for b in kept]
+    if active:
+        kept, rows = [b for b, r in zip(kept, rows) if r["is_active"]], [r for r in rows if r["is_active"]]
+    _apply_token_limit(rows, limit)
+    return BlockReport.model_construct(
+        since=since.isoformat(), until=flt.until.isoformat(), tz=flt.tz, mode=pricing.mode,
+        cache_write_ttl=pricing.cache_write_ttl, session_hours=hours, now=iso(now),
+        token_limit=limit, blocks=rows, totals=_totals(kept),
+    )  # fmt: skip
+
+
+def bucket_rows(store: Store, flt: RequestFilter, pricing: Pricing) -> list[dict]:
+    """The hourly buckets of ``flt``'s requests, per person, in time order (sql/block_buckets.sql).
+
+    The one place blocks read requests: pointed at pre-aggregated hourly rows, the rest stays as it is."""
+    sql = flt.with_priced_requests() + render(load(__package__, "block_buckets"), USER=trusted(flt.expression("user")),
+                                              WHERE=trusted(flt.where()))  # fmt: skip
+    rows = store.rows(sql, {**flt.params(), **pricing.params()})
+    for row in rows:
+        row["first_at"], row["last_at"] = utc(row["first_at"]), utc(row["last_at"])
+        row["models"] = (row["models"][0], [utc(t) for t in row["models"][1]])
+    return rows
+
+
+def walk_all(store: Store, flt: RequestFilter, pricing: Pricing, since: datetime,
+             hours: int = BLOCK_HOURS) -> list[Block | Gap]:  # fmt: skip
+    """Every person's blocks and gaps around ``since`` .. ``flt.until``, ordered by start as ccusage sorts
+    them (stable: a block comes before a gap that starts at the same time)."""
+    scan_from = EPOCH if since <= EPOCH + LOOKBACK else since - LOOKBACK
+    scan_until = FAR_FUTURE if flt.until >= FAR_FUTURE - timedelta(hours=hours) else flt.until + timedelta(hours=hours)
+    walked = _walk(bucket_rows(store, replace(flt, since=scan_from, until=scan_until), pricing), hours, scan_from)
+    if not all(anchored(w, since) for w in walked.values()):
+        walked = _walk(bucket_rows(store, replace(flt, since=EPOCH, until=scan_until), pricing), hours, EPOCH)
+    out = [b for w in walked.values() for b in w]
+    out.sort(key=lambda b: (b.start, b.user))
+    return out
+
+
+def _walk(buckets: list[dict], hours: int, scan_from: datetime) -> dict[str, list[Block | Gap]]:
+    return {user: walk(mine, hours, scan_from) for user, mine in _by_user(buckets).items()}
+
+
+def _by_user(buckets: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for b in buckets:
+        out.setdefault(b["user"], []).append(b)
+    return out
+
+
+def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
+    length = timedelta(hours=hours)
+    if isinstance(b, Gap):
+        return {"id": f"gap-{iso(b.start)}", "user": b.user, "start": iso(b.start), "end": iso(b.end),
+                "actual_end": None, "first_request_at": None, "is_active": False, "is_gap": True, **dict.fromkeys(MEASURES, 0),
+                "total_tokens": 0, **dict.fromkeys(MONEY, 0.0), "models": [], "unknown_models": [],
+                "burn_rate": None, "projection": None, "minutes_remaining": None, "percent_of_token_limit": None,
+                "token_limit_status": None}  # fmt: skip
+    end = b.start + length
+    is_active = now - b.last_at < length and now < end
+    total = sum(b.counts[k] for k in MEASURES if k != "requests")
+    money = {k: (float(v) if v is not None else None) for k, v in b.money.items()}
+    burn = burn_rate(b.first_at, b.last_at, total, b.counts["input_tokens"] + b.counts["output_tokens"],
+                     money["cost_usd"])  # fmt: skip
+    projection = project(burn, total, money["cost_usd"], end, now) if is_active else None
+    return {
+        "id": iso(b.start), "user": b.user, "start": iso(b.start), "end": iso(end), "actual_end": iso(b.last_at),
+        "first_request_at": iso(b.first_at), "is_active": is_active, "is_gap": False, **b.counts,
+        "total_tokens": total, **money, "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
+        "unknown_models": sorted(b.unknown_models), "burn_rate": burn, "projection": projection,
+        "minutes_remaining": projection["remaining_minutes"] if projection else None,
+        "percent_of_token_limit": None, "token_limit_status": None,
+    }  # fmt: skip
+
+
+def burn_rate(first: datetime, last: datetime, tokens: int, non_cache_tokens: int, cost: float | None) -> dict | None:
+    """ccusage's ``calculate_burn_rate``: over the minutes between the first and the last request; none for a
+    block of one instant. ``non_cache_tokens_per_minute`` (input + output) is what ccusage colours by."""
+    minutes = (last - first).total_seconds() / 60
+    if minutes <= 0:
+        return None
+    return {"tokens_per_minute": tokens / minutes, "non_cache_tokens_per_minute": non_cache_tokens / minutes,
+            "cost_usd_per_hour": cost / minutes * 60 if cost is not None else None}  # fmt: skip
+
+
+def project(burn: dict | None, tokens: int, cost: float | None, end: datetime, now: datetime) -> dict | None:
+    """ccusage's ``project_block_usage``: the current rate kept up until the block ends (minutes rounded)."""
+    if burn is None:
+        return None
+    remaining = round(max((end - now).total_seconds(), 0) / 60)
+    cost_at_end = cost + burn["cost_usd_per_hour"] / 60 * remaining if cost is not None else None
+    return {"total_tokens": round(tokens + burn["tokens_per_minute"] * remaining), "cost_usd": cost_at_end,
+            "remaining_minutes": remaining}  # fmt: skip
+
+
+def _apply_token_limit(rows: list[dict], limit: int | str | None) -> None:
+    """``max``: per person, the most tokens of a completed block shown (ccusage: of the blocks listed, so
+    with ``active`` there is none and no limit). Each block gets its share of the limit; the active one a
+    status of its projection (ok, warning above 80 %, exceeds)."""
+    if limit is None:
+        return
+    for user in {r["user"] for r in rows}:
+        mine = [r for r in rows if r["user"] == user]
+        if limit == "max":
+            done = [r["total_tokens"] for r in mine if not r["is_gap"] and not r["is_active"]]
+            value = max(done, default=0) or None
+        else:
+            value = limit
+        for r in mine:
+            if r["is_gap"] or value is None:
+                continue
+            r["percent_of_token_limit"] = r["total_tokens"] / value * 100
+            if r["projection"]:
+                projected = r["projection"]["total_tokens"]
+                status = "exceeds" if projected > value else "warning" if projected > value * WARNING_SHARE else "ok"
+                r["token_limit_status"] = {"limit": value, "projected_usage": projected,
+                                           "percent_used": projected / value * 100, "status": status}  # fmt: skip
+
+
+def _totals(kept: list[Block | Gap]) -> dict:
+    used = [b for b in kept if isinstance(b, Block)]
+    totals: dict = {"blocks": len(used), "gaps": len(kept) - len(used)}
+    for k in MEASURES:
+        totals[k] = sum(b.counts[k] for b in used)
+    totals["total_tokens"] = sum(totals[k] for k in MEASURES if k != "requests")
+    for k in MONEY:
+        values = [b.money[k] for b in used if b.money[k] is not None]
+        totals[k] = float(sum(values)) if values else None
+    totals["unknown_models"] = sorted({m for b in used for m in b.unknown_models})
+    return totals
+
+
+def utc(t: datetime) -> datetime:
+    """The driver gives UTC columns as naive datetimes."""
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+
+
+def iso(t: datetime) -> str:
+    """``2026-11-22T10:00:00.000Z``: UTC with milliseconds, as ccusage prints block times."""
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
