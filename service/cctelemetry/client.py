@@ -103,6 +103,32 @@ class Client:
         return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}",
                         {"since": since, "until": until, "tz": tz, "mode": mode, **(filters or {})})  # fmt: skip
 
+    def blocks(self, active=False, recent=False, token_limit=None, since=None, until=None, tz=None, mode=None,
+               filters=None) -> dict:  # fmt: skip
+        """5-hour blocks per person (``GET /api/v1/blocks``): ``{"blocks": [...], "totals": {...}}``."""
+        return self.get("/api/v1/blocks", {"active": active or None, "recent": recent or None,
+                                           "token_limit": token_limit, "since": since, "until": until, "tz": tz,
+                                           "mode": mode, **(filters or {})})  # fmt: skip
+
+    def limits(self, since=None, until=None, history=None, filters=None) -> dict:
+        """Official rate limits (``GET /api/v1/limits``): ``windows``, ``history``, ``calibration``."""
+        return self.get("/api/v1/limits", {"since": since, "until": until, "history": history, **(filters or {})})
+
+    def monitor(self, session=None, active_minutes=None, tz=None, mode=None, filters=None) -> dict:
+        """What is happening now (``GET /api/v1/monitor``): active sessions and blocks, limits, today."""
+        return self.get("/api/v1/monitor", {"session": session, "active_minutes": active_minutes, "tz": tz,
+                                            "mode": mode, **(filters or {})})  # fmt: skip
+
+    def current_session(self, project=None, cwd=None, since=None, until=None, tz=None, mode=None,
+                        filters=None) -> dict:  # fmt: skip
+        """The session with the latest request (``GET /api/v1/sessions/current``), with ``current``."""
+        return self.get("/api/v1/sessions/current", {"project": project, "cwd": cwd, "since": since, "until": until,
+                                                     "tz": tz, "mode": mode, **(filters or {})})  # fmt: skip
+
+    def statusline(self, hook_input: dict, color: bool = True) -> dict:
+        """``POST /api/v1/statusline``: records the input's rate limits; ``{"line", "figures", ...}``."""
+        return self.post("/api/v1/statusline", hook_input, {"color": color})
+
     def sql(self, query: str, limit=None) -> dict:
         return self.post("/api/v1/sql", {"query": query}, {"limit": limit})
 

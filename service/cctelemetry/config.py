@@ -68,6 +68,20 @@ class Settings(BaseSettings):
         default="", description="The ClickHouse URL the service writes its own rows with (imports, snapshots); "
         "empty means clickhouse_url. In the stack: the writer user, while reports read as the reader."
     )
+    limits_stale_seconds: float = Field(default=600, gt=0, description="An official rate-limit figure older "
+                                        "than this is marked stale (statusline, /api/v1/limits).")
+    limits_snapshot_seconds: float = Field(default=60, ge=0, description="The same rate-limit figure of a "
+                                           "session is stored again at most this often (a change at once).")
+    statusline_refresh_seconds: float = Field(default=2, gt=0, description="How old the figures a statusline or "
+                                              "monitor gets from the service may be before they are refreshed.")
+    statusline_warn_percent: float = Field(default=50, description="A rate-limit window's percentage shows "
+                                           "yellow from here (statusline).")
+    statusline_critical_percent: float = Field(default=80, description="... and red from here.")
+    statusline_burn_warn_tpm: float = Field(default=2000, description="The burn rate shows yellow from this many "
+                                            "input + output tokens per minute (statusline).")
+    statusline_burn_critical_tpm: float = Field(default=5000, description="... and red from here.")
+    monitor_active_minutes: int = Field(default=30, ge=1, description="A session is active (monitor) when it "
+                                        "made a request in the last this many minutes.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
 
     def resolved_clickhouse_url(self) -> str:

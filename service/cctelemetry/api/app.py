@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import Settings, get_settings
 from ..errors import TelemetryError
 from .docs import install_docs
-from .routes import blocks, cost, health, imports, otlp, reports
+from .routes import blocks, cost, health, imports, live, otlp, reports
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(otlp.router)
     app.include_router(health.router)
     app.include_router(blocks.router)
+    app.include_router(live.router)  # before reports: /sessions/current is not a session id
     app.include_router(reports.router)
     app.include_router(cost.router)
     app.include_router(imports.router)

@@ -40,7 +40,8 @@ ReportsDep = Annotated[Reports, Depends(get_reports)]
 
 # Dimension filters ride on the query string as <dim>=<value>; these names are the reports' own parameters.
 RESERVED_PARAMS = {"group_by", "since", "until", "tz", "format", "limit", "offset", "mode", "period", "breakdown",
-                   "tolerance", "order", "day", "active", "recent", "token_limit"}  # fmt: skip
+                   "tolerance", "order", "day", "active", "recent", "token_limit", "active_minutes", "history", "color",
+                   "cwd"}  # fmt: skip
 
 Since = Annotated[str | None, Query(description="Start: 2026-11-01, 2026-11-01T09:00, or 7d / 24h ago")]
 Until = Annotated[str | None, Query(description="End (exclusive), same forms as since")]

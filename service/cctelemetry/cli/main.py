@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ..errors import TelemetryError
+from . import blocks as block_commands
 from . import cost as cost_commands
 from . import importer as import_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
@@ -165,6 +166,7 @@ def caption(body: dict, source) -> str:
 
 
 cost_commands.register(app)
+block_commands.register(app)
 import_commands.register(app)
 
 

@@ -206,7 +206,7 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
         "first_request_at": iso(b.first_at), "is_active": is_active, "is_gap": False, **b.counts,
         "total_tokens": total, **money, "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
         "unknown_models": sorted(b.unknown_models), "burn_rate": burn, "projection": projection,
-        "minutes_remaining": projection["remaining_minutes"] if projection else None,
+        "minutes_remaining": int((end - now).total_seconds() // 60) if is_active else None,
         "percent_of_token_limit": None, "token_limit_status": None,
     }  # fmt: skip
 

@@ -15,6 +15,9 @@ from ..pricing import current_book
 from ..store import Store
 from . import blocks as block_reports
 from . import cost as cost_reports
+from . import current as current_reports
+from . import limits as limit_reports
+from . import live as live_reports
 from . import sessions as session_reports
 from . import usage as usage_reports
 from .query import parse_dimensions
@@ -74,6 +77,27 @@ class Reports:
         return block_reports.blocks(self.store, self._filter(since, until, tz, filters),
                                     Pricing.from_settings(self.settings, mode), active=active, recent=recent,
                                     token_limit=token_limit, now=now).to_dict()  # fmt: skip
+
+    def limits(self, since: str | None = None, until: str | None = None, history: int = 200,
+               filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
+        flt = self._filter(since or limit_reports.DEFAULT_SINCE, until, None, filters)
+        return limit_reports.limits(self.store, flt, Pricing.from_settings(self.settings),
+                                    stale_seconds=self.settings.limits_stale_seconds, history=history,
+                                    now=now).to_dict()  # fmt: skip
+
+    def current_session(self, project: str | None = None, cwd: str | None = None, since: str | None = None,
+                        until: str | None = None, tz: str | None = None, mode: str | None = None,
+                        filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        """The session with the latest request (within a project, a directory's project, any filters): its
+        detail, as ``session(id)``, with ``current`` saying which it is and how it was chosen."""
+        found = current_reports.current_session(self.store, self._filter(since, until, tz, filters), project, cwd)
+        return {**self.session(found["session"], since, until, tz, mode), "current": found}
+
+    def monitor(self, session: str | None = None, active_minutes: int | None = None, tz: str | None = None,
+                mode: str | None = None, filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
+        return live_reports.monitor(self.store, self._filter(None, None, tz, filters), Pricing.from_settings(self.settings, mode),
+                                    session=session, active_minutes=active_minutes or self.settings.monitor_active_minutes,
+                                    stale_seconds=self.settings.limits_stale_seconds, now=now).to_dict()  # fmt: skip
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)

@@ -101,3 +101,26 @@ class BlockReport(Window):
     token_limit: int | str | None = Field(description="The token limit asked for: a number, 'max', or null.")
     blocks: list[Row] = Field(description="Blocks and gap blocks, oldest first; each belongs to one user.")
     totals: Row = Field(description="Over the blocks listed (gaps excluded).")
+
+
+class LimitsReport(Window):
+    now: str
+    user: str = Field(description="Whose limits: the user filter, else the person of the newest snapshot.")
+    stale_after_seconds: float
+    windows: dict[str, Row | None] = Field(description="Per window (five_hour, seven_day): the latest official "
+                                           "figure, its age, an estimate of now and a forecast of 100 %.")
+    history: list[Row] = Field(description="The snapshots, newest first.")
+    calibration: dict[str, Row | None] = Field(description="Per window: cost and tokens per 1 %, fitted from the "
+                                               "windows observed (source: estimated).")
+
+
+class MonitorReport(Result):
+    now: str
+    tz: str
+    mode: str
+    active_minutes: int
+    session: str | None = Field(description="The session asked for, or null for every active one.")
+    sessions: list[Row] = Field(description="Sessions with a request in the last active_minutes, newest first.")
+    blocks: list[Row] = Field(description="Each person's active 5-hour block.")
+    limits: Row = Field(description="The official limits (windows, calibration) of the person concerned.")
+    today: Row = Field(description="Today's usage per person (rows) and in all (totals), since local midnight.")

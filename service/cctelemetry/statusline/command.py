@@ -1,0 +1,191 @@
+"""``cctelemetry statusline``: the command Claude Code runs on every statusline update, with its statusline
+JSON on stdin; prints one line.
+
+It posts the input to the service (``POST /api/v1/statusline``), which records the official rate limits
+and answers with the line rendered from its reports. When no service answers within the time limit, it
+prints what the input alone gives (model, Claude Code's session cost, the official limits). It never fails:
+whatever happens, it prints a line and exits 0, so the statusline never shows an error.
+
+Claude Code debounces updates at 300 ms and cancels a command still running when the next one comes
+(https://code.claude.com/docs/en/statusline), so this must be quick: standard library only, and HTTP over a
+plain socket (``http.client`` and ``urllib`` import ``ssl``, some 40 ms); ``ssl`` only for an https URL.
+
+Where the service is, in order: ``--api-url``, ``CCTELEMETRY_API_URL``, ``service.json`` in the data folder
+(``CCTELEMETRY_DATA_DIR``, else ``$XDG_DATA_HOME/cctelemetry``), the installer's record
+(``$XDG_STATE_HOME/cctelemetry/install.json``), ``http://CCTELEMETRY_HOST:CCTELEMETRY_API_PORT``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+
+DEFAULT_TIMEOUT_MS = 500  # CCTELEMETRY_STATUSLINE_TIMEOUT_MS
+MAX_INPUT = 1 << 20
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[2:] if argv is None else argv)
+    if "-h" in args or "--help" in args:
+        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] < input.json\n")
+        return 0
+    try:
+        raw = sys.stdin.buffer.read(MAX_INPUT)
+    except (OSError, ValueError):
+        raw = b""
+    try:
+        line = statusline(raw, args, os.environ)
+    except Exception:  # noqa: BLE001 - a statusline must print something, whatever went wrong
+        line = ""
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def statusline(raw: bytes, args: list[str], environ) -> str:
+    """The service's line for this input; without one, the line from the input alone. The input goes to the
+    service as it came (the service checks it): ``json`` and the renderer load only when it must be read here."""
+    if raw.strip() and "--offline" not in args:
+        params = {"format": "text"} | ({"color": "false"} if "NO_COLOR" in environ else {})
+        line = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
+        if line is not None:
+            return line.decode("utf-8", "replace").rstrip("\n")
+    return offline_line(raw, environ)
+
+
+def offline_line(raw: bytes, environ) -> str:
+    import json
+
+    from .hook import Hook
+    from .line import Style, render
+
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return "cctelemetry: no statusline input"
+    return render(Hook.parse(data), None, Style.from_env(environ))
+
+
+def timeout_s(environ) -> float:
+    try:
+        return max(float(environ.get("CCTELEMETRY_STATUSLINE_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)), 1) / 1000
+    except ValueError:
+        return DEFAULT_TIMEOUT_MS / 1000
+
+
+def service_url(args: list[str], environ) -> str:
+    for i, arg in enumerate(args):
+        if arg == "--api-url" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--api-url="):
+            return arg.split("=", 1)[1]
+    if environ.get("CCTELEMETRY_API_URL"):
+        return environ["CCTELEMETRY_API_URL"]
+    home = environ.get("HOME") or os.path.expanduser("~")
+    data_dir = environ.get("CCTELEMETRY_DATA_DIR") or os.path.join(
+        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry")
+    state = os.path.join(environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state"), "cctelemetry",
+                         "install.json")  # fmt: skip
+    for path in (os.path.join(os.path.expanduser(data_dir), "service.json"), state):
+        url = _recorded_url(path)
+        if url:
+            return url
+    return f"http://{environ.get('CCTELEMETRY_HOST') or '127.0.0.1'}:{environ.get('CCTELEMETRY_API_PORT') or 8000}"
+
+
+def _recorded_url(path: str) -> str:
+    """``"api_url": "..."`` from a small JSON file we wrote (service.json, install.json), without ``json``."""
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    _, found, rest = text.partition('"api_url"')
+    value = rest.lstrip(" :\t").split('"')
+    return value[1] if found and len(value) > 1 and rest.lstrip(" :\t").startswith('"') else ""
+
+
+def post(url: str, path: str, body: bytes, params: dict[str, str], environ, timeout: float) -> bytes | None:
+    """POST ``body`` (JSON) to ``url + path``; the answer's body when it is a 200, else None."""
+    deadline = time.monotonic() + timeout
+    scheme, _, rest = url.partition("://")
+    if not rest:
+        scheme, rest = "http", url
+    hostport, _, prefix = rest.partition("/")
+    host, port = _host_port(hostport, 443 if scheme == "https" else 80)
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    target = ("/" + prefix.strip("/") if prefix.strip("/") else "") + path + (f"?{query}" if query else "")
+    headers = [f"POST {target} HTTP/1.1", f"Host: {hostport}", "Content-Type: application/json",
+               f"Content-Length: {len(body)}", "Connection: close", "User-Agent: cctelemetry-statusline"]  # fmt: skip
+    if environ.get("CCTELEMETRY_API_TOKEN"):
+        headers.append(f"Authorization: Bearer {environ['CCTELEMETRY_API_TOKEN']}")
+    request = ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        try:
+            if scheme == "https":
+                import ssl
+
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+            sock.sendall(request)
+            answer = _read_all(sock, deadline)
+        finally:
+            sock.close()
+        return _body_of(answer)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _host_port(hostport: str, default: int) -> tuple[str, int]:
+    if hostport.startswith("["):  # [::1]:8000
+        host, _, port = hostport[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    return host, int(port) if port.isdigit() else default
+
+
+def _read_all(sock: socket.socket, deadline: float) -> bytes:
+    chunks = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("statusline: the service took too long")
+        sock.settimeout(remaining)
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _body_of(answer: bytes) -> bytes | None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    if int(lines[0].split()[1]) != 200:
+        return None
+    if any(line.lower().startswith(b"transfer-encoding:") and b"chunked" in line.lower() for line in lines[1:]):
+        body = _unchunk(body)
+    return body
+
+
+def _unchunk(data: bytes) -> bytes:
+    out, rest = [], data
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out.append(rest[:size])
+        rest = rest[size + 2 :]
+    return b"".join(out)
+
+
+if __name__ == "__main__":  # python -m cctelemetry.statusline.command
+    sys.exit(main(sys.argv[1:]))
