@@ -8,6 +8,7 @@ and parameters, so a CLI command reads the same whichever of the two answers it.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from ..config import Settings
@@ -80,7 +81,9 @@ class Reports:
 
     def limits(self, since: str | None = None, until: str | None = None, history: int = 200,
                filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
-        flt = self._filter(since or limit_reports.DEFAULT_SINCE, until, None, filters)
+        if since is None:
+            since = ((now or datetime.now(timezone.utc)) - limit_reports.DEFAULT_WINDOW).isoformat()
+        flt = self._filter(since, until, None, filters)
         return limit_reports.limits(self.store, flt, Pricing.from_settings(self.settings),
                                     stale_seconds=self.settings.limits_stale_seconds, history=history,
                                     now=now).to_dict()  # fmt: skip

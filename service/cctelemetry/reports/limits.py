@@ -38,7 +38,7 @@ WINDOW_LENGTHS = {"five_hour": timedelta(hours=5), "seven_day": timedelta(days=7
 MIN_RISE = 1.0  # percentage points: a window whose figure rose less says too little about cost
 DOMINANT_SHARE = 0.9  # a window counts for one model's own figure when that model made >= 90 % of its cost
 CALIBRATION_STALE = timedelta(days=7)
-DEFAULT_SINCE = "30d"
+DEFAULT_WINDOW = timedelta(days=30)  # snapshots and windows read, by default
 
 
 @dataclass
@@ -62,8 +62,9 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     user_expr = trusted(flt.expression("user"))
     rows = store.rows(flt.with_requests() + render(load(__package__, "limits_instances"), USER=user_expr), params)
     for row in rows:
-        row.update(first_at=utc(row["first_at"]), last_at=utc(row["last_at"]),
-                   resets_at=utc(row["resets_at"]) if row["resets_at"] else None, user=row["user"] or "")  # fmt: skip
+        resets = row.pop("window_resets_at")
+        row.update(first_at=utc(row["first_at"]), last_at=utc(row["last_at"]), resets_at=utc(resets) if resets else None,
+                   user=row["user"] or "")  # fmt: skip
     user = flt.filters.get("user")
     if user is None:  # the person of the newest snapshot
         user = rows[-1]["user"] if rows else ""

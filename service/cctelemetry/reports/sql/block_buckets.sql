@@ -12,7 +12,7 @@
 -- models: each model with the time it was first used in the bucket (ccusage lists a block's models in
 -- the order they were first used).
 --
--- Tokens: ${USER} is the `user` dimension's expression, ${WHERE} the report's filters (reports/query.py).
+-- Filled in by the report: USER is the `user` dimension's expression, WHERE the report's filters (reports/query.py).
 -- No semicolons in this file, comments included (see pricing/sql/priced_requests.sql).
 SELECT
     ${USER} AS user,

@@ -1,5 +1,5 @@
 -- The project a directory belongs to: the longest project path (from transcripts; telemetry has none) that is
--- the directory or one of its parents. Appended to `WITH req AS (...)`. Token: ${WHERE} (the report's
+-- the directory or one of its parents. Appended to `WITH req AS (...)`. Filled in by the report: WHERE (the report's
 -- filters, or nothing). No semicolons in this file.
 SELECT project
 FROM req

@@ -1,5 +1,5 @@
 -- The session with the latest request among the report's filters. Appended to `WITH req AS (...)`.
--- Token: ${WHERE} (the filters, or nothing). No semicolons in this file.
+-- Filled in by the report: WHERE (the filters, or nothing). No semicolons in this file.
 SELECT session_id AS session, max(timestamp) AS last_seen, argMax(project, timestamp) AS project
 FROM req
 ${WHERE}

@@ -1,5 +1,5 @@
 -- The snapshots themselves, newest first, with the person they belong to (see limits_instances.sql).
--- Appended to `WITH req AS (...)`. Tokens: ${USER}, ${USER_FILTER}. No semicolons in this file.
+-- Appended to `WITH req AS (...)`. Filled in by the report: USER, USER_FILTER. No semicolons in this file.
 , session_users AS (
     SELECT session_id, argMax(${USER}, timestamp) AS user
     FROM req

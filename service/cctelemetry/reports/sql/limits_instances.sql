@@ -2,7 +2,7 @@
 -- (rate_limit_snapshots, migration 0011). Appended to `WITH req AS (...)` (reports/query.py): a snapshot
 -- belongs to the person whose requests its session holds ('' when the service has none of them).
 -- A window is one reset time; resets_at is rounded to the minute, in case Claude Code's figure wobbles.
--- Tokens: ${USER} the `user` dimension's expression. No semicolons in this file.
+-- Filled in by the report: USER the `user` dimension's expression. No semicolons in this file.
 , snapshot_sessions AS (
     SELECT DISTINCT session_id FROM rate_limit_snapshots
     WHERE observed_at >= {since:DateTime64(3, 'UTC')} AND observed_at < {until:DateTime64(3, 'UTC')}
@@ -14,7 +14,7 @@ session_users AS (
     GROUP BY session_id
 ),
 snapshots AS (
-    SELECT s.*, u.user AS user
+    SELECT s.*, u.user AS user, toStartOfMinute(ifNull(s.resets_at, toDateTime(0, 'UTC')) + 30) AS resets_key
     FROM rate_limit_snapshots AS s
     LEFT JOIN session_users AS u ON s.session_id = u.session_id
     WHERE s.observed_at >= {since:DateTime64(3, 'UTC')} AND s.observed_at < {until:DateTime64(3, 'UTC')}
@@ -22,8 +22,8 @@ snapshots AS (
 SELECT
     user,
     window,
-    toStartOfMinute(ifNull(resets_at, toDateTime(0, 'UTC')) + 30) AS resets_key,
-    max(resets_at) AS resets_at,
+    resets_key,
+    max(resets_at) AS window_resets_at,
     min(observed_at) AS first_at,
     argMin(used_percentage, observed_at) AS first_percentage,
     max(observed_at) AS last_at,

@@ -3,7 +3,7 @@
 -- `WITH req AS (...), priced AS (...)`. The intervals come as parallel arrays; those with one key never
 -- overlap, so each request joins the one interval of its key that began last before it (ASOF), and counts
 -- when it is also before that interval's end: requests in (start, end].
--- Tokens: ${USER} the `user` dimension's expression. No semicolons in this file.
+-- Filled in by the report: USER the `user` dimension's expression. No semicolons in this file.
 SELECT
     i.id AS id,
     count() AS requests,

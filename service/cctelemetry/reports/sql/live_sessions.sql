@@ -1,6 +1,6 @@
 -- Sessions for the monitor: per session, its requests in the window (a week back, or all of a session asked
 -- for), kept when its latest request is recent enough. Appended to `WITH req AS (...), priced AS (...)`.
--- Tokens: ${USER} (the `user` dimension), ${WHERE} (the filters, or nothing), ${MEASURES} (reports/usage.py).
+-- Filled in by the report: USER (the `user` dimension), WHERE (the filters, or nothing), MEASURES (reports/usage.py).
 -- No semicolons in this file.
 SELECT
     session_id AS session,
