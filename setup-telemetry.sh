@@ -8,6 +8,10 @@
 #   ./setup-telemetry.sh --persist         write them into ~/.claude/settings.json's "env" block
 #                                          (other keys kept, a backup made), so every session has them
 #   ./setup-telemetry.sh --unpersist       undo exactly what --persist changed
+#   ./setup-telemetry.sh --statusline      make `cctelemetry statusline` Claude Code's statusline (settings.json
+#                                          "statusLine"; a statusline command you had keeps running, its
+#                                          line above ours); with --persist in the same call, both
+#   ./setup-telemetry.sh --no-statusline   undo exactly what --statusline changed (your command is back)
 #   ./setup-telemetry.sh --print-codex     the [otel] block for ~/.codex/config.toml
 #   ./setup-telemetry.sh --print-gemini    the telemetry settings for Gemini CLI
 #   ./setup-telemetry.sh --env             the variables as `export` lines (eval "$(...)")
@@ -25,6 +29,8 @@
 #   CCTELEMETRY_METRIC_EXPORT_INTERVAL  ms, default 30000 (Claude Code's own default is 60000)
 #   CCTELEMETRY_LOGS_EXPORT_INTERVAL    ms, default 5000
 #   CLAUDE_CONFIG_DIR                 where Claude Code keeps settings.json (default ~/.claude)
+#   CCTELEMETRY_STATUSLINE_COMMAND    the statusline command to install (default: this checkout's
+#                                     .venv/bin/cctelemetry statusline, else `cctelemetry` on PATH)
 #
 # This file must stay valid for bash and zsh when sourced: no top-level `return`/`exit` outside the
 # executed branch, no arrays, and every variable is read as ${VAR:-} (set -u safe).
@@ -433,10 +439,128 @@ else:
 '
 }
 
+# The cctelemetry program the statusline runs: an absolute path, so that it works from any directory.
+_cct_statusline_program() {
+    local here bin
+    here="$(cd "$(dirname "$0")" 2>/dev/null && pwd)"
+    if [ -n "$here" ] && [ -x "$here/.venv/bin/cctelemetry" ]; then
+        bin="$here/.venv/bin/cctelemetry"
+    else
+        bin="$(command -v cctelemetry 2>/dev/null || true)"
+    fi
+    if [ -z "$bin" ]; then
+        printf 'cctelemetry: no cctelemetry command found (run `make install`, or set CCTELEMETRY_STATUSLINE_COMMAND)\n' >&2
+        return 2
+    fi
+    printf '%s' "$bin"
+}
+
+# --statusline / --no-statusline: settings.json's "statusLine", with what was there before kept next to it
+# (.cctelemetry-statusline.json) so that --no-statusline puts it back exactly. A command that was there
+# keeps running: ours is installed as `cctelemetry statusline --then '<yours>'`.
+_cct_statusline() {
+    local mode="$1" file cmd="${CCTELEMETRY_STATUSLINE_COMMAND:-}" program=""
+    file="$(_cct_settings_file)"
+    if ! command -v python3 >/dev/null 2>&1; then
+        printf 'cctelemetry: --%s needs python3 (JSON editing)\n' "$mode" >&2
+        return 2
+    fi
+    if [ "$mode" = "statusline" ] && [ -z "$cmd" ]; then
+        program="$(_cct_statusline_program)" || return 2
+    fi
+    CCT_MODE="$mode" CCT_FILE="$file" CCT_COMMAND="$cmd" CCT_PROGRAM="$program" python3 -c '
+import json, os, shlex, shutil, sys, tempfile, time
+
+mode, path, ours = os.environ["CCT_MODE"], os.environ["CCT_FILE"], os.environ["CCT_COMMAND"]
+if not ours and os.environ["CCT_PROGRAM"]:
+    ours = shlex.quote(os.environ["CCT_PROGRAM"]) + " statusline"
+state_path = os.path.join(os.path.dirname(path), ".cctelemetry-statusline.json")
+
+def load(p):
+    with open(p, encoding="utf-8") as f:
+        text = f.read()
+    return json.loads(text) if text.strip() else {}
+
+def write_json(p, data):
+    os.makedirs(os.path.dirname(p) or ".", exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings.", dir=os.path.dirname(p) or ".")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    if os.path.exists(p):
+        shutil.copymode(p, tmp)
+    os.replace(tmp, p)
+
+def backup(p):
+    if not os.path.exists(p):
+        return None
+    dst, n = "%s.cctelemetry-backup-%s" % (p, time.strftime("%Y%m%d-%H%M%S")), 1
+    while os.path.exists(dst):
+        dst, n = "%s.cctelemetry-backup-%s-%d" % (p, time.strftime("%Y%m%d-%H%M%S"), n), n + 1
+    shutil.copy2(p, dst)
+    return dst
+
+try:
+    settings = load(path) if os.path.exists(path) else {}
+except (OSError, ValueError) as exc:
+    sys.exit("cctelemetry: cannot read %s: %s (left untouched)" % (path, exc))
+if not isinstance(settings, dict):
+    sys.exit("cctelemetry: %s is not a JSON object (left untouched)" % path)
+state = load(state_path) if os.path.exists(state_path) else None
+
+if mode == "statusline":
+    current = settings.get("statusLine")
+    if state is not None and current == state["set"]:
+        previous = state["previous"]  # installed already: keep what was there before that
+    else:
+        previous = current
+        state = {"file": path, "file_created": not os.path.exists(path), "had_key": "statusLine" in settings,
+                 "previous": previous}
+    command = ours
+    if isinstance(previous, dict) and previous.get("type") == "command" and previous.get("command"):
+        command = "%s --then %s" % (ours, shlex.quote(previous["command"]))
+    wanted = {"type": "command", "command": command, "padding": 0}
+    if isinstance(previous, dict) and "padding" in previous:
+        wanted["padding"] = previous["padding"]
+    settings["statusLine"] = wanted
+    state["set"] = wanted
+    saved = backup(path)
+    write_json(path, settings)
+    write_json(state_path, state)
+    print("cctelemetry: the statusline of %s is now: %s" % (path, command))
+    if command != ours:
+        print("  your previous statusline command keeps running: its line comes first")
+    if saved:
+        print("  backup: %s" % saved)
+    print("  undo with: ./setup-telemetry.sh --no-statusline")
+else:
+    if state is None:
+        print("cctelemetry: nothing to undo (no %s)" % state_path)
+        sys.exit(0)
+    if settings.get("statusLine") != state["set"]:
+        print("cctelemetry: left the statusLine of %s alone: it was changed after --statusline" % path)
+    elif state.get("had_key"):
+        settings["statusLine"] = state["previous"]
+    else:
+        settings.pop("statusLine", None)
+    saved = backup(path)
+    if state.get("file_created") and not settings:
+        os.remove(path)
+        print("cctelemetry: removed %s (it did not exist before --statusline)" % path)
+    else:
+        write_json(path, settings)
+        print("cctelemetry: restored the statusline of %s" % path)
+    os.remove(state_path)
+    if saved:
+        print("  backup: %s" % saved)
+'
+}
+
 _cct_usage() {
     cat <<'EOF'
 usage: source ./setup-telemetry.sh [--protocol grpc|http/protobuf|http/json] [--check] [--quiet]
-       ./setup-telemetry.sh [--protocol P] [--persist | --unpersist | --print-codex | --print-gemini | --env | --check]
+       ./setup-telemetry.sh [--protocol P] [--persist | --unpersist | --statusline | --no-statusline | --print-codex |
+                            --print-gemini | --env | --check]
 EOF
 }
 
@@ -507,6 +631,8 @@ _cct_main() {
             --protocol=*) ;;
             --persist) _cct_persist persist || rc=$? ;;
             --unpersist) _cct_persist unpersist || rc=$? ;;
+            --statusline) _cct_statusline statusline || rc=$? ;;
+            --no-statusline) _cct_statusline no-statusline || rc=$? ;;
             --print-codex) _cct_print_codex ;;
             --print-gemini) _cct_print_gemini ;;
             --env) _cct_print_env ;;
@@ -521,6 +647,7 @@ _cct_main() {
 _cct_cleanup() {
     unset -f _cct_protocol _cct_set_protocol _cct_check_grpc _cct_listens _cct_endpoint _cct_urlencode _cct_resource_attributes _cct_prompts _cct_lines _cct_export \
         _cct_print_env _cct_print_codex _cct_print_gemini _cct_check _cct_settings_file _cct_persist \
+        _cct_statusline _cct_statusline_program \
         _cct_usage _cct_sourced_main _cct_main _cct_cleanup 2>/dev/null
     unset _cct_sourced _cct_proto
 }

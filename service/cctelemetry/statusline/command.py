@@ -10,6 +10,9 @@ Claude Code debounces updates at 300 ms and cancels a command still running when
 (https://code.claude.com/docs/en/statusline), so this must be quick: standard library only, and HTTP over a
 plain socket (``http.client`` and ``urllib`` import ``ssl``, some 40 ms); ``ssl`` only for an https URL.
 
+``--then COMMAND``: another statusline command (the one you had before, kept by ``setup-telemetry.sh
+--statusline``) runs on the same input at the same time; its lines come first, this one's last.
+
 Where the service is, in order: ``--api-url``, ``CCTELEMETRY_API_URL``, ``service.json`` in the data folder
 (``CCTELEMETRY_DATA_DIR``, else ``$XDG_DATA_HOME/cctelemetry``), the installer's record
 (``$XDG_STATE_HOME/cctelemetry/install.json``), ``http://CCTELEMETRY_HOST:CCTELEMETRY_API_PORT``.
@@ -29,16 +32,21 @@ MAX_INPUT = 1 << 20
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[2:] if argv is None else argv)
     if "-h" in args or "--help" in args:
-        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] < input.json\n")
+        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] < input.json\n")
         return 0
     try:
         raw = sys.stdin.buffer.read(MAX_INPUT)
     except (OSError, ValueError):
         raw = b""
+    deadline = time.monotonic() + timeout_s(os.environ)
+    previous = start_previous(option(args, "--then"), raw)
     try:
         line = statusline(raw, args, os.environ)
     except Exception:  # noqa: BLE001 - a statusline must print something, whatever went wrong
         line = ""
+    if previous is not None:
+        before = finish_previous(previous, deadline)
+        line = before + line if before else line
     try:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
@@ -80,12 +88,77 @@ def timeout_s(environ) -> float:
         return DEFAULT_TIMEOUT_MS / 1000
 
 
-def service_url(args: list[str], environ) -> str:
+def option(args: list[str], name: str) -> str:
     for i, arg in enumerate(args):
-        if arg == "--api-url" and i + 1 < len(args):
+        if arg == name and i + 1 < len(args):
             return args[i + 1]
-        if arg.startswith("--api-url="):
+        if arg.startswith(name + "="):
             return arg.split("=", 1)[1]
+    return ""
+
+
+def start_previous(command: str, raw: bytes):
+    """Run ``command`` with ``/bin/sh -c`` on the same input (fork and exec: ``subprocess`` costs ~10 ms to
+    import); returns (pid, its stdout) or None."""
+    if not command:
+        return None
+    try:
+        in_read, in_write = os.pipe()
+        out_read, out_write = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child
+        try:
+            os.dup2(in_read, 0)
+            os.dup2(out_write, 1)
+            for fd in (in_read, in_write, out_read, out_write):
+                os.close(fd)
+            os.execv("/bin/sh", ["sh", "-c", command])
+        finally:
+            os._exit(127)
+    os.close(in_read)
+    os.close(out_write)
+    try:
+        os.write(in_write, raw[:60000])  # within a pipe's buffer: never blocks
+    except OSError:
+        pass
+    os.close(in_write)
+    return pid, out_read
+
+
+def finish_previous(previous, deadline: float) -> str:
+    """Its output so far (a line per row, each ending in a newline), read until it exits or ``deadline``."""
+    import select
+
+    pid, fd = previous
+    chunks = []
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+        try:
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+        except OSError:
+            pass
+    text = b"".join(chunks).decode("utf-8", "replace").rstrip("\n")
+    return text + "\n" if text else ""
+
+
+def service_url(args: list[str], environ) -> str:
+    if option(args, "--api-url"):
+        return option(args, "--api-url")
     if environ.get("CCTELEMETRY_API_URL"):
         return environ["CCTELEMETRY_API_URL"]
     home = environ.get("HOME") or os.path.expanduser("~")
