@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from .current import Project, current_scope, describe_current
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, filters
 from .render import console, emit, money
 
@@ -29,6 +30,9 @@ def cost(
     tolerance: Annotated[float | None, typer.Option("--tolerance", help="With --reconcile: USD per "
                          "request.")] = None,  # fmt: skip
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Show the cost per token type.")] = False,
+    session: Annotated[str | None, typer.Option("--session", help="Only this session; current: the session with "
+                       "the latest request (see --project).")] = None,  # fmt: skip
+    project: Project = None,
     since: Since = None,
     until: Until = None,
     tz: Tz = None,
@@ -41,6 +45,13 @@ def cost(
 ) -> None:
     """What the requests cost: by any dimensions and period, or reconciled against the agents' own cost."""
     scope = {"since": since, "until": until, "tz": tz, "filters": filters(where)}
+    if session == "current":
+        found, _ = ask(data_dir, api_url, lambda s: s.current_session(**current_scope(project, None)))
+        session = found["current"]["session"]
+        if not (json_ or csv_):
+            console.print(f"[dim]{escape(describe_current(found['current']))}[/dim]")
+    if session:
+        scope["filters"]["session"] = session
     if reconcile:
         level = by or "request"
         body, _ = ask(data_dir, api_url, lambda s: s.reconcile(group_by=level, tolerance=tolerance, **scope))

@@ -14,7 +14,9 @@ import typer
 from ..errors import TelemetryError
 from . import blocks as block_commands
 from . import cost as cost_commands
+from .current import Agent, Project, current_scope, describe_current
 from . import importer as import_commands
+from . import monitor as live_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -108,7 +110,9 @@ def sessions(
 
 @app.command()
 def session(
-    session_id: Annotated[str, typer.Argument(help="Session id.")],
+    session_id: Annotated[str, typer.Argument(help="Session id, or current (the session with the latest request).")],
+    project: Project = None,
+    agent: Agent = None,
     json_: Json = False,
     csv_: Csv = False,
     wide: Wide = False,
@@ -116,12 +120,18 @@ def session(
     api_url: ApiUrl = None,
 ) -> None:
     """One session: its requests in order, tool results and errors."""
-    body, source = ask(data_dir, api_url, lambda s: s.session(session_id))
+    if session_id == "current":
+        body, source = ask(data_dir, api_url, lambda s: s.current_session(**current_scope(project, agent)))
+        session_id = body["current"]["session"]
+    else:
+        body, source = ask(data_dir, api_url, lambda s: s.session(session_id))
     if json_ or csv_:
         emit(body, rows_key="requests", as_json=json_, as_csv=csv_)
         return
     from .render import money
 
+    if "current" in body:
+        console.print(f"[dim]{describe_current(body['current'])}[/dim]")
     summary = body["session"]
     console.print(f"[bold]{session_id}[/bold]  {summary.get('first_seen', '')} → {summary.get('last_seen', '')}  "
                   f"cost {money(summary.get('cost_usd') or 0)}")  # fmt: skip
@@ -167,6 +177,7 @@ def caption(body: dict, source) -> str:
 
 cost_commands.register(app)
 block_commands.register(app)
+live_commands.register(app)
 import_commands.register(app)
 
 

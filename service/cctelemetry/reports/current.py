@@ -32,7 +32,7 @@ def current_session(store: Store, flt: RequestFilter, project: str | None = None
         where = f" in project {flt.filters['project']!r}" if "project" in flt.filters else ""
         raise NotFound(f"no session{where} yet" + (f" matching {_describe(flt.filters)}" if flt.filters else ""))
     row = rows[0]
-    return {"session": row["session"], "last_seen": iso(utc(row["last_seen"])), "project": row["project"],
+    return {"session": row["session"], "last_seen": iso(utc(row["last_seen"])), "project": row["latest_project"],
             "matched_by": matched_by, "cwd": cwd or None}  # fmt: skip
 
 
