@@ -4,6 +4,9 @@ milliseconds, which the CLI and the statusline need).
     from cctelemetry.client import Client
     c = Client("http://127.0.0.1:8000")
     c.usage(group_by="model", since="7d")["totals"]["cost_usd"]
+    c.blocks(active=True)["blocks"]                      # the active 5-hour block of each person
+    c.run(["claude", "-p", "fix the tests"], attributes={"ticket": "ABC-1"})["cost_usd"]
+    for update in c.watch_session("current", interval=2): ...
 
 Its report methods have the names and parameters of the report layer (cctelemetry/reports/catalog.py) and
 return the API's JSON bodies. Errors come back as the project's errors (cctelemetry/errors.py): an
@@ -14,13 +17,25 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import BadRequest, StoreUnavailable, TelemetryError
 
 
+
+
+RUN_ID_ATTRIBUTE = "cctelemetry.run_id"
+RUN_WAIT_S = 15.0  # after the agent exits, at most this long for its last export
+RUN_SETTLE_S = 1.5  # the run's request count unchanged this long: its export is in
+EXPORT_INTERVAL_MS = "1000"  # the agent's telemetry export interval during a run (defaults are 5 s and 60 s)
+# The agent's own per-signal exporter settings would send its telemetry elsewhere: a run replaces them.
+_PER_SIGNAL = ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+               "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")  # fmt: skip
 
 
 class Client:
@@ -129,11 +144,125 @@ class Client:
         """``POST /api/v1/statusline``: records the input's rate limits; ``{"line", "figures", ...}``."""
         return self.post("/api/v1/statusline", hook_input, {"color": color})
 
+    # -- runs and watching ---------------------------------------------------------------------------
+
+    def run(self, args: list[str], attributes: dict[str, str] | None = None, agent_type: str | None = None,
+            wait: float = RUN_WAIT_S, capture_output: bool = False, env: dict[str, str] | None = None,
+            cwd: str | None = None, input: bytes | None = None) -> dict:  # fmt: skip
+        """Run an agent CLI (``["claude", "-p", "..."]``) with its telemetry sent here, tagged with a run id
+        (resource attribute ``cctelemetry.run_id``), ``attributes`` and ``agent.type``; wait until its requests
+        have arrived (at most ``wait`` seconds after it exits); return their cost and tokens:
+        ``{"run_id", "exit_code", "requests", "input_tokens", ..., "cost_usd", "reported_cost_usd",
+        "session_ids", "models", "complete"}`` (and ``stdout``/``stderr`` with ``capture_output``).
+
+        Its stdin, stdout and stderr are this process's unless ``capture_output`` / ``input``. Ctrl-C goes to
+        the agent (the terminal sends it to both); this side waits for it to end."""
+        import signal
+        import subprocess
+        import uuid
+
+        run_id = uuid.uuid4().hex
+        tags = {**(attributes or {}), **({"agent.type": agent_type} if agent_type else {}), RUN_ID_ATTRIBUTE: run_id}
+        child_env = telemetry_env(env if env is not None else dict(os.environ), self.url, tags)
+        pipe = subprocess.PIPE if capture_output else None
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            proc = subprocess.Popen(args, env=child_env, cwd=cwd, stdout=pipe, stderr=pipe,
+                                    stdin=subprocess.PIPE if input is not None else None)  # fmt: skip
+            out, err = proc.communicate(input)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        result = self.run_usage(run_id, wait)
+        result.update(run_id=run_id, exit_code=proc.returncode, command=list(args), attributes=tags)
+        if capture_output:
+            result.update(stdout=out, stderr=err)
+        return result
+
+    def run_usage(self, run_id: str, wait: float = RUN_WAIT_S, settle: float = RUN_SETTLE_S) -> dict:
+        """The requests tagged with ``run_id``, once their count has not changed for ``settle`` seconds (the
+        agent flushes its telemetry when it exits), or after ``wait`` seconds."""
+        started = time.monotonic()
+        seen, stable_since, body = -1, started, None
+        while True:
+            body = self.usage(group_by="session,model", filters={f"attr.{RUN_ID_ATTRIBUTE}": run_id})
+            count = body["totals"].get("requests") or 0
+            now = time.monotonic()
+            if count != seen:
+                seen, stable_since = count, now
+            if (count and now - stable_since >= settle) or now - started >= wait:
+                break
+            time.sleep(0.2)
+        totals = body["totals"]
+        return {
+            "requests": totals.get("requests") or 0,
+            **{k: totals.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")},
+            "cost_usd": totals.get("cost_usd"), "reported_cost_usd": totals.get("reported_cost_usd"),
+            "computed_cost_usd": totals.get("computed_cost_usd"), "mode": body.get("mode"),
+            "session_ids": sorted({r["session"] for r in body["rows"]}),
+            "models": sorted({r["model"] for r in body["rows"]}), "by_model": _by_model(body["rows"]),
+            "complete": bool(seen) and time.monotonic() - started < wait, "waited_seconds": round(time.monotonic() - started, 3),
+        }  # fmt: skip
+
+    def watch_session(self, session_id: str = "current", interval: float = 2.0, project: str | None = None,
+                      cwd: str | None = None) -> Iterator[dict]:  # fmt: skip
+        """Yield the session's row (cost, tokens, burn rate, cache hit ratio, its person's active block) now and
+        each time it changes, polling every ``interval`` seconds, until the caller stops. ``current``: the
+        session with the latest request (in ``project``, or ``cwd``'s project), chosen once."""
+        if session_id == "current":
+            session_id = self.current_session(project=project, cwd=cwd or os.getcwd())["current"]["session"]
+        last = None
+        while True:
+            snap = self.monitor(session=session_id)
+            row = next((s for s in snap["sessions"] if s["session"] == session_id), None)
+            update = {"session": session_id, "now": snap["now"], "row": row,
+                      "block": next((b for b in snap["blocks"] if row and b["user"] == row["user"]), None)}  # fmt: skip
+            if row != last:
+                last = row
+                yield update
+            time.sleep(interval)
+
     def sql(self, query: str, limit=None) -> dict:
         return self.post("/api/v1/sql", {"query": query}, {"limit": limit})
 
     def import_(self, paths: list[str] | None = None, **body: Any) -> dict:
         return self.post("/api/v1/import", {"paths": paths, **body}, timeout=None)
+
+
+def telemetry_env(env: dict[str, str], endpoint: str, attributes: dict[str, str]) -> dict[str, str]:
+    """``env`` with Claude Code's (and Gemini CLI's) telemetry sent to ``endpoint`` over OTLP/HTTP, exported
+    every second, and ``attributes`` added to ``OTEL_RESOURCE_ATTRIBUTES`` (values percent-encoded, as the
+    OpenTelemetry SDK environment variable spec asks)."""
+    env = {k: v for k, v in env.items() if k not in _PER_SIGNAL}
+    existing = [item for item in env.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+                if item and item.split("=", 1)[0] not in attributes]  # fmt: skip
+    ours = [f"{quote(k, safe='._-')}={quote(str(v), safe='._-~')}" for k, v in attributes.items()]
+    env.update({
+        "CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_LOGS_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_LOGS_EXPORT_INTERVAL": EXPORT_INTERVAL_MS, "OTEL_METRIC_EXPORT_INTERVAL": EXPORT_INTERVAL_MS,
+        "OTEL_RESOURCE_ATTRIBUTES": ",".join(existing + ours),
+        "GEMINI_TELEMETRY_ENABLED": "true", "GEMINI_TELEMETRY_TARGET": "local",
+        "GEMINI_TELEMETRY_OTLP_ENDPOINT": endpoint, "GEMINI_TELEMETRY_OTLP_PROTOCOL": "http",
+    })  # fmt: skip
+    return env
+
+
+def _by_model(rows: list[dict]) -> list[dict]:
+    out: dict[str, dict] = {}
+    for r in rows:
+        m = out.setdefault(r["model"], {"model": r["model"], "requests": 0, "input_tokens": 0, "output_tokens": 0,
+                                        "cache_read_tokens": 0, "cache_creation_tokens": 0, "cost_usd": 0.0})  # fmt: skip
+        for k in ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens"):
+            m[k] += r.get(k) or 0
+        m["cost_usd"] = None if m["cost_usd"] is None or r.get("cost_usd") is None else m["cost_usd"] + r["cost_usd"]
+    return sorted(out.values(), key=lambda m: m["model"])
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _param(value: Any) -> str:

@@ -17,6 +17,7 @@ from . import cost as cost_commands
 from .current import Agent, Project, current_scope, describe_current
 from . import importer as import_commands
 from . import monitor as live_commands
+from . import run as run_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -178,6 +179,7 @@ def caption(body: dict, source) -> str:
 cost_commands.register(app)
 block_commands.register(app)
 live_commands.register(app)
+run_commands.register(app)
 import_commands.register(app)
 
 
