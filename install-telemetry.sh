@@ -4,7 +4,10 @@
 #   ./install-telemetry.sh                 Docker stack if a Docker engine answers, else embedded
 #   ./install-telemetry.sh --embedded      the Python service alone (OTLP receiver + API, chdb store)
 #   ./install-telemetry.sh --docker        the stack (ClickHouse + otelcol-contrib + API); fail without Docker
-#   ./install-telemetry.sh --uninstall     stop it; the data stays (the script says where)
+#   ./install-telemetry.sh --uninstall     stop it; the data stays (the script says where); removes --autostart
+#   ./install-telemetry.sh --autostart     embedded, and started again at every login: a systemd user unit
+#                                          (Linux) or a LaunchAgent (macOS) runs `cctelemetry serve`
+#   ./install-telemetry.sh --print-autostart systemd|launchd   print that unit / plist and exit
 #
 # Options:
 #   --data-dir DIR     embedded data folder (default: CCTELEMETRY_DATA_DIR or ~/.local/share/cctelemetry)
@@ -16,6 +19,10 @@
 #   --no-smoke         skip the end-to-end check (one OTLP event in, seen in the usage report)
 #
 # Exit status: 0 when it runs and the smoke check passed; non-zero with a message otherwise.
+#
+# --autostart files: ${XDG_CONFIG_HOME:-~/.config}/systemd/user/cctelemetry.service (enabled for
+# default.target) or ~/Library/LaunchAgents/dev.cctelemetry.serve.plist. CCT_AUTOSTART_KIND=systemd|launchd
+# chooses one whatever the system.
 
 set -euo pipefail
 
@@ -29,13 +36,15 @@ PORT_GRPC=""
 HOST=127.0.0.1
 TIMEOUT=""
 SMOKE=1
+AUTOSTART=0
+AUTOSTART_KIND=""
 
 say() { printf '%s\n' "$*"; }
 step() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -44,6 +53,9 @@ while [ $# -gt 0 ]; do
         --embedded) MODE=embedded ;;
         --docker) MODE=docker ;;
         --uninstall) ACTION=uninstall ;;
+        --autostart) AUTOSTART=1; MODE=embedded ;;
+        --print-autostart) need_value "$@"; ACTION=print-autostart; AUTOSTART_KIND="$2"; shift ;;
+        --print-autostart=*) ACTION=print-autostart; AUTOSTART_KIND="${1#*=}" ;;
         --data-dir) need_value "$@"; DATA_DIR="$2"; shift ;;
         --data-dir=*) DATA_DIR="${1#*=}" ;;
         --port-api) need_value "$@"; PORT_API="$2"; shift ;;
@@ -298,6 +310,138 @@ recorded() {
 
 forget_install() { rm -f "$(state_file)"; }
 
+# ------------------------------------------------------------------------------------------------
+# --autostart: the embedded service started at login by the user's service manager
+
+autostart_kind() {
+    local kind="${CCT_AUTOSTART_KIND:-}"
+    if [ -z "$kind" ]; then
+        case "$(uname -s)" in
+            Darwin) kind=launchd ;;
+            *) kind=systemd ;;
+        esac
+    fi
+    case "$kind" in
+        systemd|launchd) printf '%s' "$kind" ;;
+        *) die "unknown autostart kind $kind (systemd or launchd)" ;;
+    esac
+}
+
+autostart_file() {
+    case "$1" in
+        systemd) printf '%s/systemd/user/cctelemetry.service' "${XDG_CONFIG_HOME:-$HOME/.config}" ;;
+        launchd) printf '%s/Library/LaunchAgents/dev.cctelemetry.serve.plist' "$HOME" ;;
+    esac
+}
+
+# render_autostart KIND DATA_DIR: the unit or plist that runs `cctelemetry serve` with this install's options.
+render_autostart() {
+    python3 - "$1" "$ROOT/.venv/bin/cctelemetry" "$2" "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$HOST" "$ROOT" <<'PYEOF'
+import plistlib, sys
+kind, program, data_dir, api, otlp, grpc, host, root = sys.argv[1:9]
+args = [program, "serve", "--data-dir", data_dir, "--api-port", api, "--otlp-port", otlp, "--grpc-port", grpc,
+        "--host", host]
+log = data_dir.rstrip("/") + "/cctelemetry.log"
+if kind == "launchd":
+    sys.stdout.buffer.write(plistlib.dumps({
+        "Label": "dev.cctelemetry.serve",
+        "ProgramArguments": args,
+        "WorkingDirectory": data_dir,
+        # an empty ClickHouse URL: the embedded store in --data-dir, whatever the login environment says
+        "EnvironmentVariables": {"CCTELEMETRY_CLICKHOUSE_URL": ""},
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},  # restarted after a crash, not after a clean stop
+        "ProcessType": "Background",
+        "StandardOutPath": log,
+        "StandardErrorPath": log,
+    }))
+else:
+    def quote(arg):  # systemd.syntax(7): double quotes, with backslash escapes; % is a specifier
+        return '"' + arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+    print(f"""[Unit]
+Description=cctelemetry: what AI coding agents cost (OTLP in, ClickHouse inside, reports out)
+Documentation=file://{root}/README.md
+After=network.target
+
+[Service]
+Type=simple
+WorkingDirectory={data_dir.replace("%", "%%")}
+Environment="CCTELEMETRY_CLICKHOUSE_URL="
+ExecStart={" ".join(quote(a) for a in args)}
+# serve stops cleanly on SIGTERM (flushes its writes): restarted after a crash only
+Restart=on-failure
+RestartSec=5
+TimeoutStopSec=30
+StandardOutput=append:{log.replace("%", "%%")}
+StandardError=append:{log.replace("%", "%%")}
+
+[Install]
+WantedBy=default.target""")
+PYEOF
+}
+
+# The user's service manager answers (systemd --user, or launchd): then it runs the service itself.
+manager_running() {
+    case "$1" in
+        systemd) command -v systemctl >/dev/null 2>&1 && systemctl --user show-environment >/dev/null 2>&1 ;;
+        launchd) command -v launchctl >/dev/null 2>&1 && launchctl print "gui/$(id -u)" >/dev/null 2>&1 ;;
+    esac
+}
+
+# autostart_install DATA_DIR PID: write and enable the unit / plist; where the manager runs, hand the service
+# over to it (stop PID, start it through the manager). Prints the pid that serves afterwards.
+autostart_install() {
+    local kind file dir="$1" pid="$2"
+    kind="$(autostart_kind)"
+    file="$(autostart_file "$kind")"
+    mkdir -p "$(dirname "$file")" || die "cannot create $(dirname "$file")"
+    render_autostart "$kind" "$dir" >"$file.tmp" && mv "$file.tmp" "$file" || die "cannot write $file"
+    step "autostart: wrote $file" >&2
+    if [ "$kind" = "systemd" ]; then
+        local wants
+        wants="$(dirname "$file")/default.target.wants"
+        mkdir -p "$wants" && ln -sfn "$file" "$wants/cctelemetry.service"
+    fi
+    if ! manager_running "$kind"; then
+        step "autostart: no $kind user session here now; the service starts with the next login (it runs now as pid $pid)" >&2
+        printf '%s' "$pid"
+        return 0
+    fi
+    step "autostart: handing the service over to $kind" >&2
+    kill -TERM "$pid" 2>/dev/null || true
+    local waited=0
+    while pid_alive "$pid" && [ "$waited" -lt 40 ]; do sleep 0.5; waited=$((waited + 1)); done
+    rm -f "$dir/cctelemetry.pid"
+    if [ "$kind" = "systemd" ]; then
+        systemctl --user daemon-reload && systemctl --user enable --now cctelemetry.service >&2 \
+            || die "systemctl --user enable --now cctelemetry.service failed (see: journalctl --user -u cctelemetry)"
+    else
+        launchctl bootout "gui/$(id -u)/dev.cctelemetry.serve" 2>/dev/null || true
+        launchctl bootstrap "gui/$(id -u)" "$file" || die "launchctl bootstrap $file failed"
+    fi
+    printf '%s' ""
+}
+
+# autostart_remove: stop and remove what --autostart installed (both kinds: a home shared between systems).
+autostart_remove() {
+    local kind file
+    for kind in systemd launchd; do
+        file="$(autostart_file "$kind")"
+        [ -f "$file" ] || continue
+        if manager_running "$kind"; then
+            if [ "$kind" = "systemd" ]; then
+                systemctl --user disable --now cctelemetry.service 2>/dev/null || true
+            else
+                launchctl bootout "gui/$(id -u)/dev.cctelemetry.serve" 2>/dev/null || true
+            fi
+        fi
+        rm -f "$file"
+        [ "$kind" != "systemd" ] || rm -f "$(dirname "$file")/default.target.wants/cctelemetry.service"
+        if [ "$kind" = "systemd" ] && manager_running systemd; then systemctl --user daemon-reload || true; fi
+        step "autostart: removed $file"
+    done
+}
+
 embedded_install() {
     check_python
     install_venv
@@ -360,6 +504,19 @@ embedded_install() {
         done
         step "healthy after ${waited}s (pid $pid)"
     fi
+    if [ "$AUTOSTART" = "1" ]; then
+        pid="$(autostart_install "$DATA_DIR" "$pid")"
+        if [ -z "$pid" ]; then
+            local waited=0
+            until [ "$(http_status GET "$api/healthz")" = "200" ]; do
+                [ "$waited" -lt "$timeout" ] || die "the service started by $(autostart_kind) did not answer $api/healthz within ${timeout}s (log: $log)"
+                sleep 1
+                waited=$((waited + 1))
+            done
+            pid="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("pid") or "")' "$DATA_DIR/service.json" 2>/dev/null || true)"
+            step "healthy under $(autostart_kind) (pid $pid)"
+        fi
+    fi
     record_install embedded "$DATA_DIR" "$api" "$otlp" "$pid" "$log"
 
     if [ "$SMOKE" = "1" ]; then
@@ -395,6 +552,7 @@ EOF
 }
 
 embedded_uninstall() {
+    autostart_remove
     local dir="${DATA_DIR:-}"
     if [ -z "$dir" ] && [ "$(recorded mode)" = "embedded" ]; then
         dir="$(recorded data_dir)"
@@ -570,6 +728,13 @@ docker_uninstall() {
 # ------------------------------------------------------------------------------------------------
 
 main() {
+    if [ "$ACTION" = "print-autostart" ]; then
+        local dir="${DATA_DIR:-}"
+        [ -n "$dir" ] || dir="$(default_data_dir)" || die "cannot work out the default data folder; pass --data-dir"
+        CCT_AUTOSTART_KIND="$AUTOSTART_KIND" autostart_kind >/dev/null
+        render_autostart "$AUTOSTART_KIND" "$dir"
+        return 0
+    fi
     if [ "$ACTION" = "uninstall" ]; then
         case "$MODE" in
             embedded) embedded_uninstall ;;
