@@ -13,6 +13,7 @@ ad-hoc SQL, health) with every statement recorded by the connection role it went
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -107,6 +108,17 @@ def recorded(engine_url, monkeypatch):
                      "/api/v1/usage?group_by=attr.team&agent=nobody"):  # fmt: skip
             assert client.get(path).status_code == 200, path
         assert client.post("/api/v1/sql", json={"query": "SELECT count() FROM requests"}).status_code == 200
+        # the live endpoints: the statusline stores rate limits (write role), its figures come from a worker
+        from cctelemetry.api.live import live_for
+
+        statusline = json.loads((REPO / "tests" / "data" / "statusline" / "documented.json").read_text())
+        for path in ("/api/v1/blocks?token_limit=max", "/api/v1/limits", "/api/v1/monitor",
+                     "/api/v1/sessions/current?cwd=/home/dev01/work"):  # fmt: skip
+            assert client.get(path).status_code == 200, path
+        assert client.post("/api/v1/statusline", json=statusline).status_code == 200
+        state = client.app.state.service
+        live_for(state).recorder.flush()
+        live_for(state).stop()
     store.command(f"DROP DATABASE IF EXISTS `{database}`")
     return [(role, sql) for role, sql in calls if "DROP DATABASE" not in sql]
 
