@@ -145,6 +145,8 @@ def test_command_prints_the_service_line(service_state, store):
         assert out.stdout.decode().startswith("Opus │ $0.01 session") and "5h 24%" in out.stdout.decode()
         live_for(service_state).recorder.flush()
         assert len(stored(store)) == 2  # it went through the service
+        out = run_statusline(json.dumps(DOCUMENTED).encode(), {"CCTELEMETRY_API_URL": url, "NO_COLOR": "1"}, "--json")
+        assert out.returncode == 0 and json.loads(out.stdout)["line"].startswith("Opus │ $0.01 session")
 
 
 def test_command_without_a_service_prints_the_input_alone(tmp_path):
@@ -153,6 +155,9 @@ def test_command_without_a_service_prints_the_input_alone(tmp_path):
     out = run_statusline(json.dumps(DOCUMENTED).encode(), {"CCTELEMETRY_API_URL": dead, "NO_COLOR": "1"})
     assert out.returncode == 0 and out.stderr == b"" and time.monotonic() - started < 10
     assert out.stdout.decode() == "Opus │ $0.01 session │ 5h 24% │ 7d 41% │ ctx 8%\n"
+    out = run_statusline(json.dumps(DOCUMENTED).encode(), {"CCTELEMETRY_API_URL": dead, "NO_COLOR": "1"}, "--json")
+    assert json.loads(out.stdout) == {"line": "Opus │ $0.01 session │ 5h 24% │ 7d 41% │ ctx 8%", "figures": None,
+                                      "stored_snapshots": 0}  # fmt: skip
     # found from the data folder's service.json (a service that is gone): the same
     (tmp_path / "service.json").write_text(json.dumps({"pid": 1, "api_url": dead}))
     out = run_statusline(json.dumps(NULLS).encode(), {"CCTELEMETRY_DATA_DIR": str(tmp_path), "NO_COLOR": "1"})

@@ -54,8 +54,8 @@ def _table_row(r: dict, zone: ZoneInfo, several: bool, limited: bool) -> dict:
     row = {"user": r["user"] or "-"} if several else {}
     row["start"] = local(r["start"], zone)
     if r["is_gap"]:
-        hours = (parse(r["end"]) - parse(r["start"])).total_seconds() / 3600
-        row["status"] = f"gap {hours:.0f}h"
+        minutes = (parse(r["end"]) - parse(r["start"])).total_seconds() / 60
+        row["status"] = f"gap {duration(minutes)}"
     elif r["is_active"]:
         row["status"] = f"ACTIVE, {duration(r['minutes_remaining'] or 0)} left"
     else:
@@ -97,6 +97,8 @@ def local(value: str, zone: ZoneInfo) -> str:
 
 def duration(minutes: float) -> str:
     minutes = int(minutes)
+    if minutes >= 48 * 60:
+        return f"{minutes // 1440}d {minutes % 1440 // 60}h"
     return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 

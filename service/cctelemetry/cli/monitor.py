@@ -241,12 +241,13 @@ def statusline(
     api_url: Annotated[str | None, typer.Option("--api-url", help="The service to ask.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Do not ask the service: the input alone.")] = False,
     then: Annotated[str | None, typer.Option("--then", help="Another statusline command to run on the same input.")] = None,
+    json_: Json = False,
 ) -> None:
     """Claude Code's statusline command: its statusline JSON on stdin, one line out (see setup-telemetry.sh
     --statusline). Runs without loading this CLI."""
     from ..statusline.command import main
 
-    args = (["--api-url", api_url] if api_url else []) + (["--offline"] if offline else []) + (["--then", then] if then else [])
+    args = (["--api-url", api_url] if api_url else []) + (["--offline"] if offline else []) + (["--then", then] if then else []) + (["--json"] if json_ else [])
     raise typer.Exit(main(args))
 
 

@@ -32,7 +32,7 @@ MAX_INPUT = 1 << 20
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[2:] if argv is None else argv)
     if "-h" in args or "--help" in args:
-        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] < input.json\n")
+        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] [--json] < input.json\n")
         return 0
     try:
         raw = sys.stdin.buffer.read(MAX_INPUT)
@@ -58,12 +58,18 @@ def main(argv: list[str] | None = None) -> int:
 def statusline(raw: bytes, args: list[str], environ) -> str:
     """The service's line for this input; without one, the line from the input alone. The input goes to the
     service as it came (the service checks it): ``json`` and the renderer load only when it must be read here."""
+    as_json = "--json" in args
     if raw.strip() and "--offline" not in args:
-        params = {"format": "text"} | ({"color": "false"} if "NO_COLOR" in environ else {})
+        params = {"format": "json" if as_json else "text"} | ({"color": "false"} if "NO_COLOR" in environ else {})
         line = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
         if line is not None:
             return line.decode("utf-8", "replace").rstrip("\n")
-    return offline_line(raw, environ)
+    line = offline_line(raw, environ)
+    if as_json:  # the service's answer's shape, without its figures
+        import json
+
+        return json.dumps({"line": line, "figures": None, "stored_snapshots": 0})
+    return line
 
 
 def offline_line(raw: bytes, environ) -> str:
