@@ -8,7 +8,9 @@ whatever happens, it prints a line and exits 0, so the statusline never shows an
 
 Claude Code debounces updates at 300 ms and cancels a command still running when the next one comes
 (https://code.claude.com/docs/en/statusline), so this must be quick: standard library only, and HTTP over a
-plain socket (``http.client`` and ``urllib`` import ``ssl``, some 40 ms); ``ssl`` only for an https URL.
+plain socket (``http.client`` and ``urllib`` import ``ssl``, some 40 ms), and the C module ``_socket`` itself:
+``socket`` imports ``selectors`` and ``enum``, 12-38 ms here against 0.7 ms; ``socket`` and ``ssl`` only for an
+https URL.
 
 ``--then COMMAND``: another statusline command (the one you had before, kept by ``setup-telemetry.sh
 --statusline``) runs on the same input at the same time; its lines come first, this one's last.
@@ -20,8 +22,8 @@ Where the service is, in order: ``--api-url``, ``CCTELEMETRY_API_URL``, ``servic
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 import sys
 import time
 
@@ -207,12 +209,8 @@ def post(url: str, path: str, body: bytes, params: dict[str, str], environ, time
         headers.append(f"Authorization: Bearer {environ['CCTELEMETRY_API_TOKEN']}")
     request = ("\r\n".join(headers) + "\r\n\r\n").encode() + body
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect(host, port, timeout, tls=scheme == "https")
         try:
-            if scheme == "https":
-                import ssl
-
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
             sock.sendall(request)
             answer = _read_all(sock, deadline)
         finally:
@@ -220,6 +218,27 @@ def post(url: str, path: str, body: bytes, params: dict[str, str], environ, time
         return _body_of(answer)
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _connect(host: str, port: int, timeout: float, tls: bool = False):
+    """A connected socket (every address of ``host`` in turn, as ``socket.create_connection``)."""
+    if tls:
+        import socket
+        import ssl
+
+        plain = socket.create_connection((host, port), timeout=timeout)
+        return ssl.create_default_context().wrap_socket(plain, server_hostname=host)
+    error: OSError = OSError(f"cannot resolve {host}")
+    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
 
 
 def _host_port(hostport: str, default: int) -> tuple[str, int]:
@@ -231,7 +250,7 @@ def _host_port(hostport: str, default: int) -> tuple[str, int]:
     return host, int(port) if port.isdigit() else default
 
 
-def _read_all(sock: socket.socket, deadline: float) -> bytes:
+def _read_all(sock, deadline: float) -> bytes:
     chunks = []
     while True:
         remaining = deadline - time.monotonic()
