@@ -7,12 +7,18 @@ chdb opens one data folder per process, so the whole pytest process shares one e
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# tests/support is not a package: its helpers are importable from every test folder.
+_SUPPORT = str(Path(__file__).resolve().parent / "support")
+if _SUPPORT not in sys.path:
+    sys.path.insert(0, _SUPPORT)
 
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import migrate

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from request_copies import insert_copies
 
 from cctelemetry.pricing import load_book, sync_prices
 from cctelemetry.reports import cache as result_cache
@@ -17,8 +18,8 @@ _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", 
 
 
 def _add(store, key: str, tokens: int, session: str = "s1") -> None:
-    store.insert("api_requests", [[datetime(2026, 11, 22, 10), "claude_code", session, key, "acme-1", tokens, "otel", 2]],
-                 _COLUMNS)  # fmt: skip
+    insert_copies(store, [[datetime(2026, 11, 22, 10), "claude_code", session, key, "acme-1", tokens, "otel", 2]],
+                  _COLUMNS)  # fmt: skip
 
 
 def _book(tmp_path, input_rate: float):
@@ -64,7 +65,8 @@ def test_a_merge_of_parts_is_a_change_too(store, cached):
     _add(store, "k1", 1_000_000)
     _add(store, "k1", 3_000_000)  # a fuller copy of the same request: FINAL keeps it
     assert _by_session(store)["totals"]["input_tokens"] == 3_000_000
-    store.command("OPTIMIZE TABLE api_requests FINAL")
+    store.command("OPTIMIZE TABLE request_copies FINAL")
+    store.command("OPTIMIZE TABLE usage_hourly FINAL")
     assert _by_session(store)["totals"]["input_tokens"] == 3_000_000 and cached.hits == 0
 
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default="", description="The ClickHouse URL the service writes its own rows with (imports, snapshots); "
         "empty means clickhouse_url. In the stack: the writer user, while reports read as the reader."
     )
+    facts_interval_seconds: float = Field(default=1.0, gt=0, description="How often the service takes in request "
+                                          "copies that others (the stack's collector) wrote into the inbox.")
+    facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
+                                          "the fact writer looks again, for inserts that were slow to become visible.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
 
     def resolved_clickhouse_url(self) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..bootstrap import open_store, prepare
 from ..config import Settings
 from ..ingest import BatchWriter
+from ..ingest.facts import FactRunner
 from ..pricing import PriceWatcher
 from ..reports import cache as result_cache
 from ..reports.catalog import Reports
@@ -40,6 +41,10 @@ class ServiceState:
             result_cache.enable(store)
         state = cls(settings=settings, store=store, writer=writer)
         state.watchers.append(PriceWatcher(store, settings.prices_file).start())
+        # On a server the collector fills the inbox without us: take it in every second. Embedded, the writer
+        # takes its own rows in; this only catches what a failed step left.
+        lookback = 0.0 if store.embedded else settings.facts_lookback_seconds
+        state.watchers.append(FactRunner(store, settings.facts_interval_seconds, lookback).start())
         return state
 
     def close(self) -> None:

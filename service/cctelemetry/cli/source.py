@@ -57,7 +57,7 @@ def local_reports(settings: Settings):
     from ..reports.catalog import Reports
 
     store = open_store(settings)
-    prepare(store, settings, repair=False)
+    prepare(store, settings)
     return Reports(store, settings)
 
 

@@ -1,10 +1,12 @@
 """The write path's single door to the store: coalesces batches from concurrent requests into one insert
 per table, and tells each request when (and whether) its rows are written.
 
-A request is acknowledged only after its rows are in ClickHouse. When the queue already holds
-``max_rows`` rows, or the store fails, the caller gets ``StoreUnavailable`` (HTTP 503, which OTLP
-clients retry) and nothing is half-acknowledged: a flush inserts table by table, and a failed flush
-fails every request in it.
+A request is acknowledged only after its rows are in ClickHouse: the raw tables, and through their
+materialized views the fact writer's inbox. The fact writer (facts.py) then takes the new copies in before
+the acknowledgement, so a report asked right after sees them. When the queue already holds ``max_rows``
+rows, or the store fails, the caller gets ``StoreUnavailable`` (HTTP 503, which OTLP clients retry) and
+nothing is half-acknowledged: a failed flush fails every request in it. Should the fact writer fail after
+the insert, the copies wait in the inbox for its next step (the rows are kept, so the request is acknowledged).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from concurrent.futures import Future
 
 from ..errors import StoreUnavailable, WriteQueueFull
 from ..store import Store
+from . import facts
 from .mapping import TABLE_COLUMNS, Batch
-from .merge import keys_in_batch, merge_sources
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 class BatchWriter:
     def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 200):
         self.store = store
+        self.on_data: list = []  # called (no arguments) after new facts were written: signal, do not work
         self.max_rows = max_rows
         self.flush_s = flush_ms / 1000
         self._pending: list[tuple[Batch, Future]] = []
@@ -76,26 +79,31 @@ class BatchWriter:
         for batch, _ in pending:
             for table, rows in batch.items():
                 merged[table].extend(rows)
-        try:
-            for table, rows in merged.items():
-                self.store.insert(table, rows, TABLE_COLUMNS[table])
-        except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
-            log.error("write failed", extra={"error": str(exc), "requests": len(pending)})
-            error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
-            for _, future in pending:
-                future.set_exception(error)
-            return
-        self._merge(merged)
+        with facts.LOCK:  # the inbox bookmark must not pass rows this insert is still writing
+            try:
+                for table, rows in merged.items():
+                    self.store.insert(table, rows, TABLE_COLUMNS[table])
+            except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
+                log.error("write failed", extra={"error": str(exc), "requests": len(pending)})
+                error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
+                for _, future in pending:
+                    future.set_exception(error)
+                return
+            self._take_in(merged)
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
+        for callback in self.on_data:
+            callback()
 
-    def _merge(self, merged: dict[str, list]) -> None:
-        """Merge requests that a transcript import delivered too. The rows are already written (and
-        acknowledged): a failure here is logged and repaired at the next start (bootstrap.merge_all)."""
+    def _take_in(self, merged: dict[str, list]) -> None:
+        """The fact writer takes the new copies in. They are already stored (in the inbox): a failure is
+        logged and its next step, or the service's periodic one, takes them in."""
+        if "otel_logs" not in merged:
+            return
         try:
-            merge_sources(self.store, keys_in_batch(merged))
+            facts.apply(self.store)
         except Exception as exc:  # noqa: BLE001
-            log.error("merging sources failed", extra={"error": str(exc)})
+            log.error("taking in new requests failed", extra={"error": str(exc)})
 
     def close(self, timeout: float = 10.0) -> None:
         with self._cond:

@@ -8,6 +8,7 @@ and parameters, so a CLI command reads the same whichever of the two answers it.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ..config import Settings
@@ -75,6 +76,8 @@ class Reports:
 
 
 def jsonable(value):
+    if isinstance(value, Decimal):
+        return float(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

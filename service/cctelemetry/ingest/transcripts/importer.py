@@ -14,6 +14,7 @@ from queue import Full, Queue
 from typing import Callable
 
 from ...store import Store
+from .. import facts
 from . import statcache
 from .batches import DEFAULT_BATCH_BYTES, ImportRun
 from .files import TranscriptFile, list_files, load_state, plan_read, project_and_session, save_state
@@ -213,23 +214,10 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary) -> Non
     summary.requests, summary.new_requests, summary.rows_written, summary.updated_requests = map(int, row)
     summary.known_requests = summary.requests - summary.new_requests
     if summary.rows_written:
-        store.command(run.sql("insert"))
-        _merge_with_telemetry(store, run)
-
-
-def _merge_with_telemetry(store: Store, run: ImportRun) -> None:
-    """The requests just written that another source (OpenTelemetry) delivered too become one 'merged' row
-    (ingest/merge.py). Looked up after the insert, so telemetry that arrived meanwhile is included; the
-    service's writer does the same from its side after each flush."""
-    from ..merge import merge_sources
-
-    keys = store.query(
-        f"""SELECT DISTINCT request_key FROM api_requests
-            WHERE agent_product = 'claude_code' AND source NOT IN ('transcript', 'merged')
-              AND request_key IN (SELECT request_key FROM {run.names['PLAN']} WHERE write = 1)"""
-    ).result_rows
-    if keys:
-        merge_sources(store, [k for (k,) in keys], "claude_code")
+        # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too.
+        with facts.LOCK:
+            store.command(run.sql("insert"))
+            facts.apply(store)
 
 
 # -- watching --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
--- Transcript import, step 5: the planned rows -> api_requests, as source 'transcript' (priority 1, below
+-- Transcript import, step 5: the planned rows -> the inbox, as source 'transcript' (priority 1, below
 -- OpenTelemetry's 2: reports take cost, tokens, model and agent from telemetry when both have a request,
--- and the 5m/1h cache-write split, which only transcripts know, from here).
-INSERT INTO api_requests
+-- and the 5m/1h cache-write split, which only transcripts know, from here). The fact writer
+-- (ingest/facts.py) takes them in right after.
+INSERT INTO api_request_inbox
 (
     timestamp, agent_product, service_name, session_id, prompt_id, request_id, message_id, request_key,
     user_id, user_email, user_account_uuid, organization_id, model, agent, query_source, speed, project,
