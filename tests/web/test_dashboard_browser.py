@@ -1,0 +1,200 @@
+"""The dashboard in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+The whole app runs under uvicorn over a database holding every captured Claude Code run, posted as OTLP.
+The page must show the API's own totals, follow a filter change in its URL and its numbers, open a
+session with its requests on a timeline, refresh itself without reloading, and ask nothing of any host
+but the service. Screenshots go to tests/artifacts/.
+
+Playwright's own browser download cannot work here (no internet beyond the package registries), so it
+drives /usr/bin/chromium through ``executable_path``; scripts/install-chromium.sh installs it (make test
+runs it). The test skips, saying why, only where Chromium cannot be installed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from conftest import live_service
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = os.environ.get("CCTELEMETRY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+TZ = "Europe/Paris"  # not the server's: the page must send the viewer's zone
+DAY = "2026-11-22"  # the day the fixtures were captured
+VIEW = f"/?period=custom&from={DAY}&to={DAY}&refresh=0"
+TIMEOUT_MS = 20_000
+MEASURES = ("cost_usd", "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not shutil.which(CHROMIUM):
+        log = subprocess.run(["bash", str(REPO / "scripts" / "install-chromium.sh")], capture_output=True, text=True,
+                             timeout=1800)  # fmt: skip
+        if not shutil.which(CHROMIUM):
+            pytest.skip(f"Chromium is not installed at {CHROMIUM} and could not be: {(log.stdout + log.stderr).strip()}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def service(replayed_client):
+    """The app under uvicorn over a database holding every captured run (conftest.replayed_client)."""
+    with live_service(replayed_client.app.state.service) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright (make install-dev)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, service):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id=TZ, color_scheme="light")
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    pg.foreign_requests, pg.page_errors = [], []
+    pg.on("request", lambda r: None if r.url.startswith(service) else pg.foreign_requests.append(r.url))
+    pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not pg.page_errors, pg.page_errors
+    assert not pg.foreign_requests, f"the page asked other hosts: {pg.foreign_requests}"
+
+
+def api(service: str, path: str, **params) -> dict:
+    r = httpx.get(service + path, params=params, timeout=30)
+    r.raise_for_status()
+    return r.json()
+
+
+def money(value: float) -> str:
+    """The page's money format (web/js/format.js): 4 significant digits under $1, cents above."""
+    digits = 2 if value == 0 or abs(value) >= 1 else min(12, max(2, 3 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{digits}f}"
+    whole, _, frac = text.partition(".")
+    return "$" + whole + "." + (frac.rstrip("0").ljust(2, "0"))
+
+
+def wait_ready(page, after: int = 0) -> int:
+    page.wait_for_function(f"document.body.dataset.state === 'ready' && +document.body.dataset.generation > {after}")
+    return int(page.evaluate("document.body.dataset.generation"))
+
+
+def shown_totals(page) -> dict:
+    out = {}
+    for key in MEASURES:
+        card = page.locator(f'.kpi[data-kpi="{key}"]')
+        raw, text = card.get_attribute("data-value"), card.locator(".value").inner_text()
+        out[key] = (float(raw) if key == "cost_usd" else int(raw), text)
+    return out
+
+
+def assert_totals_equal(page, totals: dict) -> None:
+    for key, (value, text) in shown_totals(page).items():
+        assert value == totals[key], (key, value, totals[key])
+        assert text == (money(totals[key]) if key == "cost_usd" else f"{totals[key]:,}"), (key, text)
+
+
+def test_dashboard_shows_the_api_totals_follows_a_filter_and_opens_a_session(page, service):
+    page.goto(service + VIEW)
+    generation = wait_ready(page)
+    page.evaluate("window.__notReloaded = true")
+
+    # the overview equals the API's totals for the same window, in the viewer's time zone
+    window = {"since": DAY, "until": "2026-11-23", "tz": TZ}
+    totals = api(service, "/api/v1/usage", **window)["totals"]
+    assert totals["requests"] > 20
+    assert_totals_equal(page, totals)
+
+    # the chart and the tables add up to the same cost; top sessions are the API's, most expensive first
+    by_model = api(service, "/api/v1/usage", group_by="hour,model", **window)
+    assert page.evaluate("Chart.getChart('cost-chart').data.datasets.length") == len({r["model"] for r in by_model["rows"]})
+    charted = page.evaluate("Chart.getChart('cost-chart').data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0)")
+    assert charted == pytest.approx(totals["cost_usd"], abs=1e-9)
+    agent_costs = [float(v) for v in page.locator('[data-dim="agent"] td.money').evaluate_all("els => els.map(e => e.dataset.value)")]
+    assert sum(agent_costs) == pytest.approx(totals["cost_usd"], abs=1e-9)
+    top = api(service, "/api/v1/sessions", order="cost", limit=10, **window)["rows"]
+    shown_sessions = page.locator("#sessions [data-session]").evaluate_all("els => els.map(e => e.dataset.session)")
+    assert shown_sessions == [s["session"] for s in top]
+
+    # panels whose endpoints this service lacks say so instead of breaking
+    for panel in ("#block", "#budgets"):
+        status = httpx.get(service + {"#block": "/api/v1/blocks", "#budgets": "/api/v1/budgets"}[panel]).status_code
+        if status == 404:
+            assert "not available on this service yet" in page.locator(panel).inner_text()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # a filter changes the URL and the numbers
+    model = "claude-haiku-4-5"
+    page.select_option('select[data-filter="model"]', value="=" + model)
+    page.wait_for_url(re.compile(r"[?&]model=claude-haiku-4-5"))
+    generation = wait_ready(page, generation)
+    filtered = api(service, "/api/v1/usage", model=model, **window)["totals"]
+    assert filtered["requests"] < totals["requests"]
+    assert_totals_equal(page, filtered)
+    assert parse_qs(urlparse(page.url).query)["model"] == [model]
+
+    # a session opens from the top sessions, with its requests in order and its tools on the timeline
+    session = page.locator("#sessions [data-session]").first.get_attribute("data-session")
+    page.locator(f'#sessions [data-session="{session}"]').click()
+    page.wait_for_selector('#drilldown[open][data-state="ready"]')
+    assert parse_qs(urlparse(page.url).query)["session"] == [session]
+    detail = api(service, f"/api/v1/sessions/{session}")
+    rows = page.locator("#drilldown table.requests tbody tr")
+    assert rows.count() == len(detail["requests"]) > 0
+    assert rows.evaluate_all("els => els.map(e => e.dataset.request)") == [r["request_id"] for r in detail["requests"]]
+    cumulative = page.locator("#drilldown table.requests tbody tr:last-child td").last.inner_text()
+    assert cumulative == money(detail["session"]["cost_usd"])
+    lanes = page.locator("#drilldown .lane-name").all_inner_texts()
+    for tool in {t["tool_name"] for t in detail["tool_results"]}:
+        assert any(tool in lane for lane in lanes), (tool, lanes)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-session.png"))
+
+    # Back closes the session; the page was never reloaded
+    page.go_back()
+    page.wait_for_function("!document.querySelector('#drilldown').open")
+    assert "session=" not in page.url
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_dashboard_refreshes_itself_without_reloading(page, service):
+    page.goto(service + f"/?period=custom&from={DAY}&to={DAY}&refresh=1")
+    generation = wait_ready(page)
+    page.evaluate("window.__notReloaded = true")
+    before = page.locator('.kpi[data-kpi="requests"]').get_attribute("data-value")
+    wait_ready(page, generation + 1)  # two more refreshes, by the timer alone
+    assert page.evaluate("window.__notReloaded") is True
+    assert page.locator('.kpi[data-kpi="requests"]').get_attribute("data-value") == before
+    assert page.locator("#refresh").input_value() == "1"
+
+
+def test_dark_theme_and_the_url_of_a_shared_view(page, service):
+    page.goto(service + f"/?period=custom&from={DAY}&to={DAY}&refresh=0&agent=sdk&theme=dark")
+    wait_ready(page)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(13, 16, 23)", background
+    totals = api(service, "/api/v1/usage", since=DAY, until="2026-11-23", tz=TZ, agent="sdk")["totals"]
+    assert_totals_equal(page, totals)
+    assert page.locator('select[data-filter="agent"]').input_value() == "=sdk"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"), full_page=True)
