@@ -101,7 +101,9 @@ def shown_totals(page) -> dict:
     out = {}
     for key in MEASURES:
         card = page.locator(f'.kpi[data-kpi="{key}"]')
-        raw, text = card.get_attribute("data-value"), card.locator(".value").inner_text()
+        # a count of a million or more is shown short (42.5M) with the exact figure under it
+        shown = card.locator(".exact") if card.locator(".exact").count() else card.locator(".value")
+        raw, text = card.get_attribute("data-value"), shown.inner_text()
         out[key] = (float(raw) if key == "cost_usd" else int(raw), text)
     return out
 

@@ -2,7 +2,15 @@
 
 import { money, moneyShort } from "./format.js";
 
-const PALETTE = ["#6366f1", "#14b8a6", "#f59e0b", "#ec4899", "#0ea5e9", "#a855f7", "#84cc16", "#f97316",
+// Hues by model family, so a chart reads at a glance (Opus violet, Sonnet blue, Haiku green, ...).
+const FAMILIES = [
+  [/opus/i, ["#8b5cf6", "#c084fc", "#6d28d9"]],
+  [/sonnet/i, ["#6366f1", "#0ea5e9", "#818cf8", "#2563eb"]],
+  [/haiku/i, ["#14b8a6", "#22c55e", "#5eead4"]],
+  [/gpt|codex|\bo\d/i, ["#f59e0b", "#f97316", "#fbbf24"]],
+  [/gemini/i, ["#ec4899", "#f43f5e", "#f9a8d4"]],
+];
+const PALETTE = ["#6366f1", "#14b8a6", "#f59e0b", "#ec4899", "#0ea5e9", "#8b5cf6", "#84cc16", "#f97316",
   "#ef4444", "#22c55e"];
 export const OTHER_COLOR = "#94a3b8";
 
@@ -17,10 +25,12 @@ export function colorsFor(names) {
   const used = new Set();
   const out = {};
   for (const name of names) {
-    let i = hash(name) % PALETTE.length;
-    for (let n = 0; n < PALETTE.length && used.has(i); n++) i = (i + 1) % PALETTE.length;
-    used.add(i);
-    out[name] = PALETTE[i];
+    const family = FAMILIES.find(([re]) => re.test(name));
+    const candidates = [...(family ? family[1] : []), ...PALETTE];
+    const start = family ? 0 : hash(name) % PALETTE.length;
+    const order = family ? candidates : [...PALETTE.slice(start), ...PALETTE.slice(0, start)];
+    out[name] = order.find((c) => !used.has(c)) || OTHER_COLOR;
+    used.add(out[name]);
   }
   return out;
 }

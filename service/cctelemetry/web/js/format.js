@@ -2,7 +2,7 @@
 
 const LOCALE = "en-US";
 const INT = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
-const COMPACT = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+const COMPACT = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumSignificantDigits: 3 });
 const moneyFormats = new Map();
 
 function moneyFormat(digits) {

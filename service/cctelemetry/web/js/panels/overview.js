@@ -1,6 +1,6 @@
 // Overview: cost, requests, tokens by type and cache hit ratio, each against the previous period.
 
-import { change, changePoints, esc, int, money, percent } from "../format.js";
+import { change, changePoints, compact, esc, int, money, percent } from "../format.js";
 
 /** Share of prompt tokens served from the cache: cache reads / (input + cache reads + cache writes). */
 export function cacheHitRatio(t) {
@@ -11,13 +11,18 @@ export function cacheHitRatio(t) {
 
 const CARDS = [
   { key: "cost_usd", title: "Cost", fmt: money, hero: true, costly: true },
-  { key: "requests", title: "Requests", fmt: int },
-  { key: "input_tokens", title: "Input tokens", fmt: int },
-  { key: "output_tokens", title: "Output tokens", fmt: int },
-  { key: "cache_read_tokens", title: "Cache read tokens", fmt: int },
-  { key: "cache_creation_tokens", title: "Cache write tokens", fmt: int },
+  { key: "requests", title: "Requests", fmt: count, exact: true },
+  { key: "input_tokens", title: "Input tokens", fmt: count, exact: true },
+  { key: "output_tokens", title: "Output tokens", fmt: count, exact: true },
+  { key: "cache_read_tokens", title: "Cache read tokens", fmt: count, exact: true },
+  { key: "cache_creation_tokens", title: "Cache write tokens", fmt: count, exact: true },
   { key: "cache_hit_ratio", title: "Cache hit ratio", fmt: (v) => percent(v), ratio: true },
 ];
+
+/** Counts up to a million in full; larger ones short (42.5M), the exact figure under them. */
+function count(v) {
+  return v !== null && v >= 1e6 ? compact(v) : int(v);
+}
 
 function value(totals, key) {
   if (!totals) return null;
@@ -35,7 +40,8 @@ export function renderOverview(el, { totals, previous, unpriced, periodText }) {
     const note = card.key === "cost_usd" ? costNote(totals, unpriced) : "";
     return `<article class="kpi${card.hero ? " hero" : ""}" data-kpi="${card.key}" data-value="${cur ?? ""}">
       <h3>${card.title}</h3>
-      <p class="value">${esc(card.fmt(cur))}</p>
+      <p class="value"${card.exact ? ` title="${esc(int(cur))}"` : ""}>${esc(card.fmt(cur))}</p>
+      ${card.exact && cur !== null && cur >= 1e6 ? `<p class="exact muted">${esc(int(cur))}</p>` : ""}
       <p class="delta ${tone}" title="${esc(periodText.previous)}: ${esc(prevText)}">
         ${delta ? `<span>${arrow} ${esc(delta.text)}</span> <span class="muted">vs ${esc(prevText)}</span>` : '<span class="muted">no data before</span>'}
       </p>${note}

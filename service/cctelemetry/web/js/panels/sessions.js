@@ -19,8 +19,8 @@ export function renderSessions(el, body, { tz, onOpen }) {
       return `<tr>
         <th scope="row"><button type="button" class="linklike mono" data-session="${esc(s.session)}" title="Open session ${esc(s.session)}">${esc(s.session.slice(0, 8))}</button></th>
         <td title="${esc(s.user)}">${esc(label(s.user))}</td>
-        <td title="${esc(s.project)}">${esc(label(s.project))}</td>
-        <td>${(s.models || []).map((m) => `<span class="chip">${esc(m)}</span>`).join(" ")}</td>
+        <td class="clip" title="${esc(s.project)}">${esc(label(s.project))}</td>
+        <td class="models" title="${esc((s.models || []).join(", "))}">${(s.models || []).slice(0, 2).map((m) => `<span class="chip">${esc(m)}</span>`).join(" ")}${(s.models || []).length > 2 ? ` <span class="muted">+${s.models.length - 2}</span>` : ""}</td>
         <td title="${esc(dateTime(s.last_seen, tz, true))}">${esc(relative(s.last_seen, now))}</td>
         <td class="num">${esc(duration(length))}</td>
         <td class="num">${int(s.requests)}</td>
