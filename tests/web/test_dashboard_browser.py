@@ -200,3 +200,58 @@ def test_dark_theme_and_the_url_of_a_shared_view(page, service):
     assert page.locator('select[data-filter="agent"]').input_value() == "=sdk"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"), full_page=True)
+
+
+# -- panels whose endpoints other work is adding (issues #10, #12, #13) -------------------------------
+# Until the service has them, the page must say so (checked above); these answers, shaped as the issues
+# specify, check that each panel shows what its endpoint will say as soon as it exists.
+
+CONTRACT = {
+    "/api/v1/blocks": {"blocks": [{
+        "start": "2026-11-22T09:00:00Z", "end": "2026-11-22T14:00:00Z", "actual_end": None, "is_active": True,
+        "is_gap": False, "models": ["claude-sonnet-4-5"], "requests": 26, "input_tokens": 26469,
+        "output_tokens": 6961, "cache_read_tokens": 1912896, "cache_creation_tokens": 120348, "cost_usd": 1.2025778,
+        "burn_rate": {"tokens_per_minute": 1234.5, "cost_per_hour": 0.75},
+        "projection": {"cost_usd": 3.5, "total_tokens": 5000000, "remaining_minutes": 95}}], "totals": {}},
+    "/api/v1/limits": {"windows": {
+        "five_hour": {"used_percentage": 42.5, "resets_at": 1795000000, "observed_at": "2026-11-22T10:40:00Z",
+                      "source": "official", "stale": False},
+        "seven_day": {"used_percentage": 91, "resets_at": 1795400000, "observed_at": "2026-11-22T10:40:00Z",
+                      "source": "official", "stale": True}}, "history": [], "calibration": {}},
+    "/api/v1/budgets": {"budgets": [
+        {"name": "team-platform-daily", "period": "day", "amount_usd": 2.0, "filters": {"attr.team": "platform"},
+         "thresholds": [50, 80, 100], "spent": 1.7, "projection": 2.6},
+        {"name": "tokens-weekly", "period": "week", "amount_tokens": 10000000, "filters": {}, "thresholds": [50],
+         "spent": 2000000, "projection": None}]},
+    "/api/v1/alerts": {"alerts": [{"budget": "team-platform-daily", "threshold": 80, "period_start": "2026-11-22",
+                                   "spent": 1.62, "fired_at": "2026-11-22T10:39:00Z"}]},
+}
+
+
+def test_panels_show_their_endpoints_answers(page, service):
+    import json
+
+    def answer(body):
+        return lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    for path, body in CONTRACT.items():
+        page.route(re.compile(re.escape(service + path) + r"(\?.*)?$"), answer(body))
+    page.goto(service + VIEW)
+    wait_ready(page)
+    block = page.locator("#block")
+    assert block.locator("[data-block-start] .big").inner_text() == "$1.20"
+    text = block.inner_text()
+    assert "$0.75/h" in text and "1,235 tok/min" in text and "$3.50" in text and "1 h 35 min left" in text
+    assert block.locator('[data-window="five_hour"]').inner_text().count("42.5 %") == 0  # shown to 0 decimals over 10
+    assert "43 %" in block.locator('[data-window="five_hour"]').inner_text()
+    assert "stale" in block.locator('[data-window="seven_day"]').inner_text()
+    assert "danger" in block.locator('[data-window="seven_day"] .meter').get_attribute("class")
+    budgets = page.locator("#budgets")
+    platform = budgets.locator('[data-budget="team-platform-daily"]').inner_text()
+    assert "$1.70" in platform and "of $2.00" in platform and "85 % used" in platform and "over budget" in platform
+    assert "attr.team=platform" in platform
+    tokens = budgets.locator('[data-budget="tokens-weekly"]').inner_text()
+    assert "2M tok" in tokens and "of 10M tok" in tokens and "20 % used" in tokens
+    assert "80 %" in budgets.locator(".alerts").inner_text() and "$1.62" in budgets.locator(".alerts").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#block").locator("xpath=..").screenshot(path=str(ARTIFACTS / "dashboard-block-budgets.png"))
