@@ -58,6 +58,8 @@ def test_root_serves_the_page_and_every_file_it_loads(client):
     modules = module_closure(client, "/ui/js/app.js")
     on_disk = {"/ui/" + p.relative_to(WEB).as_posix() for p in (WEB / "js").rglob("*.js")}
     assert modules == on_disk, "every module is loaded by the page, and none is missing"
+    preloaded = {a for a in assets if a.startswith("/ui/js/")}
+    assert preloaded == on_disk, "index.html preloads every module (no import waterfall)"
 
 
 def test_a_changed_file_is_revalidated_not_refetched(client):

@@ -26,6 +26,7 @@ function count(v) {
 
 function value(totals, key) {
   if (!totals) return null;
+  if (key === "cost_usd" && totals.requests === 0) return 0; // nothing happened: $0, not "unpriced"
   return key === "cache_hit_ratio" ? cacheHitRatio(totals) : totals[key] ?? null;
 }
 
