@@ -58,7 +58,7 @@ function setFilter(dim, value) {
 
 function openSession(id) {
   navigate((s) => { s.session = id; }, { reload: false });
-  loadSession();
+  loadSession().catch(() => {});
 }
 
 // -- controls -------------------------------------------------------------------------------------
@@ -94,6 +94,11 @@ function initControls() {
     if (state.session) navigate((s) => { s.session = ""; }, { reload: false });
   });
   $("#dd-close").addEventListener("click", () => $("#drilldown").close());
+  // the system switching between light and dark redraws the chart in the new colours
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    rendered.delete("chart");
+    refresh({ force: true });
+  });
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && missedWhileHidden) {
       missedWhileHidden = false;
@@ -243,8 +248,10 @@ function panelTasks(signal) {
       draw("chart", body, () => renderChart(body, keys, gran));
       draw("notices", body.unpriced_models, () => renderNotices(body));
     }),
-    Promise.all([usage, previous]).then(([body, prev]) => draw("overview", [body.totals, prev.totals, text.previous], () =>
-      renderOverview($("#overview"), { totals: body.totals, previous: prev.missing ? null : prev.totals, unpriced: body.unpriced_models, periodText: text }))),
+    Promise.all([usage, previous]).then(([body, prev]) => draw("overview", [body.totals, prev.totals, text.previous], () => {
+      renderOverview($("#overview"), { totals: body.totals, previous: prev.missing ? null : prev.totals, unpriced: body.unpriced_models, periodText: text });
+      document.title = `${money(body.totals.requests ? body.totals.cost_usd : 0)} ${text.name} · cctelemetry`;
+    })),
     getJSON("usage", { tz: state.tz, mode: state.mode, ...nonMenuFilters, since: win.current.since, until: win.current.until,
       group_by: FILTER_DIMS.join(",") }, signal).then((body) => renderFacets(body)),
     getJSON("sessions", { ...current, order: "cost", limit: TOP_SESSIONS }, signal).then((body) =>
