@@ -188,6 +188,20 @@ def test_dashboard_refreshes_itself_without_reloading(page, service):
     assert page.locator('.kpi[data-kpi="requests"]').get_attribute("data-value") == before
     assert page.locator("#refresh").input_value() == "1"
 
+    # a hidden tab asks nothing; shown again, it refreshes at once
+    hide = """hidden => { Object.defineProperty(document, 'hidden', {value: hidden, configurable: true});
+                         document.dispatchEvent(new Event('visibilitychange')); }"""
+    page.evaluate(hide, True)
+    page.wait_for_function("document.body.dataset.state === 'ready'")  # a refresh in flight has finished
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/" in r.url else None)
+    hidden_at = int(page.evaluate("document.body.dataset.generation"))
+    page.wait_for_timeout(2500)
+    assert asked == [] and int(page.evaluate("document.body.dataset.generation")) == hidden_at
+    page.evaluate(hide, False)
+    wait_ready(page, hidden_at)
+    assert asked, "shown again, the page refreshed"
+
 
 def test_dark_theme_and_the_url_of_a_shared_view(page, service):
     page.goto(service + f"/?period=custom&from={DAY}&to={DAY}&refresh=0&agent=sdk&theme=dark")
