@@ -269,3 +269,45 @@ def test_panels_show_their_endpoints_answers(page, service):
     assert "80 %" in budgets.locator(".alerts").inner_text() and "$1.62" in budgets.locator(".alerts").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#block").locator("xpath=..").screenshot(path=str(ARTIFACTS / "dashboard-block-budgets.png"))
+
+
+def unpriced_request_body(model: str, when: str) -> bytes:
+    """One Claude Code api_request (r01's, as captured) for a model the price book does not know, at
+    ``when`` (UTC), with no reported cost: like a client that reports none."""
+    import json
+    from datetime import datetime
+
+    from conftest import FIXTURES
+
+    body = json.loads((FIXTURES / "otlp" / "r01-basic-json" / "logs-001.json").read_text())
+    ns = str(int(datetime.fromisoformat(when + "+00:00").timestamp() * 1e9))
+    replace = {"model": model, "session.id": "unpriced-session-1", "request_id": "req_unpriced_1",
+               "event.timestamp": when + "Z"}  # fmt: skip
+    for rl in body["resourceLogs"]:
+        for sl in rl["scopeLogs"]:
+            sl["logRecords"] = [r for r in sl["logRecords"] if r["body"].get("stringValue") == "claude_code.api_request"]
+            for record in sl["logRecords"]:
+                record["timeUnixNano"] = record["observedTimeUnixNano"] = ns
+                record["attributes"] = [
+                    {"key": a["key"], "value": {"stringValue": replace[a["key"]]}} if a["key"] in replace else a
+                    for a in record["attributes"] if a["key"] not in ("cost_usd", "cost_usd_micros")]
+    return json.dumps(body).encode()
+
+
+def test_an_unpriced_model_is_named_and_never_costs_zero(page, service):
+    model, day = "claude-imaginary-9", "2026-11-24"
+    r = httpx.post(service + "/v1/logs", content=unpriced_request_body(model, f"{day}T10:00:00"),
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    report = api(service, "/api/v1/usage", since=day, until="2026-11-25", tz=TZ)
+    assert report["unpriced_models"] == [model] and report["totals"]["cost_usd"] is None
+
+    page.goto(service + f"/?period=custom&from={day}&to={day}&refresh=0")
+    wait_ready(page)
+    notice = page.locator("#notices").inner_text()
+    assert model in notice and "not counted" in notice and "never $0" in notice
+    cost = page.locator('.kpi[data-kpi="cost_usd"]')
+    assert cost.locator(".value").inner_text() == "—" and cost.get_attribute("data-value") == ""
+    assert "1 model not in the price book" in cost.inner_text()
+    assert page.locator('.kpi[data-kpi="requests"]').get_attribute("data-value") == "1"
+    assert "$0" not in page.locator("#sessions").inner_text()
