@@ -27,10 +27,12 @@ $(DEV): $(STAMP) service/pyproject.toml
 run: install
 	$(VENV)/bin/cctelemetry serve
 
-# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
+# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry, and
+# Debian's chromium for the dashboard's browser test (each script says why and exits 0 when it cannot).
 tools:
 	bash scripts/install-claude-code.sh
 	bash scripts/install-ccusage.sh
+	bash scripts/install-chromium.sh
 
 test: install-dev tools lint
 	$(PY) -m pytest -q
@@ -44,6 +46,7 @@ test-fast: install-dev
 bench: install-dev tools
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

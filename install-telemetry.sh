@@ -382,6 +382,7 @@ embedded_install() {
 
 cctelemetry is running (embedded, pid $pid)
   API             : $api        (OpenAPI docs: $api/docs)
+  Dashboard       : $api/
   OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
   OTLP/gRPC       : $grpc_line
   data            : $DATA_DIR
@@ -536,6 +537,7 @@ docker_install() {
 
 cctelemetry stack is running (docker compose project "cctelemetry")
   API             : $api        (OpenAPI docs: $api/docs)
+  Dashboard       : $api/
   OTLP            : gRPC 127.0.0.1:$(env_port CCT_PORT_OTLP_GRPC 4317), HTTP $otlp
   Prometheus      : http://127.0.0.1:$(env_port CCT_PORT_PROMETHEUS 8889)/metrics
   ClickHouse      : http://127.0.0.1:$(env_port CCT_PORT_CLICKHOUSE_HTTP 8123) (users writer / reader, passwords in $ROOT/.env)
