@@ -29,6 +29,33 @@ def keys_in_batch(batch: dict[str, list[list]]) -> list[str]:
             if row[body].endswith(".api_request")]  # fmt: skip
 
 
+# Agents whose request key the materialized views compute from content (migrations/0009): the writer cannot
+# read it off the event, so it looks up what it just wrote.
+CONTENT_KEYED = {"codex.sse_event": "codex", "gemini_cli.api_response": "gemini_cli"}
+
+
+def agents_in_batch(batch: dict[str, list[list]]) -> set[str]:
+    """The content-keyed agents (``CONTENT_KEYED``) whose request events are among a batch's otel_logs rows."""
+    from .mapping import LOG_COLUMNS
+
+    attrs = LOG_COLUMNS.index("LogAttributes")
+    return {CONTENT_KEYED[name] for row in batch.get("otel_logs", ())
+            if (name := row[attrs].get("event.name", "")) in CONTENT_KEYED}  # fmt: skip
+
+
+def merge_written_since(store: Store, agents: set[str], since: str) -> None:
+    """Merge the requests of ``agents`` that telemetry wrote since ``since`` (UTC, 'YYYY-MM-DD hh:mm:ss.fff')
+    and that another source delivered too."""
+    for agent_product in sorted(agents):
+        keys = store.query(
+            "SELECT DISTINCT request_key FROM api_requests WHERE agent_product = {a:String} AND source = 'otel' "
+            "AND inserted_at >= {since:DateTime64(3, 'UTC')}",
+            {"a": agent_product, "since": since},
+        ).result_rows
+        if keys:
+            merge_sources(store, [k for (k,) in keys], agent_product)
+
+
 def merge_sources(store: Store, keys: list[str], agent_product: str = "claude_code") -> None:
     """Merge, among ``keys``, the requests present in more than one source."""
     keys = sorted({k for k in keys if k})

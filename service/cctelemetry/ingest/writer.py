@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from ..errors import StoreUnavailable
 from ..store import Store
 from .mapping import TABLE_COLUMNS, Batch
-from .merge import keys_in_batch, merge_sources
+from .merge import agents_in_batch, keys_in_batch, merge_sources, merge_written_since
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,10 @@ class BatchWriter:
         for batch, _ in pending:
             for table, rows in batch.items():
                 merged[table].extend(rows)
+        agents = agents_in_batch(merged)
         try:
+            # the store's clock, read before the insert: the rows written now have inserted_at >= since
+            since = self.store.query("SELECT toString(now64(3, 'UTC'))").result_rows[0][0] if agents else ""
             for table, rows in merged.items():
                 self.store.insert(table, rows, TABLE_COLUMNS[table])
         except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
@@ -85,15 +88,17 @@ class BatchWriter:
             for _, future in pending:
                 future.set_exception(error)
             return
-        self._merge(merged)
+        self._merge(merged, agents, since)
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
 
-    def _merge(self, merged: dict[str, list]) -> None:
+    def _merge(self, merged: dict[str, list], agents: set[str], since: str) -> None:
         """Merge requests that a transcript import delivered too. The rows are already written (and
         acknowledged): a failure here is logged and repaired at the next start (bootstrap.merge_all)."""
         try:
             merge_sources(self.store, keys_in_batch(merged))
+            if agents:
+                merge_written_since(self.store, agents, since)
         except Exception as exc:  # noqa: BLE001
             log.error("merging sources failed", extra={"error": str(exc)})
 

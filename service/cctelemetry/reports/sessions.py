@@ -34,8 +34,8 @@ def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = No
 
 _REQUESTS = """
 SELECT timestamp, request_id, message_id, model, agent, query_source, speed, input_tokens, output_tokens,
-       cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
-       cache_split_known, reported_cost_usd, computed_cost_usd, cost_usd, cost_source, priced_model,
+       cache_read_tokens, cache_creation_tokens, reasoning_tokens, cache_creation_5m_tokens,
+       cache_creation_1h_tokens, cache_split_known, reported_cost_usd, computed_cost_usd, cost_usd, cost_source, priced_model,
        duration_ms, sources, project, git_branch
 FROM priced
 WHERE session_id = {session:String}

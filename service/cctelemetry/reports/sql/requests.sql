@@ -28,6 +28,7 @@ SELECT
     output_tokens,
     cache_read_tokens,
     cache_creation_tokens,
+    reasoning_tokens,
     cache_creation_5m_tokens,
     cache_creation_1h_tokens,
     cache_split_known,

@@ -41,7 +41,11 @@ CREATE TABLE ${LINES}
     cache_creation_1h_tokens UInt64,
     cache_split_known UInt8,
     web_search_requests UInt32,
-    reported_cost_usd Nullable(Float64)
+    reported_cost_usd Nullable(Float64),
+    -- Codex and Gemini only (the Claude Code step leaves the defaults)
+    reasoning_tokens UInt64 DEFAULT 0,
+    record LowCardinality(String) DEFAULT '',  -- the line's record type (session_meta, turn_context, ...)
+    ordinal Int64 DEFAULT 0                    -- the line's own sequence number, where it has one
 )
 ENGINE = Memory;
 
@@ -74,7 +78,8 @@ CREATE TABLE ${CAND}
     cache_split_known UInt8,
     web_search_requests UInt32,
     reported_cost_usd Nullable(Float64),
-    total_tokens UInt64
+    total_tokens UInt64,
+    reasoning_tokens UInt64
 )
 ENGINE = Memory;
 
