@@ -1,4 +1,6 @@
-"""Claude Code transcripts (``~/.claude/projects/**/*.jsonl``) -> ``api_requests``, as backfill.
+"""Session files -> ``api_requests``, as backfill: Claude Code transcripts (``~/.claude/projects/**/*.jsonl``),
+Codex rollouts (``$CODEX_HOME/sessions/**/rollout-*.jsonl``) and Gemini chats (``~/.gemini/tmp/*/chats``);
+``agents`` says what differs between them.
 
 ClickHouse reads the JSONL itself: Python only finds the files, decides which bytes of each are new, and
 lays out batch folders for ClickHouse to read. The modules, in the order an import uses them:
@@ -18,11 +20,15 @@ fuller copy, is written as ``source='transcript'``; requests that telemetry deli
 into one row by ``ingest/merge.py``). docs/import.md explains the rules.
 """
 
+from .agents import AGENTS, Agent, get_agent
 from .files import default_roots, find_transcripts, project_and_session
 from .importer import import_transcripts, watch_transcripts
 from .summary import FileProgress, ImportSummary
 
 __all__ = [
+    "AGENTS",
+    "Agent",
+    "get_agent",
     "FileProgress",
     "ImportSummary",
     "default_roots",

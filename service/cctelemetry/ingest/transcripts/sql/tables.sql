@@ -45,7 +45,7 @@ CREATE TABLE ${LINES}
     -- Codex and Gemini only (the Claude Code step leaves the defaults)
     reasoning_tokens UInt64 DEFAULT 0,
     record LowCardinality(String) DEFAULT '',  -- the line's record type (session_meta, turn_context, ...)
-    ordinal Int64 DEFAULT 0                    -- the line's own sequence number, where it has one
+    tool_tokens UInt64 DEFAULT 0               -- Gemini's tool-use prompt tokens
 )
 ENGINE = Memory;
 
