@@ -18,9 +18,11 @@ $(STAMP): service/pyproject.toml
 run: install
 	$(VENV)/bin/cctelemetry serve
 
-# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
+# Real clients the tests drive: Claude Code, Codex CLI, Gemini CLI and ccusage (all pinned), from npm.
 tools:
 	bash scripts/install-claude-code.sh
+	bash scripts/install-agent-cli.sh codex
+	bash scripts/install-agent-cli.sh gemini-cli
 	bash scripts/install-ccusage.sh
 
 test: install tools lint
