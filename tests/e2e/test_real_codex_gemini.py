@@ -106,7 +106,8 @@ def check(service, session: str, product: str, model: str, calls, disjoint, file
     assert row["computed_cost_usd"] == pytest.approx(cost, abs=1e-12)
     # the CLI's own session file, imported afterwards, adds nothing
     summary = import_files(service, files, agent)
-    assert summary["requests"] >= 1 and summary["new_requests"] == 0, summary
+    assert summary["new_requests"] == 0, summary
+    assert summary["files_unchanged"] or summary["known_requests"] >= len(calls), summary
     again = session_usage(service, session, len(calls))
     assert {k: again[k] for k in (*TOKENS, "requests", "cost_usd")} == {k: row[k] for k in (*TOKENS, "requests",
                                                                                              "cost_usd")}
@@ -151,20 +152,49 @@ trace_exporter = "none"
 """
 
 
-def test_real_codex_exec(service, blackhole_proxy, tmp_path):
-    codex = installed("codex")
+def codex_setup(service, proxy, tmp_path, api) -> tuple[dict, Path, Path]:
     home, work = tmp_path / "home", tmp_path / "work"
     codex_home = home / ".codex"
     codex_home.mkdir(parents=True)
     work.mkdir()
-    with FakeOpenAI() as api:
-        (codex_home / "config.toml").write_text(CODEX_CONFIG.format(api=api.url, otlp=service.otlp_url))
-        env = base_env(home, blackhole_proxy) | {"CODEX_HOME": str(codex_home), "FAKE_OPENAI_API_KEY": "sk-fake"}
-        out = run([str(codex), "exec", "--skip-git-repo-check", "--json", "say hi"], env, work)
-        calls = api.model_calls()
+    (codex_home / "config.toml").write_text(CODEX_CONFIG.format(api=api.url, otlp=service.otlp_url))
+    env = base_env(home, proxy) | {"CODEX_HOME": str(codex_home), "FAKE_OPENAI_API_KEY": "sk-fake"}
+    return env, codex_home, work
+
+
+def codex_exec(codex: Path, env: dict, work: Path, *args: str) -> str:
+    """``codex exec [args] --json``: the thread id it printed."""
+    out = run([str(codex), "exec", "--skip-git-repo-check", "--json", *args], env, work)
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    (session,) = [e["thread_id"] for e in events if e.get("type") == "thread.started"]
+    (thread,) = [e["thread_id"] for e in events if e.get("type") == "thread.started"]
+    return thread
+
+
+def test_real_codex_exec(service, blackhole_proxy, tmp_path):
+    codex = installed("codex")
+    with FakeOpenAI() as api:
+        env, codex_home, work = codex_setup(service, blackhole_proxy, tmp_path, api)
+        session = codex_exec(codex, env, work, "say hi")
+        calls = api.model_calls()
     check(service, session, "codex", "gpt-5-codex", calls, codex_disjoint, [codex_home / "sessions"], "codex")
+
+
+def test_real_codex_resume_and_fork_count_each_response_once(service, blackhole_proxy, tmp_path):
+    """A thread resumed, then forked: each thread's own responses, once, from telemetry and from the
+    rollouts (the fork's rollout copies the parent's history)."""
+    codex = installed("codex")
+    with FakeOpenAI() as api:
+        env, codex_home, work = codex_setup(service, blackhole_proxy, tmp_path, api)
+        parent = codex_exec(codex, env, work, "say hi")
+        assert codex_exec(codex, env, work, "resume", parent, "and again") == parent
+        parent_calls = api.model_calls()
+        child = codex_exec(codex, env, work, "fork", parent, "a forked question")
+        child_calls = api.model_calls()[len(parent_calls):]
+    assert child != parent and len(parent_calls) >= 2 and child_calls
+    rollouts = sorted((codex_home / "sessions").rglob("rollout-*.jsonl"))
+    assert len(rollouts) == 2, rollouts
+    check(service, parent, "codex", "gpt-5-codex", parent_calls, codex_disjoint, [codex_home / "sessions"], "codex")
+    check(service, child, "codex", "gpt-5-codex", child_calls, codex_disjoint, [codex_home / "sessions"], "codex")
 
 
 GEMINI_SETTINGS = {

@@ -235,7 +235,7 @@ def _print(body: dict, as_json: bool, brief: bool = False) -> None:
             + _skips(body)
         )
         return
-    table = Table(title="session file import", show_header=False)
+    table = Table(title="transcript import", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, label in _ROWS:
