@@ -6,7 +6,8 @@ source (codex-rs/core: a forked thread's rollout starts with its own session_met
 session_meta, response items, turn contexts and event messages, token_count included, but not the parent's
 token_usage_record lines, "Child threads inherit model context, not the parent's cumulative usage state"),
 and ccusage #1349 / #1370 (the copied prefix is stamped with the fork's time). A resume appends to the
-thread's own file.
+thread's own file. (The real Codex 0.169.0's ``codex exec fork``, driven in tests/e2e, wrote the child's
+session_meta with forked_from_id and no copied token counts; the tree covers the copying kind.)
 
     python tests/codex_rollouts.py tests/data/codex-fork-tree    # rewrites the committed copy
 """
