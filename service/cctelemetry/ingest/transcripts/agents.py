@@ -69,13 +69,18 @@ def _is_codex(path: str) -> bool:
     return os.path.basename(path).startswith("rollout-")
 
 
+# String tests, not Path.parts: a re-import with nothing new checks every file, and these are most of it.
+_CHATS = f"{os.sep}chats{os.sep}"
+_OTHER_HOMES = (f"{os.sep}.gemini{os.sep}", f"{os.sep}.codex{os.sep}")
+
+
 def _is_gemini(path: str) -> bool:
-    return "chats" in Path(path).parts[:-1]
+    return _CHATS in path
 
 
 def _is_claude(path: str) -> bool:
     """Anything else, except other files in the Codex and Gemini folders (Gemini's tmp/ holds more)."""
-    return not any(part in (".gemini", ".codex") for part in Path(path).parts)
+    return not any(home in path for home in _OTHER_HOMES)
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,6 @@ GEMINI = Agent(
 )  # fmt: skip
 
 AGENTS: dict[str, Agent] = {a.name: a for a in (CLAUDE, CODEX, GEMINI)}
-# Detection order: the specific shapes first, Claude Code's catch-all last.
-_DETECT = (CODEX, GEMINI, CLAUDE)
 
 
 def get_agent(name: str | None) -> Agent | None:
@@ -123,8 +126,13 @@ def get_agent(name: str | None) -> Agent | None:
 
 
 def detect(path: str) -> Agent | None:
-    """Whose file this is, from where it is and what it is called (None: no agent's)."""
-    return next((a for a in _DETECT if a.owns(path)), None)
+    """Whose file this is, from where it is and what it is called (None: no agent's). The specific shapes
+    first, Claude Code's catch-all last."""
+    if _is_codex(path):
+        return CODEX
+    if _is_gemini(path):
+        return GEMINI
+    return CLAUDE if _is_claude(path) else None
 
 
 def default_roots(agent: Agent | None = None) -> list[Path]:

@@ -99,12 +99,12 @@ def list_files(paths: list[Path] | None, agent: "Agent | None" = None) -> tuple[
     explicit = bool(paths)
     if explicit:
         found, missing = find_transcripts(paths)
-        owned = [(p, agent or detect(p)) for p in found]
+        owned = [(p, a) for p in found if (a := agent or detect(p)) is not None]  # found: sorted, unique
     else:
-        missing, owned = [], []
+        missing, by_path = [], {}
         for a in [agent] if agent else AGENTS.values():
-            owned += [(p, a) for p in find_transcripts(a.roots())[0] if a.owns(p)]
-    owned = sorted({p: a for p, a in owned if a is not None}.items())
+            by_path.update((p, a) for p in find_transcripts(a.roots())[0] if a.owns(p))
+        owned = sorted(by_path.items(), key=lambda item: item[0])
     files: list[TranscriptFile] = []
     for idx, (path, owner) in enumerate(owned, start=1):
         try:
