@@ -28,6 +28,13 @@ ACTIVE_SECONDS = 60  # a file changed this recently may still be growing: copy i
 
 
 
+# The working lines table's columns that only Codex's and Gemini's steps fill.
+_LINES_EXTRA = """,
+    reasoning_tokens UInt64 DEFAULT 0,
+    record LowCardinality(String) DEFAULT '',  -- the line's record type (session_meta, turn_context, ...)
+    tool_tokens UInt64 DEFAULT 0               -- Gemini's tool-use prompt tokens"""
+
+
 def _sql(name: str) -> str:
     return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text()
 
@@ -59,7 +66,9 @@ class ImportRun:
 
     def sql(self, name: str, **extra: str) -> str:
         ordered = "" if self.agent.incremental else ", max_threads = 1"
-        return _render(_sql(name), {**self.names, "MARKER": self.agent.marker, "ORDERED": ordered, **extra})
+        lines_extra = "" if self.agent is CLAUDE else _LINES_EXTRA
+        return _render(_sql(name), {**self.names, "MARKER": self.agent.marker, "ORDERED": ordered,
+                                    "LINES_EXTRA": lines_extra, **extra})  # fmt: skip
 
     def agent_sql(self, step: str) -> str:
         """The agent's own step: ``lines`` or ``candidates``."""
