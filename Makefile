@@ -27,10 +27,12 @@ $(DEV): $(STAMP) service/pyproject.toml
 run: install
 	$(VENV)/bin/cctelemetry serve
 
-# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry, and
+# Real clients the tests drive: Claude Code, Codex CLI, Gemini CLI and ccusage (all pinned), from npm, and
 # Debian's chromium for the dashboard's browser test (each script says why and exits 0 when it cannot).
 tools:
 	bash scripts/install-claude-code.sh
+	bash scripts/install-agent-cli.sh codex
+	bash scripts/install-agent-cli.sh gemini-cli
 	bash scripts/install-ccusage.sh
 	bash scripts/install-chromium.sh
 

@@ -236,6 +236,120 @@ WHERE (Body = 'claude_code.api_request' OR EventName = 'claude_code.api_request'
   -- the installer's smoke check proves the path to here and must leave nothing in anyone's reports
   AND ResourceAttributes['cctelemetry.selftest'] = '';
 
+-- Codex CLI: the codex.sse_event of kind response.completed that carries usage (Codex logs a second one
+-- without it) -> one copy in the inbox. conversation.id is the session (the thread). The telemetry's model is the
+-- session's; Codex 0.169.0 sends no response model in its logs (a rollout's model_reroute line has it).
+-- Token attributes come as strings or ints (Codex writes some with Display): toUInt64OrZero takes both.
+CREATE MATERIALIZED VIEW IF NOT EXISTS inbox_from_codex_mv TO api_request_inbox
+AS SELECT
+    toDateTime64(Timestamp, 3, 'UTC') AS timestamp,
+    'codex' AS agent_product,
+    ServiceName AS service_name,
+    LogAttributes['conversation.id'] AS session_id,
+    '' AS prompt_id,
+    '' AS request_id,
+    '' AS message_id,
+    concat('codex:', session_id, ':', hex(cityHash64(_in, _cached, _write, _out, _reasoning))) AS request_key,
+    LogAttributes['user.account_id'] AS user_id,
+    LogAttributes['user.email'] AS user_email,
+    '' AS user_account_uuid,
+    '' AS organization_id,
+    LogAttributes['model'] AS model,
+    'main' AS agent,
+    LogAttributes['originator'] AS query_source,
+    '' AS speed,
+    '' AS effort,
+    '' AS skill,
+    '' AS plugin,
+    '' AS mcp_server,
+    '' AS subagent,
+    '' AS entrypoint,
+    '' AS terminal,
+    '' AS project,
+    '' AS git_branch,
+    toUInt64(greatest(toInt64(_in) - toInt64(_cached) - toInt64(_write), 0)) AS input_tokens,
+    _out AS output_tokens,
+    _cached AS cache_read_tokens,
+    _write AS cache_creation_tokens,
+    toUInt64(0) AS cache_creation_5m_tokens,
+    toUInt64(0) AS cache_creation_1h_tokens,
+    toUInt8(0) AS cache_split_known,
+    toUInt32(0) AS web_search_requests,
+    CAST(NULL, 'Nullable(Float64)') AS reported_cost_usd,
+    CAST(NULL, 'Nullable(Float64)') AS duration_ms,
+    'otel' AS source,
+    toUInt8(2) AS source_priority,
+    ResourceAttributes AS resource_attributes,
+    _reasoning AS reasoning_tokens
+FROM
+(
+    SELECT
+        Timestamp, ServiceName, LogAttributes, ResourceAttributes,
+        toUInt64OrZero(LogAttributes['input_token_count']) AS _in,
+        toUInt64OrZero(LogAttributes['cached_token_count']) AS _cached,
+        toUInt64OrZero(LogAttributes['cache_write_token_count']) AS _write,
+        toUInt64OrZero(LogAttributes['output_token_count']) AS _out,
+        toUInt64OrZero(LogAttributes['reasoning_token_count']) AS _reasoning
+    FROM otel_logs
+    WHERE LogAttributes['event.name'] = 'codex.sse_event' AND LogAttributes['event.kind'] = 'response.completed'
+      AND mapContains(LogAttributes, 'input_token_count')
+);
+
+-- Gemini CLI: gemini_cli.api_response -> one copy in the inbox.
+CREATE MATERIALIZED VIEW IF NOT EXISTS inbox_from_gemini_cli_mv TO api_request_inbox
+AS SELECT
+    toDateTime64(Timestamp, 3, 'UTC') AS timestamp,
+    'gemini_cli' AS agent_product,
+    ServiceName AS service_name,
+    if(LogAttributes['session.id'] != '', LogAttributes['session.id'], ResourceAttributes['session.id']) AS session_id,
+    LogAttributes['prompt_id'] AS prompt_id,
+    '' AS request_id,
+    '' AS message_id,
+    concat('gemini:', session_id, ':', hex(cityHash64(_prompt, _candidates, _cached, _thoughts, _tool))) AS request_key,
+    LogAttributes['installation.id'] AS user_id,
+    LogAttributes['user.email'] AS user_email,
+    '' AS user_account_uuid,
+    '' AS organization_id,
+    LogAttributes['model'] AS model,
+    if(LogAttributes['role'] != '', LogAttributes['role'], 'main') AS agent,
+    LogAttributes['role'] AS query_source,
+    '' AS speed,
+    '' AS effort,
+    '' AS skill,
+    '' AS plugin,
+    '' AS mcp_server,
+    '' AS subagent,
+    '' AS entrypoint,
+    '' AS terminal,
+    '' AS project,
+    '' AS git_branch,
+    toUInt64(greatest(toInt64(_prompt) - toInt64(_cached), 0) + _tool) AS input_tokens,
+    _candidates + _thoughts AS output_tokens,
+    _cached AS cache_read_tokens,
+    toUInt64(0) AS cache_creation_tokens,
+    toUInt64(0) AS cache_creation_5m_tokens,
+    toUInt64(0) AS cache_creation_1h_tokens,
+    toUInt8(0) AS cache_split_known,
+    toUInt32(0) AS web_search_requests,
+    CAST(NULL, 'Nullable(Float64)') AS reported_cost_usd,
+    toFloat64OrNull(LogAttributes['duration_ms']) AS duration_ms,
+    'otel' AS source,
+    toUInt8(2) AS source_priority,
+    ResourceAttributes AS resource_attributes,
+    _thoughts AS reasoning_tokens
+FROM
+(
+    SELECT
+        Timestamp, ServiceName, LogAttributes, ResourceAttributes,
+        toUInt64OrZero(LogAttributes['input_token_count']) AS _prompt,
+        toUInt64OrZero(LogAttributes['output_token_count']) AS _candidates,
+        toUInt64OrZero(LogAttributes['cached_content_token_count']) AS _cached,
+        toUInt64OrZero(LogAttributes['thoughts_token_count']) AS _thoughts,
+        toUInt64OrZero(LogAttributes['tool_token_count']) AS _tool
+    FROM otel_logs
+    WHERE LogAttributes['event.name'] = 'gemini_cli.api_response'
+);
+
 -- The facts stored before this migration, copied over once: each request's live row, and the inputs of a
 -- merged request as superseded copies at the merged request's time. The old table is made to exist (empty,
 -- if an earlier run of this file dropped it) so that running the file again copies nothing twice.

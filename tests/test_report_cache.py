@@ -107,7 +107,7 @@ def test_only_the_serving_service_enables_it(store, settings, monkeypatch):
 def test_the_cache_is_bounded_in_rows(store):
     store.command("SELECT 1")  # the store is only asked for fingerprints here
     cache = result_cache.ResultCache(max_entries=10, max_rows=40)
-    tables = ("api_requests",)
+    tables = ("request_copies",)
     for i in range(5):
         cache.get(store, tables, ("k", i), lambda: [{"n": 1}] * 10)
     assert cache._rows <= 40 and len(cache._entries) == 4  # the oldest went

@@ -109,7 +109,11 @@ def engine(engine_url):
 
 
 # make test tries a dozen histories; CCTELEMETRY_PROPERTY_EXAMPLES=200 for a longer run.
-@settings(max_examples=int(os.environ.get("CCTELEMETRY_PROPERTY_EXAMPLES", "12")), deadline=None,
+EXAMPLES = int(os.environ.get("CCTELEMETRY_PROPERTY_EXAMPLES", "12"))
+
+
+@pytest.mark.timeout(60 + 30 * EXAMPLES)
+@settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=list(HealthCheck), database=None)  # fmt: skip
 @given(seed=st.integers(min_value=0, max_value=2**31), n=st.integers(min_value=5, max_value=40))
 def test_rollup_equals_raw(engine, seed, n):

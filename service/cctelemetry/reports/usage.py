@@ -33,6 +33,7 @@ USAGE_MEASURES = f"""
     sum(reasoning_tokens) AS reasoning_tokens,
     sum(cache_read_tokens) AS cache_read_tokens,
     sum(cache_creation_tokens) AS cache_creation_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
     {MONEY.format("reported_cost_usd")} AS reported_cost_usd,
     {MONEY.format("computed_cost_usd")} AS computed_cost_usd,
     {MONEY.format("cost_usd")} AS cost_usd,

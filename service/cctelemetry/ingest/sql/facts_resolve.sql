@@ -5,7 +5,8 @@
 -- request one source delivered is that copy, live. A request two sources delivered (telemetry and a transcript
 -- or rollout file) is one 'merged' row, live, with its inputs kept as superseded copies: telemetry (the higher
 -- source_priority) gives cost, tokens, model, agent and duration; a copy that knows the 5m/1h cache-write split
--- gives it; project, branch and names come from any copy that has them. A request keeps the time it was first
+-- gives it; project, branch and names come from any copy that has them. A Codex rollout's model wins over
+-- telemetry's: it is the model that answered (a model_reroute line), telemetry's is the session's. A request keeps the time it was first
 -- counted (the stored live row's; for a new one, its earliest copy's), so its copies share a partition.
 -- Rows identical to the stored ones are not written: taking the same copies in again changes nothing.
 INSERT INTO ${NEW}
@@ -69,7 +70,7 @@ merged AS
         argMax(user_id, (user_id != '', rank)) AS user_id, argMax(user_email, (user_email != '', rank)) AS user_email,
         argMax(user_account_uuid, (user_account_uuid != '', rank)) AS user_account_uuid,
         argMax(organization_id, (organization_id != '', rank)) AS organization_id,
-        argMax(model, rank) AS model, argMax(agent, rank) AS agent, argMax(query_source, rank) AS query_source,
+        argMax(model, model_rank) AS model, argMax(agent, rank) AS agent, argMax(query_source, rank) AS query_source,
         argMax(speed, rank) AS speed, argMax(effort, (effort != '', rank)) AS effort,
         argMax(skill, (skill != '', rank)) AS skill, argMax(plugin, (plugin != '', rank)) AS plugin,
         argMax(mcp_server, (mcp_server != '', rank)) AS mcp_server, argMax(subagent, (subagent != '', rank)) AS subagent,
@@ -88,7 +89,9 @@ merged AS
     (
         SELECT *, (source_priority, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) AS rank,
                (cache_split_known, source_priority, input_tokens + output_tokens + cache_read_tokens
-                + cache_creation_tokens) AS split_rank
+                + cache_creation_tokens) AS split_rank,
+               (if(agent_product = 'codex', 3 - source_priority, source_priority), input_tokens + output_tokens
+                + cache_read_tokens + cache_creation_tokens) AS model_rank
         FROM inputs
     )
     GROUP BY agent_product, session_id, request_key

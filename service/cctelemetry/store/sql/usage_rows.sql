@@ -26,7 +26,7 @@ SELECT
     f.project AS project,
     f.git_branch AS git_branch,
     f.organization_id AS organization_id,
-    if(f.source = 'merged', if(f.agent_product = 'claude_code', 'otel+transcript', 'otel+file'), toString(f.source)) AS sources,
+    if(f.source = 'merged', 'otel+transcript', toString(f.source)) AS sources,
     cityHash64(f.resource_attributes) AS resource_id,
     toUInt8(f.input_tokens + f.cache_read_tokens + f.cache_creation_tokens > 200000) AS long_context,
     toUInt8(multiIf(f.reported_cost_usd IS NULL, 0, f.reported_cost_usd != 0, 3,

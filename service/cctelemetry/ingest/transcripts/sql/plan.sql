@@ -19,7 +19,7 @@ LEFT JOIN
                               source = 'transcript') AS tt, countIf(source = 'transcript') AS n,
            if(n > 0, tt, -1) AS stored_tokens
     FROM request_copies
-    WHERE agent_product = 'claude_code' AND request_key IN (SELECT request_key FROM ${CAND})
+    WHERE agent_product = {agent_product:String} AND request_key IN (SELECT request_key FROM ${CAND})
     GROUP BY request_key
 ) AS k ON k.request_key = c.request_key
 LEFT JOIN
@@ -27,7 +27,7 @@ LEFT JOIN
     SELECT message_id, input_tokens, cache_read_tokens, cache_creation_tokens,
            groupUniqArray(request_key) AS stored_keys
     FROM request_copies
-    WHERE agent_product = 'claude_code' AND source = 'transcript'
+    WHERE agent_product = {agent_product:String} AND source = 'transcript'
       AND message_id IN (SELECT message_id FROM ${CAND} WHERE message_id != '')
     GROUP BY message_id, input_tokens, cache_read_tokens, cache_creation_tokens
 ) AS m ON m.message_id = c.message_id AND m.input_tokens = c.input_tokens AND m.cache_read_tokens = c.cache_read_tokens
