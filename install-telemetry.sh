@@ -124,10 +124,12 @@ except grpc.RpcError as e:
 EOF
 }
 
-# smoke OTLP_BASE API_BASE SECONDS: one claude_code.api_request event in, then poll the usage report.
+# smoke OTLP_BASE API_BASE SECONDS: one claude_code.api_request event in, marked as a self-test (resource
+# attribute cctelemetry.selftest), then poll until it is stored: the raw table has it, and the reports answer
+# without it (a self-test event never becomes a request, so the user's reports stay theirs).
 smoke() {
     local otlp="$1" api="$2" seconds="$3"
-    step "smoke check: one claude_code.api_request event to $otlp/v1/logs, expecting it in $api/api/v1/usage"
+    step "smoke check: one claude_code.api_request event to $otlp/v1/logs, expecting it stored (and out of the reports)"
     "$PYTHON" - "$otlp" "$api" "$seconds" <<'EOF'
 import json, sys, time, uuid, urllib.parse, urllib.request, urllib.error
 
@@ -162,7 +164,8 @@ record = {
     ],
 }
 payload = {"resourceLogs": [{
-    "resource": {"attributes": [attr("service.name", "cctelemetry-smoke"), attr("service.version", "0")]},
+    "resource": {"attributes": [attr("service.name", "cctelemetry-smoke"), attr("service.version", "0"),
+                                attr("cctelemetry.selftest", "true")]},
     "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record]}],
 }]}
 
@@ -177,23 +180,30 @@ except Exception as e:
 if status != 200:
     sys.exit("smoke check failed: %s/v1/logs answered HTTP %s" % (otlp, status))
 
-query = urllib.parse.urlencode({"group_by": "session", "session": session})
+def post_json(path, body):
+    req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=10))
+
+stored_sql = "SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = '%s'" % session
 deadline, last = time.monotonic() + seconds, "no answer"
 while time.monotonic() < deadline:
     try:
-        body = json.load(urllib.request.urlopen(api + "/api/v1/usage?" + query, timeout=10))
-        rows = [r for r in body.get("rows", []) if r.get("session") == session]
-        if rows and (rows[0].get("requests") or 0) >= 1:
-            print("smoke check passed: session %s shows %s request(s), $%s" %
-                  (session, rows[0].get("requests"), rows[0].get("cost_usd")))
+        stored = post_json("/api/v1/sql", {"query": stored_sql})["rows"][0]["n"]
+        usage = json.load(urllib.request.urlopen(
+            api + "/api/v1/usage?" + urllib.parse.urlencode({"session": session}), timeout=10))
+        if stored >= 1:
+            if usage["totals"]["requests"]:
+                sys.exit("smoke check failed: the self-test event shows in the reports")
+            print("smoke check passed: session %s stored, and not in the reports" % session)
             sys.exit(0)
-        last = "session not in the report yet"
+        last = "event not stored yet"
     except urllib.error.HTTPError as e:
-        last = "usage report answered HTTP %s: %s" % (e.code, e.read()[:300])
+        last = "the API answered HTTP %s: %s" % (e.code, e.read()[:300])
     except Exception as e:
         last = str(e)
-    time.sleep(2)
-sys.exit("smoke check failed: the event did not show up in %s/api/v1/usage within %ds (%s)" % (api, seconds, last))
+    time.sleep(1)
+sys.exit("smoke check failed: the event was not stored within %ds (%s)" % (seconds, last))
 EOF
 }
 

@@ -64,8 +64,7 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
         assert str(data) in health["store"]
         usage = json.load(urllib.request.urlopen(
             f"http://127.0.0.1:{api_port}/api/v1/usage?group_by=session", timeout=10))  # fmt: skip
-        smoke = [r for r in usage["rows"] if str(r["session"]).startswith("cctelemetry-smoke-")]
-        assert smoke and smoke[0]["requests"] == 1
+        assert usage["totals"]["requests"] == 0  # the smoke check leaves nothing in the reports
 
         record = json.loads((state / "cctelemetry" / "install.json").read_text())
         assert record["mode"] == "embedded" and record["data_dir"] == str(data) and record["pid"] == pid
