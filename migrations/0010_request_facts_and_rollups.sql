@@ -72,7 +72,8 @@ SETTINGS ttl_only_drop_parts = 1;
 -- Every copy of every request as the fact writer resolved it: per request and source the latest copy it
 -- wrote (version = when), superseded = 1 for the inputs of a merged request (their 'merged' row is live).
 -- A request keeps the time it was first counted, so all its copies sit in one daily partition and FINAL may
--- work partition by partition. Ordered by session: a session's requests are one range of the table.
+-- work partition by partition (a year is a few hundred partitions; the writers insert with
+-- max_partitions_per_insert_block = 0, since an import of a long history spans many days). Ordered by session: a session's requests are one range of the table.
 -- People and tools query the `requests` view instead (reports/views.py): one row per request.
 CREATE TABLE IF NOT EXISTS request_copies
 (
@@ -164,7 +165,11 @@ CREATE TABLE IF NOT EXISTS usage_hourly
     `cache_write_1h_known` Int64,
     `cache_write_unknown` Int64,
     `web_search_requests` Int64,
-    `reported_cost` Decimal128(12)
+    `reported_cost` Decimal128(12),
+    -- the first and last request of the row's requests: a request keeps its time once counted, so over a
+    -- session these are its first and last request exactly
+    `first_at` SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
+    `last_at` SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
 )
 ENGINE = SummingMergeTree
 PARTITION BY toYYYYMM(hour)
@@ -173,6 +178,44 @@ ORDER BY (hour, agent_product, session_id, user, model, agent, query_source, spe
           subagent, entrypoint, terminal, service_name, project, git_branch, organization_id, sources, resource_id,
           long_context, reported_kind)
 TTL hour + ${RETENTION};
+
+-- Prices as the reports apply them, made from model_prices at every book sync (pricing/sync.py): per price and
+-- per kind of usage (fast mode asked or not, long context or not), the tier that applies and its rates in USD
+-- per token, Decimal and exact. A report then joins rates instead of choosing them row by row.
+CREATE TABLE IF NOT EXISTS model_rates
+(
+    `model_id` LowCardinality(String),
+    `applies_from` Date,
+    `fast` UInt8,
+    `long_context` UInt8,
+    `price_tier` LowCardinality(String),
+    `input` Decimal128(12),
+    `output` Decimal128(12),
+    `cache_read` Decimal128(12),
+    `cache_write_5m` Decimal128(12),
+    `cache_write_1h` Decimal128(12),
+    `web_search` Decimal128(12),
+    `cache_write_5m_per_mtok` Float64,
+    `cache_write_1h_per_mtok` Float64,
+    `overridden` UInt8,
+    `present` UInt8 DEFAULT 1
+)
+ENGINE = MergeTree
+ORDER BY (model_id, fast, long_context, applies_from);
+
+CREATE TABLE IF NOT EXISTS model_rates_next AS model_rates;
+
+-- Each model id ever stored, resolved once to its price book entry ('' when the book has none): by the fact
+-- writer when a new id arrives, and for every id at each book sync.
+CREATE TABLE IF NOT EXISTS model_resolutions
+(
+    `model` String,
+    `priced_model` LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY model;
+
+CREATE TABLE IF NOT EXISTS model_resolutions_next AS model_resolutions;
 
 -- The fact writer's bookmarks (the inbox time it has taken in up to; whether a write was under way).
 CREATE TABLE IF NOT EXISTS ingest_state
@@ -391,6 +434,6 @@ LEFT JOIN
     FROM api_requests FINAL
     WHERE source = 'merged' AND superseded = 0
 ) AS m ON m.agent_product = c.agent_product AND m.request_key = c.request_key
-SETTINGS join_use_nulls = 1;
+SETTINGS join_use_nulls = 1, max_partitions_per_insert_block = 0;
 
 DROP TABLE IF EXISTS api_requests;

@@ -98,7 +98,8 @@ def report_args(rng: random.Random) -> dict:
     filters = {}
     if rng.random() < 0.4:
         filters = rng.choice([{"model": "claude-haiku-4-5"}, {"user": "a@x.io"}, {"attr.team": "platform"},
-                              {"source": "otel+transcript"}, {"speed": "fast"}, {"host": "laptop"}])  # fmt: skip
+                              {"source": "otel+transcript"}, {"source": "otel"}, {"project": ""}, {"speed": "fast"},
+                              {"host": "laptop"}])  # fmt: skip
     return {"dims": dims, "flt": RequestFilter.build(tz=tz, filters=filters, **window), "mode": rng.choice(
         ["auto", "calculate", "display"]), "ttl": rng.choice(["5m", "1h"])}  # fmt: skip
 

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..pricing.sync import resolve_new_models
 from ..store import Store
 from ..store.rollup import usage_rows_sql
 from ..store.sqlfiles import ident, load, load_statements, render, trusted
@@ -96,6 +97,7 @@ def _step(store: Store, since: datetime, until: datetime) -> Step:
         store.command(_sql("facts_resolve"), version)
     written = int(store.scalar(f"SELECT count() FROM `{WORK_TABLES['NEW']}`", role="write") or 0)
     if written:
+        resolve_new_models(store, f"SELECT DISTINCT model FROM `{WORK_TABLES['NEW']}`")
         store.command(_sql("facts_write"))
         store.command(_sql("facts_rollup"))
         store.command(_sql("facts_resources"))
@@ -118,6 +120,7 @@ def recover(store: Store) -> bool:
 
 def rebuild_rollup(store: Store) -> None:
     with LOCK:
+        resolve_new_models(store, "SELECT DISTINCT model FROM request_copies")
         store.command("TRUNCATE TABLE usage_hourly")
         for statement in load_statements(__package__, "rollup_rebuild", USAGE_ROWS=trusted(usage_rows_sql())):
             store.command(statement)

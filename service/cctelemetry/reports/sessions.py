@@ -13,11 +13,12 @@ from dataclasses import replace
 from ..errors import NotFound
 from ..pricing.book import check_choice
 from ..store import Store
+from ..store.rollup import GRAIN
 from ..store.sqlfiles import load
 from .query import RequestFilter
 from .results import SessionDetail, SessionList
 from .scope import Pricing
-from .source import FINAL_SETTINGS, plan, priced_per_request, priced_sums, usage_rows
+from .source import FINAL_SETTINGS, exact_bounds, plan, priced_per_request, priced_sums, usage_rows
 from .usage import USAGE_MEASURES, warn_unpriced
 
 ORDERS = ("last_seen", "cost")
@@ -32,28 +33,53 @@ _SESSION_MEASURES = """
     max(_k3) AS project,
     max(_k4) AS user,""" + USAGE_MEASURES
 
-# Ties at the page's edge are all fetched (WITH TIES), then ordered exactly, ties broken by session id.
-_RANK = {"last_seen": "last_seen DESC", "cost": "cost_usd DESC NULLS LAST, last_seen DESC"}
 
 
 def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = None, limit: int = 100,
                   offset: int = 0, order: str = "last_seen", use_rollup: bool = True) -> SessionList:  # fmt: skip
-    """One row per session, newest first (or most expensive first, ``order="cost"``)."""
+    """One row per session, newest first (or most expensive first, ``order="cost"``).
+
+    In two steps: the page's sessions are picked first (by their last hour, which needs no prices, or by cost),
+    then summed and priced in full for those sessions only."""
     pricing = pricing or Pricing()
     check_choice("order", order, ORDERS)
-    head, params = priced_sums(flt, list(_KEYS), first_last=True, use_rollup=use_rollup)
-    params.update(flt.params(), **pricing.params(), want=limit + offset)
-    # Ranked by what the rollup knows (the hour of a session's last request); the page, and every session tied
-    # with its last row, is then made exact.
-    sql = (head + f"SELECT _k0 AS session,{_SESSION_MEASURES}\nFROM priced\nGROUP BY _k0\n"
-           f"ORDER BY {_RANK[order]}\nLIMIT {{want:UInt64}} WITH TIES" + FINAL_SETTINGS)  # fmt: skip
-    rows = store.rows(sql, params)
-    if plan(flt, use_rollup).hours is not None and rows:
+    picked = _pick(store, flt, pricing, limit + offset, order, use_rollup)
+    if not picked:
+        return SessionList.model_construct(mode=pricing.mode, rows=[], limit=limit, offset=offset)
+    head, params = priced_sums(flt, list(_KEYS), first_last=True, use_rollup=use_rollup,
+                               also="session_id IN {sessions:Array(String)}")  # fmt: skip
+    params.update(flt.params(), **pricing.params(), sessions=picked)
+    rows = store.rows(head + f"SELECT _k0 AS session,{_SESSION_MEASURES}\nFROM priced\nGROUP BY _k0{FINAL_SETTINGS}",
+                      params)  # fmt: skip
+    if plan(flt, use_rollup).hours is not None and rows and not exact_bounds(flt):
         _exact_times(store, flt, rows)
     rows.sort(key=_sort_key(order))
     rows = rows[offset : offset + limit]
     warn_unpriced(sorted({m for r in rows for m in r["unknown_models"]}))
     return SessionList.model_construct(mode=pricing.mode, rows=[_jsonable(r) for r in rows], limit=limit, offset=offset)
+
+
+def _pick(store: Store, flt: RequestFilter, pricing: Pricing, want: int, order: str, use_rollup: bool) -> list[str]:
+    """The sessions of the first ``want`` rows, and every one tied with the last of them, whose order is then
+    settled exactly. By cost: ties on cost. By last request: its exact time where the rollup's bounds are exact
+    (``exact_bounds``); else its hour, taken from rows that still hold requests (each row of the rollup's full
+    grain), and ties on the hour."""
+    if order == "cost":
+        head, params = priced_sums(flt, ["session_id"], use_rollup=use_rollup)
+        sql = (head + "SELECT _k0 AS session_id FROM priced GROUP BY _k0 "
+               f"ORDER BY sum(cost_usd) DESC NULLS LAST LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
+    else:
+        rows, params = usage_rows(flt, plan(flt, use_rollup))
+        where = " AND ".join(flt.conditions()) or "1"
+        if exact_bounds(flt):
+            sql = (f"SELECT session_id FROM ({rows}) WHERE {where} GROUP BY session_id HAVING sum(requests) != 0 "
+                   f"ORDER BY max(last_at) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
+        else:
+            sql = (f"SELECT session_id FROM (SELECT session_id, hour FROM ({rows}) WHERE {where} "
+                   f"GROUP BY {', '.join(GRAIN)} HAVING sum(requests) != 0) "
+                   f"GROUP BY session_id ORDER BY max(hour) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
+    params.update(flt.params(), **pricing.params(), want=want)
+    return [session for (session,) in store.query(sql, params).result_rows]
 
 
 def _exact_times(store: Store, flt: RequestFilter, rows: list[dict]) -> None:

@@ -94,6 +94,13 @@ def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tu
     return rows, params
 
 
+def exact_bounds(flt: RequestFilter) -> bool:
+    """Whether the rollup's first/last request times are exact for sums under ``flt``: per session they are (a
+    request keeps its time and its session), but a filter on another dimension may have moved a request out of
+    the rows it matches (a merge gives a request its project, say) while its time stayed in their bounds."""
+    return all(name in ("session", "agent_product") for name in flt.filters)
+
+
 def priced_per_request(flt: RequestFilter) -> tuple[str, dict]:
     """``WITH usage AS (...), priced AS (...)``: one row per request of the window that passes the filters,
     with its cost. For the per-request views (a session's requests, the reconcile report, the `requests` view)."""
@@ -105,17 +112,18 @@ def priced_per_request(flt: RequestFilter) -> tuple[str, dict]:
 
 
 def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, use_rollup: bool = True,
-                ) -> tuple[str, dict]:  # fmt: skip
+                also: str = "") -> tuple[str, dict]:  # fmt: skip
     """``WITH usage AS (...), priced AS (...)``: the usage rows that pass the filters, summed by ``keys`` (SQL
     expressions of this project's dimensions, as columns ``_k0``, ``_k1``...) and what prices depend on, then
-    priced. ``first_last`` adds ``first_at`` / ``last_at`` (hour precision where the rollup answered)."""
+    priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
+    is one more condition of this project's own (with bound values)."""
     rows, params = usage_rows(flt, plan(flt, use_rollup))
-    where = " AND ".join(flt.conditions()) or "1"
+    where = " AND ".join([*flt.conditions(), *([also] if also else [])]) or "1"
     named = [f"{expr} AS _k{i}" for i, expr in enumerate(keys)]
     group = [f"_k{i}" for i in range(len(keys))] + list(PRICE_KEYS)
     sums = [f"sum({m}) AS {m}" for m in MEASURES]
     if first_last:
-        sums += ["min(at) AS first_at", "max(at) AS last_at"]
+        sums += ["min(first_at) AS first_at", "max(last_at) AS last_at"]
     select = ", ".join(named + ["toDate(at, 'UTC') AS price_day", "model", "speed", "long_context", "reported_kind"]
                        + sums)  # fmt: skip
     sql = (f"WITH usage AS (\nSELECT {select}\nFROM ({rows})\nWHERE {where}\nGROUP BY {', '.join(group)}\n"

@@ -16,7 +16,10 @@ GRAIN = ("hour", "agent_product", "session_id", "user", "model", "agent", "query
 MEASURES = ("requests", "input_tokens", "output_tokens", "reasoning_tokens", "cache_read_tokens",
             "cache_creation_tokens", "cache_write_1h_known", "cache_write_unknown", "web_search_requests",
             "reported_cost")  # fmt: skip
-COLUMNS = GRAIN + MEASURES
+# A row's first and last request (min and max when rows are summed): exact per session, since a request keeps
+# its time once counted and never leaves its session.
+BOUNDS = ("first_at", "last_at")
+COLUMNS = GRAIN + MEASURES + BOUNDS
 
 
 def usage_rows_sql(extra: str = "") -> str:

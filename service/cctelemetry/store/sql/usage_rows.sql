@@ -41,5 +41,7 @@ SELECT
     f.sign * toInt64(if(f.cache_split_known = 1, least(f.cache_creation_1h_tokens, f.cache_creation_tokens), 0)) AS cache_write_1h_known,
     f.sign * toInt64(if(f.cache_split_known = 1, 0, f.cache_creation_tokens)) AS cache_write_unknown,
     f.sign * toInt64(f.web_search_requests) AS web_search_requests,
-    toDecimal128(f.sign, 0) * toDecimal128(ifNull(f.reported_cost_usd, 0), 12) AS reported_cost${EXTRA}
+    toDecimal128(f.sign, 0) * toDecimal128(ifNull(f.reported_cost_usd, 0), 12) AS reported_cost,
+    f.timestamp AS first_at,
+    f.timestamp AS last_at${EXTRA}
 FROM facts AS f
