@@ -31,12 +31,15 @@ def serve(
     otlp_port: Annotated[int | None, typer.Option(help="OTLP/HTTP receiver port.")] = None,
     grpc_port: Annotated[int | None, typer.Option(min=0, max=65535, help="OTLP/gRPC receiver port (0 turns it off).")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Prometheus /metrics port in embedded "
+                                                     "mode, besides the API port (0 turns it off).")] = None,
 ) -> None:
-    """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store."""
+    """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store, Prometheus /metrics."""
     from ..api.server import serve as run
     from ..logs import setup_logging
 
-    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, grpc_port=grpc_port, host=host)
+    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, grpc_port=grpc_port, host=host,
+                            metrics_port=metrics_port)  # fmt: skip
     setup_logging(settings.log_level)
     try:
         run(settings)

@@ -14,6 +14,8 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import StoreUnavailable, WriteQueueFull
 from ..store import Store
@@ -21,6 +23,16 @@ from .mapping import TABLE_COLUMNS, Batch
 from .merge import keys_in_batch, merge_sources
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Flushed:
+    """What one flush did, for the listeners: rows per table, how long the inserts took, and the error when
+    it failed (then nothing of it was acknowledged)."""
+
+    rows: dict[str, int]
+    seconds: float
+    error: str = ""
 
 
 class BatchWriter:
@@ -32,6 +44,8 @@ class BatchWriter:
         self._pending_rows = 0
         self._cond = threading.Condition()
         self._closed = False
+        # Called on the writer's thread after every flush: they must only signal, never wait.
+        self.listeners: list[Callable[[Flushed], None]] = []
         self._thread = threading.Thread(target=self._run, name="cctelemetry-writer", daemon=True)
         self._thread.start()
 
@@ -76,6 +90,7 @@ class BatchWriter:
         for batch, _ in pending:
             for table, rows in batch.items():
                 merged[table].extend(rows)
+        started = time.monotonic()
         try:
             for table, rows in merged.items():
                 self.store.insert(table, rows, TABLE_COLUMNS[table])
@@ -84,10 +99,25 @@ class BatchWriter:
             error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
             for _, future in pending:
                 future.set_exception(error)
+            self._tell(Flushed(_counts(merged), time.monotonic() - started, str(exc) or type(exc).__name__))
             return
+        seconds = time.monotonic() - started
         self._merge(merged)
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
+        self._tell(Flushed(_counts(merged), seconds))
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows queued and not yet flushed."""
+        return self._pending_rows
+
+    def _tell(self, flushed: Flushed) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(flushed)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the writer
+                log.exception("a flush listener failed")
 
     def _merge(self, merged: dict[str, list]) -> None:
         """Merge requests that a transcript import delivered too. The rows are already written (and
@@ -102,3 +132,7 @@ class BatchWriter:
             self._closed = True
             self._cond.notify()
         self._thread.join(timeout)
+
+
+def _counts(merged: dict[str, list]) -> dict[str, int]:
+    return {table: len(rows) for table, rows in merged.items()}

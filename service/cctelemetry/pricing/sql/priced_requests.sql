@@ -16,7 +16,8 @@
 --   cost_{input,output,cache_read,cache_write_5m,cache_write_1h,web_search}_usd   its parts
 --   billed_cache_write_{5m,1h}_tokens   how the cache writes were split for pricing
 --   cache_write_ttl_assumed      1 when the split was not known and {cache_write_ttl} was assumed
---   rate_cache_write_{5m,1h}_per_mtok   the rates used (for recovering the 1h share from a reported cost)
+--   rate_{input,output,cache_read,cache_write_5m,cache_write_1h}_per_mtok   the rates used (the 1h share
+--                                recovered from a reported cost, what-ifs in reports/insights.py)
 --   price_overridden             1 when the price came from the user's prices file
 --   cost_usd, cost_source        the cost by {cost_mode}, and which one it is ('reported' | 'computed' | '')
 --
@@ -37,6 +38,9 @@ SELECT
     if(_known, q.web_search_requests * _ws_rate, NULL) AS cost_web_search_usd,
     cost_input_usd + cost_output_usd + cost_cache_read_usd + cost_cache_write_5m_usd + cost_cache_write_1h_usd
         + cost_web_search_usd AS computed_cost_usd,
+    if(_known, _r_in, NULL) AS rate_input_per_mtok,
+    if(_known, _r_out, NULL) AS rate_output_per_mtok,
+    if(_known, _r_read, NULL) AS rate_cache_read_per_mtok,
     if(_known, _r_5m, NULL) AS rate_cache_write_5m_per_mtok,
     if(_known, _r_1h, NULL) AS rate_cache_write_1h_per_mtok,
     multiIf(
