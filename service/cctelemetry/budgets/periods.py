@@ -62,13 +62,19 @@ def active_block(reports, filters: dict[str, str], now: datetime) -> Window | No
             lookback *= 2
             continue
         break
+    start = last_block_start(hours)
+    if start is None or now >= start + BLOCK:
+        return None
+    return Window(start, start + BLOCK)
+
+
+def last_block_start(hours: list[datetime]) -> datetime | None:
+    """The start of the last block of requests made in ``hours`` (each an hour with requests, in order)."""
     start = None
     for hour in hours:
         if start is None or hour >= start + BLOCK:
             start = hour
-    if start is None or now >= start + BLOCK:
-        return None
-    return Window(start, start + BLOCK)
+    return start
 
 
 def iso(moment: datetime) -> str:

@@ -82,6 +82,10 @@ class Reports:
         """The usage counters for GET /metrics (prometheus_client metric families; not JSON)."""
         return metric_reports.store_families(self.store, self.settings)
 
+    def metrics(self) -> str:
+        """GET /metrics's usage counters as Prometheus text (the service adds its health metrics)."""
+        return metric_reports.exposition(self.metric_families())
+
     def budgets(self) -> dict[str, Any]:
         return Budgets(self).body()
 

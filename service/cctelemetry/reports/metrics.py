@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 
 from ..config import Settings
@@ -276,6 +277,21 @@ def counter_rows(store: Store, params: dict) -> list[dict]:
     if cache is None:
         return run()
     return cache.get(store, ("metric_counter_points",), (sql, result_cache.params_key(params)), run)
+
+
+class _Families:
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
+def exposition(families: list) -> str:
+    """The Prometheus text format of ``families`` (the CLI's ``metrics`` over a store opened here)."""
+    registry = CollectorRegistry()
+    registry.register(_Families(families))
+    return generate_latest(registry).decode()
 
 
 __all__ = ["AGENTS", "AgentMetrics", "Counter", "prometheus_name", "store_families", "attribute_labels"]
