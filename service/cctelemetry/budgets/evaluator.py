@@ -36,6 +36,7 @@ class BudgetEvaluator:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cctelemetry-budgets", daemon=True)
+        self._checking = threading.Lock()  # one check at a time: a crossing must not be seen twice
         self.checks = 0
 
     def start(self) -> BudgetEvaluator:
@@ -75,14 +76,15 @@ class BudgetEvaluator:
 
     def check(self) -> list[Alert]:
         """Evaluate every budget now; fire what crossed and has not fired in this period. Returns the new alerts."""
-        now = self.clock()
-        new: list[Alert] = []
-        for status in self.budgets.statuses(now):
-            self._gauges(status)
-            if status.window is not None:
-                new += self._fire(status, now)
-        self.checks += 1
-        return new
+        with self._checking:
+            now = self.clock()
+            new: list[Alert] = []
+            for status in self.budgets.statuses(now):
+                self._gauges(status)
+                if status.window is not None:
+                    new += self._fire(status, now)
+            self.checks += 1
+            return new
 
     def _fire(self, status: BudgetStatus, now: datetime) -> list[Alert]:
         budget = status.budget

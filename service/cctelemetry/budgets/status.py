@@ -56,7 +56,7 @@ class BudgetStatus:
             "projected_pct": round(self.projection / self.budget.amount * 100, 4) if self.projection is not None else None,
             "elapsed_pct": round(self.elapsed_fraction * 100, 4),
             "crossed": self.crossed,
-            "projected_overrun": self.projected_overrun,
+            "overrun_projected": self.projected_overrun,
             "level": self.level,
         }
 
