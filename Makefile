@@ -44,6 +44,7 @@ test-fast: install-dev
 bench: install-dev tools
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
+	$(PY) bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache
