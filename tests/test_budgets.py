@@ -194,6 +194,8 @@ def test_a_stuck_webhook_never_holds_up_ingest(budget_service, replay_bodies):
     ({"name": "x", "period": "day", "amount_usd": -1}, "amount_usd"),
     ({"name": "x", "period": "day", "amount_usd": 1, "filters": {"colour": "red"}}, "cannot filter on colour"),
     ({"name": "x", "period": "day", "amount_usd": 1, "thresholds": [0]}, "above 0"),
+    ({"name": "x", "period": "day", "amount_usd": float("inf")}, "finite"),
+    ({"name": "x", "period": "day", "amount_tokens": 10**19}, "less than or equal"),
     ({"name": "x", "period": "day", "amount_usd": 1, "webhook": "ftp://example"}, "http:// or https://"),
     ({"name": "x", "period": "day", "amount_usd": 1, "tz": "Mars/Olympus"}, "unknown time zone"),
     ({"name": "", "period": "day", "amount_usd": 1}, "name"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 from typing import Literal
@@ -44,9 +45,9 @@ class Budget(BaseModel):
     name: str = Field(description="Unique; letters, digits, space and _ . : @ / + -")
     period: Literal["day", "week", "month", "block"] = Field(
         description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour).")
-    amount_usd: float | None = Field(default=None, gt=0, description="The budget in USD (cost_usd, the service's "
+    amount_usd: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False, description="The budget in USD (cost_usd, the service's "
                                      "cost mode); or amount_tokens.")  # fmt: skip
-    amount_tokens: int | None = Field(default=None, gt=0, description="The budget in tokens (input + output + cache "
+    amount_tokens: int | None = Field(default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache "
                                       "read + cache write).")  # fmt: skip
     filters: dict[str, str] = Field(default_factory=dict, description="Any report filter: user, project, model, "
                                     "agent, attr.team, ...")  # fmt: skip
@@ -82,7 +83,7 @@ class Budget(BaseModel):
     def _thresholds(cls, value: list[float]) -> list[float]:
         if not value:
             raise ValueError("give at least one threshold (percent of the amount)")
-        if any(t <= 0 or t > 1000 for t in value):
+        if not all(math.isfinite(t) and 0 < t <= 1000 for t in value):
             raise ValueError("a threshold is a percent of the amount, above 0 and at most 1000")
         return sorted(set(float(t) for t in value))
 
