@@ -202,7 +202,8 @@ def test_a_stuck_webhook_never_holds_up_ingest(budget_service, replay_bodies):
     ({"name": "x", "period": "day", "amount_usd": 1, "colour": "red"}, "colour"),
 ])  # fmt: skip
 def test_bad_budgets_are_a_clear_400(client, budget, message):
-    r = client.put("/api/v1/budgets", json={"budgets": [budget]})
+    r = client.put("/api/v1/budgets", content=json.dumps({"budgets": [budget]}),  # Infinity as Python writes it
+                   headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 400 and r.json()["code"] == "bad_request", r.text
     assert message in r.json()["error"]
     assert client.get("/api/v1/budgets").json()["budgets"] == []  # nothing was saved
