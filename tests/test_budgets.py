@@ -13,7 +13,7 @@ from conftest import api_client, fixture_bodies, make_state
 from support.retime import retimed
 from support.webhook_listener import WebhookListener
 
-from cctelemetry.budgets.periods import BLOCK, calendar_window, last_block_start
+from cctelemetry.reports.budgets.periods import BLOCK, calendar_window, last_block_start
 from cctelemetry.config import Settings
 
 TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass, field
 
 from ..bootstrap import open_store, prepare
-from ..budgets import BudgetEvaluator, Budgets, WebhookSender
-from ..budgets import ledger as budget_ledger
+from ..reports.budgets import BudgetEvaluator, Budgets, WebhookSender
+from ..reports.budgets import ledger as budget_ledger
 from ..config import Settings
 from ..ingest import BatchWriter
 from ..pricing import PriceWatcher

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..budgets import Budgets
+from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store

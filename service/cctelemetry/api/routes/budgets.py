@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ...budgets import BudgetSet
+from ...reports.budgets import BudgetSet
 from ..deps import ReportsDep, Since, get_state
 
 router = APIRouter(prefix="/api/v1", tags=["budgets"])

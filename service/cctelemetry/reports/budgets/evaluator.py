@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from ..errors import TelemetryError
+from ...errors import TelemetryError
 from . import ledger
 from .catalog import Budgets
 from .ledger import Alert

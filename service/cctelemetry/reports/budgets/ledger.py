@@ -8,8 +8,8 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from ..store import Store
-from ..store.sqlfiles import load
+from ...store import Store
+from ...store.sqlfiles import load
 from .definitions import Budget, parse_budgets
 
 ALERT_COLUMNS = ("budget", "kind", "threshold", "period", "period_start", "period_end", "unit", "amount", "spent",

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import BadRequest
-from ..reports.query import is_dimension, valid_dimensions, zone
+from ...errors import BadRequest
+from ..query import is_dimension, valid_dimensions, zone
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..errors import BadRequest
-from ..reports.query import EPOCH, parse_time
+from ...errors import BadRequest
+from ..query import EPOCH, parse_time
 from . import ledger
 from .definitions import Budget, BudgetsFile, parse_budgets
 from .status import BudgetStatus, budget_status

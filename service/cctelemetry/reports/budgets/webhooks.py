@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import replace
 from typing import Callable
 
-from .. import __version__
+from ... import __version__
 from .ledger import Alert
 
 log = logging.getLogger(__name__)
