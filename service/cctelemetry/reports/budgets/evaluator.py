@@ -1,6 +1,6 @@
 """Budgets checked as data arrives: a thread of the service, woken by the writer after each flush (debounced, so
-a burst of exports is one check) and at least every ``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an
-import, the projection moving with the clock). Each threshold crossed fires once per period: the store's alert
+a burst of exports is one check, and at most one check a second) and at least every
+``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an import, the projection moving with the clock). Each threshold crossed fires once per period: the store's alert
 rows say which have fired, across restarts. An alert is written, logged, counted and queued for its webhook;
 the check never waits for a delivery.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -21,7 +22,8 @@ from .webhooks import WebhookSender, alert_text
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE_S = 0.5
+DEBOUNCE_S = 0.5  # flushes this close together are one check
+MIN_GAP_S = 1.0  # and checks are at least this far apart, however fast data arrives
 PENDING_WINDOW_DAYS = 7  # deliveries left pending by a stopped service are retried if this recent
 
 
@@ -60,11 +62,13 @@ class BudgetEvaluator:
         self.sender.stop()
 
     def _run(self) -> None:
+        last = float("-inf")
         while not self._stopping.is_set():
             self._wake.wait(self.interval_s)
-            if self._stopping.wait(DEBOUNCE_S):
+            if self._stopping.wait(max(DEBOUNCE_S, last + MIN_GAP_S - time.monotonic())):
                 return
             self._wake.clear()
+            last = time.monotonic()
             try:
                 self.check()
             except TelemetryError as exc:
