@@ -53,15 +53,15 @@ class Client:
         try:
             conn.request(method, target, body=data, headers=headers)
             response = conn.getresponse()
-            payload = response.read()
+            raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
             reason = "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc) or type(exc).__name__)
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:
             conn.close()
         if text and response.status < 400:
-            return payload.decode()
-        return _decode(response.status, payload, self.url)
+            return raw.decode()
+        return _decode(response.status, raw, self.url)
 
     def get(self, path: str, params: dict[str, Any] | None = None, **kw) -> Any:
         return self.request("GET", path, params, **kw)

@@ -1,5 +1,5 @@
-"""What the running service holds: settings, the store, the batch writer, the report door and the price
-watcher, opened once at start."""
+"""What the running service holds: settings, the store, the batch writer, the report door, its Prometheus metrics,
+and the watchers (prices, budgets), opened once at start."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import logging
 from dataclasses import dataclass, field
 
 from ..bootstrap import open_store, prepare
-from ..reports.budgets import BudgetEvaluator, Budgets, WebhookSender
-from ..reports.budgets import ledger as budget_ledger
 from ..config import Settings
 from ..ingest import BatchWriter
 from ..pricing import PriceWatcher
 from ..reports import cache as result_cache
+from ..reports.budgets import BudgetEvaluator, Budgets, WebhookSender
+from ..reports.budgets import ledger as budget_ledger
 from ..reports.catalog import Reports
 from ..store import Store
 from .service_metrics import ServiceMetrics, StoreCollector
