@@ -540,9 +540,6 @@ docker_install() {
         # The collector batches for up to 5 s and ClickHouse flushes async inserts: allow a minute.
         smoke "$otlp" "$api" 60 || { docker_diagnose; die "the stack runs but the smoke check failed (see above)"; }
     fi
-    local metrics_line="$api/metrics"
-    [ "$PORT_METRICS" = "0" ] || metrics_line="$api/metrics and http://$probe_host:$PORT_METRICS/metrics"
-
     local endpoint_hint=""
     [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
     cat <<EOF
