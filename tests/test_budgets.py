@@ -71,7 +71,8 @@ def test_a_replay_fires_each_threshold_once_and_delivers_it(budget_service, repl
     client, state = budget_service
     with WebhookListener() as hook:
         put(client,
-            {"name": "all-daily", "period": "day", "amount_usd": 1.0, "webhook": hook.url},  # crossed: no projection
+            {"name": "all-daily", "period": "day", "amount_usd": 1.0, "webhook": hook.url,
+             "projected_overrun": False},  # (a check mid-replay may see the projection cross first)
             {"name": "platform-weekly", "period": "week", "amount_tokens": 500_000, "thresholds": [50, 100],
              "filters": {"attr.team": "platform"}, "projected_overrun": False},
             {"name": "untouched", "period": "month", "amount_usd": 100})  # fmt: skip
