@@ -49,6 +49,7 @@ bench: install-dev tools
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

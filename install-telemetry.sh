@@ -11,6 +11,7 @@
 #   --port-api N       API port (default 8000)
 #   --port-otlp N      OTLP/HTTP port (default 4318)
 #   --port-grpc N      OTLP/gRPC port (default 4317; 0 turns the embedded gRPC receiver off)
+#   --port-metrics N   embedded: Prometheus /metrics port (default 8889, as the stack's collector; 0 off)
 #   --host ADDR        embedded: address to listen on (default 127.0.0.1)
 #   --timeout S        how long to wait for health (default 60 embedded, 240 Docker)
 #   --no-smoke         skip the end-to-end check (one OTLP event in, seen in the usage report)
@@ -26,6 +27,7 @@ DATA_DIR=""
 PORT_API=""
 PORT_OTLP=""
 PORT_GRPC=""
+PORT_METRICS=""
 HOST=127.0.0.1
 TIMEOUT=""
 SMOKE=1
@@ -35,7 +37,7 @@ step() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 
@@ -52,6 +54,8 @@ while [ $# -gt 0 ]; do
         --port-otlp=*) PORT_OTLP="${1#*=}" ;;
         --port-grpc) need_value "$@"; PORT_GRPC="$2"; shift ;;
         --port-grpc=*) PORT_GRPC="${1#*=}" ;;
+        --port-metrics) need_value "$@"; PORT_METRICS="$2"; shift ;;
+        --port-metrics=*) PORT_METRICS="${1#*=}" ;;
         --host) need_value "$@"; HOST="$2"; shift ;;
         --host=*) HOST="${1#*=}" ;;
         --timeout) need_value "$@"; TIMEOUT="$2"; shift ;;
@@ -63,12 +67,13 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for p in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$TIMEOUT"; do
+for p in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$PORT_METRICS" "$TIMEOUT"; do
     case "$p" in ''|*[!0-9]*) [ -z "$p" ] || die "not a number: $p" ;; esac
 done
 PORT_API="${PORT_API:-8000}"
 PORT_OTLP="${PORT_OTLP:-4318}"
 PORT_GRPC="${PORT_GRPC:-4317}"
+PORT_METRICS="${PORT_METRICS:-8889}"
 
 # ------------------------------------------------------------------------------------------------
 # Small helpers (HTTP through python3, so curl is not required)
@@ -334,10 +339,10 @@ embedded_install() {
         fi
     else
         [ -z "$pid" ] || rm -f "$pidfile"
-        for port in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC"; do
+        for port in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$PORT_METRICS"; do
             [ "$port" != "0" ] || continue
             if port_busy "$probe_host" "$port"; then
-                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp / --port-grpc (or stop it: ./install-telemetry.sh --uninstall)"
+                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp / --port-grpc / --port-metrics (or stop it: ./install-telemetry.sh --uninstall)"
             fi
         done
         step "starting cctelemetry serve (data $DATA_DIR, API :$PORT_API, OTLP :$PORT_OTLP, OTLP/gRPC :$grpc_shown)"
@@ -348,7 +353,8 @@ embedded_install() {
         (
             cd "$DATA_DIR"
             CCTELEMETRY_CLICKHOUSE_URL="" nohup ${launcher[@]+"${launcher[@]}"} "$ROOT/.venv/bin/cctelemetry" serve \
-                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --grpc-port "$PORT_GRPC" --host "$HOST" \
+                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --grpc-port "$PORT_GRPC" \
+                --metrics-port "$PORT_METRICS" --host "$HOST" \
                 >>"$log" 2>&1 </dev/null &
             echo $! >"$pidfile"
         )
@@ -386,6 +392,9 @@ embedded_install() {
   or, for OTLP/gRPC: ${grpc_hint}source $ROOT/setup-telemetry.sh --protocol grpc"
     fi
 
+    local metrics_line="$api/metrics"
+    [ "$PORT_METRICS" = "0" ] || metrics_line="$api/metrics and http://$probe_host:$PORT_METRICS/metrics"
+
     local endpoint_hint=""
     [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
     cat <<EOF
@@ -395,6 +404,7 @@ cctelemetry is running (embedded, pid $pid)
   Dashboard       : $api/
   OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
   OTLP/gRPC       : $grpc_line
+  Prometheus      : $metrics_line
   data            : $DATA_DIR
   log / pid       : $log / $pidfile
 

@@ -37,7 +37,8 @@ class Client:
     # -- transport ---------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
-                timeout: float | None = None) -> Any:  # fmt: skip
+                timeout: float | None = None, text: bool = False) -> Any:  # fmt: skip
+        """The JSON answer, or with ``text`` the body as text (GET /metrics)."""
         query = urlencode([(k, _param(v)) for k, v in (params or {}).items() if v is not None])
         target = self._prefix + path + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
@@ -58,6 +59,8 @@ class Client:
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:
             conn.close()
+        if text and response.status < 400:
+            return raw.decode()
         return _decode(response.status, raw, self.url)
 
     def get(self, path: str, params: dict[str, Any] | None = None, **kw) -> Any:
@@ -105,6 +108,26 @@ class Client:
 
     def sql(self, query: str, limit=None) -> dict:
         return self.post("/api/v1/sql", {"query": query}, {"limit": limit})
+
+    def insights(self, since=None, until=None, tz=None, mode=None, compare_model=None, small_output_tokens=None,
+                 filters=None) -> dict:  # fmt: skip
+        return self.get("/api/v1/insights", {"since": since, "until": until, "tz": tz, "mode": mode,
+                                             "compare_model": compare_model,
+                                             "small_output_tokens": small_output_tokens, **(filters or {})})  # fmt: skip
+
+    def budgets(self) -> dict:
+        return self.get("/api/v1/budgets")
+
+    def put_budgets(self, budgets: dict | list) -> dict:
+        body = {"budgets": budgets} if isinstance(budgets, list) else budgets
+        return self.request("PUT", "/api/v1/budgets", body=body)
+
+    def alerts(self, budget=None, since=None, limit=None) -> dict:
+        return self.get("/api/v1/alerts", {"budget": budget, "since": since, "limit": limit})
+
+    def metrics(self) -> str:
+        """The Prometheus exposition text of GET /metrics."""
+        return self.request("GET", "/metrics", text=True)
 
     def import_(self, paths: list[str] | None = None, **body: Any) -> dict:
         return self.post("/api/v1/import", {"paths": paths, **body}, timeout=None)

@@ -73,6 +73,25 @@ class Settings(BaseSettings):
     facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
                                           "the fact writer looks again, for inserts that were slow to become visible.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
+    metrics_port: int = Field(
+        default=8889, ge=0, le=65535, description="Embedded mode: Prometheus /metrics also on this port, where the "
+        "stack's collector serves it; 0 turns it off. /metrics is on the API port in every mode."
+    )
+    metrics_max_series: int = Field(
+        default=1000, ge=2, description="Most label sets one metric family of /metrics has: the first ones seen keep "
+        "their own series, later ones are summed under the label value `other`."
+    )
+    metrics_attributes: str = Field(
+        default="team", description="Resource attributes that become labels on /metrics (comma-separated, e.g. "
+        "team,agent.type; dots become underscores)."
+    )
+    budgets_file: str = Field(default="", description="A JSON file of budgets ({\"budgets\": [...]}), read beside "
+                              "those set with PUT /api/v1/budgets.")
+    budget_check_seconds: float = Field(
+        default=60.0, gt=0, description="Budgets are checked after each write (debounced) and at least this often."
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="Time limit of one webhook delivery.")
+    webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per alert (backoff 1 s, 2 s, 4 s, ...).")
 
     def resolved_clickhouse_url(self) -> str:
         return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"

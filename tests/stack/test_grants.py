@@ -14,6 +14,7 @@ ad-hoc SQL, health) with every statement recorded by the connection role it went
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def recorded(engine_url, monkeypatch):
     from cctelemetry.reports import cache as result_cache
 
     result_cache.enable(store)  # as the service does
-    with api_client(make_state(store, settings)) as client:
+    state = make_state(store, settings)
+    with api_client(state) as client:
         post_fixtures(client)
         import_transcripts(store, [REPO / "tests" / "data" / "claude-config-projects"])
         session = client.get("/api/v1/sessions").json()["rows"][0]["session"]
@@ -107,6 +109,14 @@ def recorded(engine_url, monkeypatch):
                      "/api/v1/usage?group_by=attr.team&agent=nobody"):  # fmt: skip
             assert client.get(path).status_code == 200, path
         assert client.post("/api/v1/sql", json={"query": "SELECT count() FROM requests"}).status_code == 200
+        for path in ("/metrics", "/api/v1/insights", "/api/v1/alerts"):
+            assert client.get(path).status_code == 200, path
+        assert client.put("/api/v1/budgets", json={"budgets": [{"name": "g", "period": "day", "amount_usd": 0.01}]}
+                          ).status_code == 200  # fmt: skip
+        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # the captures' day
+        assert len(evaluator.check()) == 3  # alerts written
+        evaluator.stop()
+        assert client.get("/api/v1/budgets").status_code == 200
     store.command(f"DROP DATABASE IF EXISTS `{database}`")
     return [(role, sql) for role, sql in calls if "DROP DATABASE" not in sql]
 

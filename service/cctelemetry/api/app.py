@@ -17,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..errors import TelemetryError
+from ..errors import StoreError, StoreUnavailable, TelemetryError, WriteQueueFull
 from .docs import install_docs
-from .routes import cost, dashboard, health, imports, otlp, reports
+from .routes import budgets, cost, dashboard, health, imports, insights, metrics, otlp, reports
+from .service_metrics import IngestStatusMiddleware
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @app.exception_handler(TelemetryError)
     async def telemetry_error(request: Request, exc: TelemetryError):
+        if isinstance(exc, (StoreError, StoreUnavailable)) and not isinstance(exc, WriteQueueFull):
+            request.app.state.service.metrics.store_error("read", exc)
         if exc.status >= 500 and exc.status != 503:
             log.error("request failed", extra={"path": request.url.path, "code": exc.code, "error": exc.message})
         return error_body(exc.status, exc.code, exc.message)
@@ -87,5 +90,14 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(reports.router)
     app.include_router(cost.router)
     app.include_router(imports.router)
+    app.include_router(metrics.router)
+    app.include_router(budgets.router)
+    app.include_router(insights.router)
+    app.add_middleware(IngestStatusMiddleware, metrics=_service_metrics)
     dashboard.install_dashboard(app)
     return app
+
+
+def _service_metrics(app) -> object:
+    service = getattr(getattr(app, "state", None), "service", None)
+    return getattr(service, "metrics", None)

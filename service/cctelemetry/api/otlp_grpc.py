@@ -102,10 +102,12 @@ def _abort(context: grpc.ServicerContext, signal: str, code: int, message: str, 
 class OtlpGrpcServer:
     """The gRPC server, in the service's process, on its own threads."""
 
-    def __init__(self, writer: BatchWriter, host: str, port: int, max_message_bytes: int, map_rows=map_request):
+    def __init__(self, writer: BatchWriter, host: str, port: int, max_message_bytes: int, map_rows=map_request,
+                 interceptors=()):  # fmt: skip
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cctelemetry-grpc"),
             handlers=OtlpGrpcServicer(writer, map_rows).handlers(),
+            interceptors=list(interceptors),
             options=[
                 ("grpc.max_receive_message_length", max_message_bytes),  # also checked after gunzip
                 ("grpc.so_reuseport", 0),  # a second server on the same port is an error, not a sharer

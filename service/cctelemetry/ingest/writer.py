@@ -16,6 +16,8 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import StoreUnavailable, WriteQueueFull
 from ..store import Store
@@ -25,16 +27,27 @@ from .mapping import TABLE_COLUMNS, Batch
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Flushed:
+    """What one flush did, for the listeners: rows per table, how long the inserts took, and the error when
+    it failed (then nothing of it was acknowledged)."""
+
+    rows: dict[str, int]
+    seconds: float
+    error: str = ""
+
+
 class BatchWriter:
     def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 200):
         self.store = store
-        self.on_data: list = []  # called (no arguments) after new facts were written: signal, do not work
         self.max_rows = max_rows
         self.flush_s = flush_ms / 1000
         self._pending: list[tuple[Batch, Future]] = []
         self._pending_rows = 0
         self._cond = threading.Condition()
         self._closed = False
+        # Called on the writer's thread after every flush: they must only signal, never wait.
+        self.listeners: list[Callable[[Flushed], None]] = []
         self._thread = threading.Thread(target=self._run, name="cctelemetry-writer", daemon=True)
         self._thread.start()
 
@@ -79,6 +92,7 @@ class BatchWriter:
         for batch, _ in pending:
             for table, rows in batch.items():
                 merged[table].extend(rows)
+        started = time.monotonic()
         with facts.LOCK:  # the inbox bookmark must not pass rows this insert is still writing
             try:
                 for table, rows in merged.items():
@@ -88,12 +102,25 @@ class BatchWriter:
                 error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
                 for _, future in pending:
                     future.set_exception(error)
+                self._tell(Flushed(_counts(merged), time.monotonic() - started, str(exc) or type(exc).__name__))
                 return
             self._take_in(merged)
+        seconds = time.monotonic() - started
         for batch, future in pending:
             future.set_result(sum(len(r) for r in batch.values()))
-        for callback in self.on_data:
-            callback()
+        self._tell(Flushed(_counts(merged), seconds))
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows queued and not yet flushed."""
+        return self._pending_rows
+
+    def _tell(self, flushed: Flushed) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(flushed)
+            except Exception:  # noqa: BLE001 - a listener's bug must not stop the writer
+                log.exception("a flush listener failed")
 
     def _take_in(self, merged: dict[str, list]) -> None:
         """The fact writer takes the new copies in. They are already stored (in the inbox): a failure is
@@ -110,3 +137,7 @@ class BatchWriter:
             self._closed = True
             self._cond.notify()
         self._thread.join(timeout)
+
+
+def _counts(merged: dict[str, list]) -> dict[str, int]:
+    return {table: len(rows) for table, rows in merged.items()}

@@ -11,10 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
 from . import cost as cost_reports
+from . import insights as insight_reports
+from . import metrics as metric_reports
 from . import sessions as session_reports
 from . import usage as usage_reports
 from .query import parse_dimensions
@@ -67,6 +70,31 @@ class Reports:
                 mode: str | None = None, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
         return session_reports.session_detail(self.store, session_id, self._filter(since, until, tz, filters),
                                               Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def insights(self, since: str | None = None, until: str | None = None, tz: str | None = None,
+                 mode: str | None = None, compare_model: str | None = None, small_output_tokens: int | None = None,
+                 filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        options = {"compare_model": compare_model, "small_output_tokens": small_output_tokens}
+        return insight_reports.insights(self.store, self._filter(since, until, tz, filters),
+                                        Pricing.from_settings(self.settings, mode), options,
+                                        view_mode=self.settings.cost_mode).to_dict()  # fmt: skip
+
+    def metric_families(self) -> list:
+        """The usage counters for GET /metrics (prometheus_client metric families; not JSON)."""
+        return metric_reports.store_families(self.store, self.settings)
+
+    def metrics(self) -> str:
+        """GET /metrics's usage counters as Prometheus text (the service adds its health metrics)."""
+        return metric_reports.exposition(self.metric_families())
+
+    def budgets(self) -> dict[str, Any]:
+        return Budgets(self).body()
+
+    def put_budgets(self, budgets: dict[str, Any] | list) -> dict[str, Any]:
+        return Budgets(self).put(budgets)
+
+    def alerts(self, budget: str | None = None, since: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        return Budgets(self).alerts(budget, since, limit)
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)

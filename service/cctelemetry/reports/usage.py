@@ -51,13 +51,14 @@ COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h
 
 
 def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
-            limit: int = 10_000, use_rollup: bool = True) -> tuple[list[dict], dict]:  # fmt: skip
+            limit: int = 10_000, use_rollup: bool = True, first_last: bool = False) -> tuple[list[dict], dict]:  # fmt: skip
     """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
 
-    One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
+    One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together. With
+    ``first_last``, ``measures`` may use ``first_at`` and ``last_at`` (source.py).
     """
     flt = replace(flt, group_by=list(group_by))
-    head, params = priced_sums(flt, [flt.expression(d) for d in group_by], use_rollup=use_rollup)
+    head, params = priced_sums(flt, [flt.expression(d) for d in group_by], first_last, use_rollup)
     params.update(flt.params(), **pricing.params(), limit=limit + 1)
     sql = head + "SELECT"
     if group_by:
