@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import Settings, get_settings
 from ..errors import TelemetryError
 from .docs import install_docs
-from .routes import cost, health, imports, otlp, reports
+from .routes import cost, health, imports, otlp, reports, signals
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -87,4 +87,5 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(reports.router)
     app.include_router(cost.router)
     app.include_router(imports.router)
+    app.include_router(signals.router)
     return app

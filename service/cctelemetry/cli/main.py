@@ -14,6 +14,7 @@ import typer
 from ..errors import TelemetryError
 from . import cost as cost_commands
 from . import importer as import_commands
+from . import signals as signal_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -166,6 +167,7 @@ def caption(body: dict, source) -> str:
 
 cost_commands.register(app)
 import_commands.register(app)
+signal_commands.register(app)
 
 
 if __name__ == "__main__":
