@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from conftest import DATA, FIXTURES, api_client, make_state, new_database, open_store, post_fixtures
