@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 import uvicorn
 
 from .. import runtime
 from ..config import Settings
+from ..ingest.outcome import map_request
 from .app import create_app
 from .otlp_grpc import OtlpGrpcServer
 from .ports import ensure_ports_free
@@ -35,8 +37,8 @@ def serve(settings: Settings) -> None:
     grpc_server = None
     try:
         if settings.grpc_port:
-            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port,
-                                         settings.max_body_bytes).start()  # fmt: skip
+            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port, settings.max_body_bytes,
+                                         map_rows=partial(map_request, policy=state.policy)).start()  # fmt: skip
         info = {"api_url": f"http://{client_host(settings.host)}:{settings.api_port}", "host": settings.host,
                 "api_port": settings.api_port, "otlp_port": settings.otlp_port,
                 "grpc_port": settings.grpc_port if grpc_server else 0,

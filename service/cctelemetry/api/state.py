@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..bootstrap import open_store, prepare
 from ..config import Settings
-from ..ingest import BatchWriter
+from ..ingest import BatchWriter, IngestPolicy
 from ..pricing import PriceWatcher
 from ..reports import cache as result_cache
 from ..reports.catalog import Reports
@@ -23,10 +23,12 @@ class ServiceState:
     store: Store
     writer: BatchWriter
     reports: Reports = field(init=False)
+    policy: IngestPolicy = field(init=False)  # limits, prompt content and emails at ingest (every transport)
     watchers: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.reports = Reports(self.store, self.settings)
+        self.policy = IngestPolicy.from_settings(self.settings)
 
     @classmethod
     def open(cls, settings: Settings) -> ServiceState:

@@ -2,8 +2,8 @@
 per table, and tells each request when (and whether) its rows are written.
 
 A request is acknowledged only after its rows are in ClickHouse. When the queue already holds
-``max_rows`` rows, or the store fails, the caller gets ``StoreUnavailable`` (HTTP 503, which OTLP
-clients retry) and nothing is half-acknowledged: a flush inserts table by table, and a failed flush
+``max_rows`` rows the caller gets ``WriteQueueFull`` (HTTP 429), when the store fails ``StoreUnavailable``
+(HTTP 503); OTLP clients retry both, and nothing is half-acknowledged: a flush inserts table by table, and a failed flush
 fails every request in it.
 """
 
