@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..config import Settings, get_settings
 from ..errors import TelemetryError
+from .auth import install_auth
 from .docs import install_docs
 from .routes import cost, health, imports, otlp, reports, signals
 from .state import ServiceState
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     if state is not None:
         app.state.service = state
+    install_auth(app, state.settings if state is not None else settings or get_settings())
     install_docs(app)
     app.include_router(otlp.router)
     app.include_router(health.router)
