@@ -29,6 +29,7 @@ PUBLIC = {"/healthz", "/login", "/logout"}
 READ_ONLY_POSTS = {"/api/v1/sql"}  # read-only statements only (store.query_readonly)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
+LOGIN_BODY_BYTES = 16 * 1024
 
 
 def needs(method: str, path: str) -> Access:
@@ -47,7 +48,7 @@ class TokenMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not self.tokens.enabled:
             return await self.app(scope, receive, send)
-        request = Request(scope)
+        request = Request(scope, receive)
         path, method = scope["path"], scope["method"]
         if path == "/login":
             response = await login(request, self.tokens)
@@ -113,7 +114,12 @@ def bootstrap(request: Request, tokens: Tokens) -> Response:
 
 async def login(request: Request, tokens: Tokens) -> Response:
     if request.method == "POST":
-        form = parse_qs((await request.body()).decode(errors="replace"))
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > LOGIN_BODY_BYTES:
+                return HTMLResponse(_login_page("/", failed=True), status_code=413)
+        form = parse_qs(body.decode(errors="replace"))
         token, target = (form.get("token") or [""])[0].strip(), _local((form.get("next") or ["/"])[0])
         if tokens.access(token) != Access.NONE:
             return _with_cookie(RedirectResponse(target, 303), request, token)
