@@ -4,7 +4,8 @@
 - **Size.** At most ``max_items`` log records, spans or data points in one request (over it: 413, or gRPC
   RESOURCE_EXHAUSTED, as for too many bytes). At most ``max_attributes`` attributes in one attribute map
   (the rest dropped, in key order) and ``max_value_length`` characters in one value or log body (longer ones
-  cut to it); an attribute key that long is dropped. Each drop and cut is counted and told to the client
+  cut to it); an attribute key that long is dropped. Over the count, the attributes the service reads
+  (``KEEP_FIRST``: session, event, user, model, tokens, tools) are kept first. Each drop and cut is counted and told to the client
   as OTLP partial success (0 rejected, the counts in ``error_message``), and the row is marked with the
   attribute ``cctelemetry.truncated`` (how many values of that row were cut or dropped). 0 turns a limit off.
 - **Content.** Unless ``store_prompts``, what people typed and what tools were given is not stored, whatever
@@ -50,6 +51,23 @@ DROP_KEYS = frozenset({
     "gen_ai.completion", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
 })  # fmt: skip
 CONTENT_KEYS = REDACT_KEYS | DROP_KEYS | {"tool_parameters"}
+# Kept first when a map has more attributes than allowed: what the materialized views and reports read
+# (sessions, events, requests and their tokens, tools, attribution), then the others in key order.
+KEEP_FIRST = frozenset({
+    "service.name", "session.id", "conversation.id", "gen_ai.conversation.id", "event.name", "event.sequence",
+    "event.timestamp", "event.kind", "prompt.id", "prompt_id", "user.id", "user.email", "user.account_uuid",
+    "user.account_id", "organization.id", "installation.id", "deployment.environment.name", "terminal.type",
+    "app.version", "app.entrypoint", "originator", "role", "model", "request_id", "query_source", "agent.name",
+    "agent_id", "speed", "effort", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+    "cost_usd", "cost_usd_micros", "input_token_count", "output_token_count", "cached_token_count",
+    "cached_content_token_count", "cache_write_token_count", "reasoning_token_count", "thoughts_token_count",
+    "tool_token_count", "duration_ms", "attempt", "status_code", "error", "success", "total_attempts",
+    "total_retry_duration_ms", "tool_name", "tool_use_id", "decision", "source", "decision_source",
+    "decision_type", "tool_input_size_bytes", "tool_result_size_bytes", "tool_parameters", "language", "type",
+    "start_type", "prompt_length", "span.type", "gen_ai.operation.name", "gen_ai.request.model",
+    "gen_ai.response.id", "user_prompt_length", "interaction.sequence", "skill.name", "plugin.name",
+    "marketplace.name", "mcp_server.name", "mcp_tool.name", "agent_type", "subagent_type", MARK,
+})  # fmt: skip
 # In Claude Code's tool_parameters (a JSON object): the Bash command line and its description.
 TOOL_PARAMETER_DROPS = ("full_command", "description")
 
@@ -83,7 +101,7 @@ class IngestPolicy:
                                  settings.write_queue_rows),  # a body the queue cannot hold would never fit
                    max_attributes=settings.max_attributes, max_value_length=settings.max_attribute_length,
                    store_prompts=settings.store_prompts, hash_emails=settings.hash_emails,
-                   email_salt=settings.email_hash_salt)  # fmt: skip
+                   email_salt=settings.email_hash_salt.get_secret_value())  # fmt: skip
 
     @property
     def changes_nothing(self) -> bool:
@@ -181,7 +199,8 @@ def _limit_map(m: dict[str, str], policy: IngestPolicy, counts: Counts) -> int:
                 counts.truncated += 1
                 cut += 1
     if policy.max_attributes and len(m) > policy.max_attributes:
-        for key in list(m)[policy.max_attributes:]:
+        order = [k for k in m if k in KEEP_FIRST] + [k for k in m if k not in KEEP_FIRST]
+        for key in order[policy.max_attributes:]:
             del m[key]
             counts.dropped += 1
             cut += 1
