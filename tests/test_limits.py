@@ -133,6 +133,35 @@ def test_defaults_keep_the_captures_whole(store, settings):
             assert r.status_code == 200 and r.content in (b"{}", b""), r.content
 
 
+def test_times_the_store_cannot_hold_are_rejected_not_retried(store, settings):
+    """Found by fuzzing: a time past 2262 (logs, spans) or 2106 (metric points) failed the whole insert, and
+    every other client's rows in the same flush, with a 503 that the client would retry forever. Such rows
+    are now rejected and counted (partial success); the rest of the request is written."""
+    body = log_body(2, session="s-time")
+    body["resourceLogs"][0]["scopeLogs"][0]["logRecords"][1]["timeUnixNano"] = str(2**64 - 1)
+    with service(store, settings) as (client, state):
+        r = client.post("/v1/logs", content=json.dumps(body), headers=JSON)
+        assert r.status_code == 200
+        assert r.json()["partialSuccess"]["rejectedLogRecords"] in (1, "1")
+        assert "a time past what can be stored" in r.json()["partialSuccess"]["errorMessage"]
+        metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "claude_code.commit.count", "sum": {
+            "aggregationTemporality": 1, "dataPoints": [{"timeUnixNano": str(2**63), "asDouble": 1},
+                                                        {"timeUnixNano": str(time.time_ns()), "asDouble": 1}]}}]}]}]}  # fmt: skip
+        from google.protobuf import json_format
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+        server = OtlpGrpcServer(state.writer, "127.0.0.1", 0, 1 << 24,
+                                map_rows=partial(map_request, policy=state.policy)).start()  # fmt: skip
+        try:
+            with channel(server.port) as ch:
+                response = export(ch, "metrics", json_format.ParseDict(metrics, ExportMetricsServiceRequest()))
+        finally:
+            server.stop(0)
+    assert response.partial_success.rejected_data_points == 1
+    assert len(stored(store, "s-time")) == 1
+    assert store.scalar("SELECT count() FROM otel_metrics_sum WHERE MetricName = 'claude_code.commit.count'") == 1
+
+
 # -- items per request, JSON depth ------------------------------------------------------------------
 
 

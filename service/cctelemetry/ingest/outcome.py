@@ -39,9 +39,9 @@ def map_request(signal: str, request, policy: IngestPolicy = DEFAULT_POLICY) -> 
     counts = apply(batch, policy)
     message = counts.message(policy)
     if message:
-        log.warning("otlp request cut to the limits", extra={"signal": signal, "truncated": counts.truncated,
-                                                            "dropped": counts.dropped})  # fmt: skip
-    return Mapped(batch, 0, message)
+        log.warning("otlp request cut to the limits", extra={"signal": signal, "rejected": counts.rejected,
+                                                            "truncated": counts.truncated, "dropped": counts.dropped})  # fmt: skip
+    return Mapped(batch, counts.rejected, message)
 
 
 def response_for(signal: str, mapped: Mapped):

@@ -85,6 +85,15 @@ _MAP_LISTS = {t: _at(t, "Events.Attributes", "Links.Attributes", "Exemplars.Filt
 _STRINGS = {t: _at(t, "Body") for t in TABLE_COLUMNS}
 _OWN = {t: _at(t, "LogAttributes", "SpanAttributes", "Attributes")[0] for t in TABLE_COLUMNS}
 
+# Times the store can hold: DateTime64(9) is an Int64 of nanoseconds (to 2262-04-11), the metrics' DateTime
+# a UInt32 of seconds (to 2106-02-07). A row past them would fail the whole insert it is written in, every
+# other client's rows of that flush included, and fail again on every retry: it is rejected instead.
+_MAX_NS, _MAX_S = 2**63 - 1, 2**32 - 1
+_TIMES = {t: [(i, _MAX_NS) for i in _at(t, "Timestamp")] + [(i, _MAX_S) for i in _at(t, "StartTimeUnix", "TimeUnix")]
+          for t in TABLE_COLUMNS}  # fmt: skip
+_TIME_LISTS = {t: [(i, _MAX_NS) for i in _at(t, "Events.Timestamp")] + [(i, _MAX_S) for i in _at(t, "Exemplars.TimeUnix")]
+               for t in TABLE_COLUMNS}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class IngestPolicy:
@@ -110,12 +119,16 @@ class IngestPolicy:
 
 @dataclass
 class Counts:
+    rejected: int = 0  # rows (log records, spans, data points) not written: times the store cannot hold
     truncated: int = 0  # values cut to max_value_length
     dropped: int = 0  # attributes over max_attributes, or keys over max_value_length
     redacted: int = 0  # content attributes redacted or removed
 
     def message(self, policy: IngestPolicy) -> str:
         parts = []
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected: a time past what can be stored (2262-04-11 for logs and "
+                         "spans, 2106-02-07 for metric points)")  # fmt: skip
         if self.truncated:
             parts.append(f"{self.truncated} attribute value(s) or body(ies) cut to {policy.max_value_length} "
                          "characters (CCTELEMETRY_MAX_ATTRIBUTE_LENGTH)")  # fmt: skip
@@ -154,6 +167,7 @@ _ITEM_NAMES = {"logs": "log records", "traces": "spans", "metrics": "data points
 def apply(batch: dict[str, list[list]], policy: IngestPolicy) -> Counts:
     """Apply the policy to the rows in place; what it cut, dropped and redacted."""
     counts = Counts()
+    _reject_unstorable_times(batch, counts)
     if policy.changes_nothing:
         return counts
     seen: set[int] = set()  # resource and scope maps are shared by the rows of one resource or scope
@@ -176,6 +190,21 @@ def apply(batch: dict[str, list[list]], policy: IngestPolicy) -> Counts:
             if cut:
                 row[own] = {**row[own], MARK: str(cut)}
     return counts
+
+
+def _reject_unstorable_times(batch: dict[str, list[list]], counts: Counts) -> None:
+    for table in list(batch):
+        rows, times, lists = batch[table], _TIMES[table], _TIME_LISTS[table]
+        if not any(row[i] > limit for row in rows for i, limit in times) and not any(
+                t > limit for row in rows for i, limit in lists for t in row[i]):  # fmt: skip
+            continue
+        kept = [row for row in rows if all(row[i] <= limit for i, limit in times)
+                and all(t <= limit for i, limit in lists for t in row[i])]  # fmt: skip
+        counts.rejected += len(rows) - len(kept)
+        if kept:
+            batch[table] = kept
+        else:
+            del batch[table]
 
 
 def _limit_map(m: dict[str, str], policy: IngestPolicy, counts: Counts) -> int:
