@@ -178,3 +178,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "fuzz_long" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def api_schema(replayed_client):
+    """The app's own OpenAPI schema, for schemathesis, served by the app over the replayed captures."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", replayed_client.app)

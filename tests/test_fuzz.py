@@ -231,3 +231,10 @@ def test_report_parameters(replayed_client, params, path):
 def test_sql_bodies(replayed_client, body):
     check(replayed_client.post("/api/v1/sql", content=body, headers={"Content-Type": "application/json"}),
           allowed={200, 400})  # fmt: skip
+
+
+@pytest.mark.parametrize("body", [b'{"paths": ["relative/dir"]}', b'{"paths": 1}', b'{"paths": [1, 2]}',
+                                  b'{"paths": "/tmp"}', b"[]", b"\xff", b'{"paths": ["/nonexistent/cctelemetry-xyz"]}'])  # fmt: skip
+def test_import_bodies(replayed_client, body):
+    check(replayed_client.post("/api/v1/import", content=body, headers={"Content-Type": "application/json"}),
+          allowed={200, 400})  # fmt: skip
