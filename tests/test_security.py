@@ -57,6 +57,7 @@ def test_where_a_token_is_read_from():
     tokens = Tokens(write=("t",), header="x-api-key")
     assert tokens.token_from({"authorization": "Bearer t"}) == "t"
     assert tokens.token_from({"authorization": "bearer  t "}) == "t"
+    assert tokens.token_from({"authorization": "Bearer%20t"}) == "t"  # an exporter that did not URL-decode
     assert tokens.token_from({"x-api-key": "t"}) == "t"
     assert tokens.token_from({"x-api-key": "Bearer t"}) == "t"
     assert tokens.token_from({"authorization": "Basic dDp0"}) is None

@@ -72,6 +72,10 @@ class Tokens:
     def token_from(self, headers: Mapping[str, str], cookie: str | None = None) -> str | None:
         """The token a request carries: Authorization: Bearer, the configured header, or the cookie."""
         auth = headers.get("authorization") or ""
+        if auth[:9].lower() == "bearer%20":
+            # OTEL_EXPORTER_OTLP_HEADERS values are URL-encoded (the OTel spec), but Claude Code 2.1.197's
+            # OTLP/HTTP exporters send them undecoded: "Authorization=Bearer%20T" arrives as "Bearer%20T"
+            auth = "Bearer " + auth[9:]
         scheme, _, credentials = auth.partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return credentials.strip()
