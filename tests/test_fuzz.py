@@ -180,6 +180,7 @@ def check_alive(target: Target) -> None:
     assert target.rss[-1][1] - warm < RSS_GROWTH_LIMIT_MB, target.rss
 
 
+@pytest.mark.timeout(900)
 def test_fuzz_otlp(target):
     try:
         fuzz_http(target, QUICK["http"])
@@ -192,9 +193,14 @@ def test_fuzz_otlp(target):
 
 
 @pytest.mark.fuzz_long
+@pytest.mark.timeout(5400)
 def test_fuzz_otlp_long(target, tmp_path_factory):
-    fuzz_http(target, LONG["http"])
-    fuzz_grpc(target, LONG["grpc"])
+    t0 = time.monotonic()
+    try:
+        fuzz_http(target, LONG["http"])
+        fuzz_grpc(target, LONG["grpc"])
+    finally:
+        print("\nfuzz figures so far:", json.dumps(target.figures()), f"{time.monotonic() - t0:.0f} s")
     target.rss.append((sum(target.kinds.values()), rss_mb(target.proc.pid)))
     figures = target.figures()
     out = tmp_path_factory.getbasetemp() / "fuzz-figures.json"
