@@ -244,3 +244,34 @@ def test_sql_bodies(replayed_client, body):
 def test_import_bodies(replayed_client, body):
     check(replayed_client.post("/api/v1/import", content=body, headers={"Content-Type": "application/json"}),
           allowed={200, 400})  # fmt: skip
+
+
+@pytest.mark.parametrize("signal", ["logs", "metrics", "traces"])
+def test_the_ingest_policy_on_generated_requests(signal):
+    """The policy alone (no store), with tight limits: it never raises, and what it keeps is within them."""
+    from fuzz_otlp import REQUEST_STRATEGIES
+
+    from cctelemetry.errors import PayloadTooLarge
+    from cctelemetry.ingest.outcome import map_request
+    from cctelemetry.ingest.policy import MARK, IngestPolicy
+
+    policy = IngestPolicy(max_items=20, max_attributes=3, max_value_length=5, hash_emails=True)
+
+    @settings(max_examples=100, **FUZZ)
+    @given(request=REQUEST_STRATEGIES[signal])
+    def one(request):
+        try:
+            mapped = map_request(signal, request, policy)
+        except PayloadTooLarge:
+            return
+        for rows in mapped.batch.values():
+            for row in rows:
+                for cell in row:
+                    maps = [cell] if isinstance(cell, dict) else [c for c in cell if isinstance(c, dict)] \
+                        if isinstance(cell, list) else []  # fmt: skip
+                    for m in maps:
+                        kept = {k: v for k, v in m.items() if k != MARK}
+                        assert len(kept) <= 3 and all(len(k) <= 5 for k in kept)
+                        assert all(len(v) <= 5 or k == "user.email" for k, v in kept.items())
+
+    one()

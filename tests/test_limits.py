@@ -106,6 +106,14 @@ def test_long_values_over_protobuf_and_grpc_get_the_same_partial_success(store, 
     assert lengths == [{"n": 1000}, {"n": 1000}]
 
 
+def test_a_map_left_empty_by_the_content_rule(store, settings):
+    """Found by fuzzing: a span event whose only attribute was content (removed) made the length check fail."""
+    from cctelemetry.ingest.policy import IngestPolicy, apply
+
+    batch = {"otel_logs": [[0, "", "", 0, "", 0, "s", "b", "", {}, "", "", "", {}, {"body": "raw"}, ""]]}
+    assert apply(batch, IngestPolicy()).redacted == 1 and batch["otel_logs"][0][14] == {}
+
+
 def test_too_many_attributes_are_dropped_and_counted(store, settings):
     many = {f"k{i:03d}": "v" for i in range(300)}
     with service(store, settings, max_attributes=128) as (client, _):

@@ -217,7 +217,7 @@ def _limit_map(m: dict[str, str], policy: IngestPolicy, counts: Counts) -> int:
         m["user.email"] = hash_email(m["user.email"], policy.email_salt)
     cut = 0
     limit = policy.max_value_length
-    if limit and (max(map(len, m.values())) > limit or max(map(len, m.keys())) > limit):
+    if limit and m and (max(map(len, m.values())) > limit or max(map(len, m.keys())) > limit):
         for key in list(m):
             if len(key) > limit:
                 del m[key]
