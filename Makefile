@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test test-fast bench tools lint clean
+.PHONY: install install-dev run test test-fast fuzz-long bench tools lint clean
 
 # The runtime only: what the service and the CLI need.
 install: $(STAMP)
@@ -44,6 +44,10 @@ lint: install-dev
 
 test-fast: install-dev
 	$(PY) -m pytest -q -m "not e2e and not slow"
+
+# The long fuzzing run (more than 10k generated OTLP bodies against a real serve): not part of make test.
+fuzz-long: install-dev
+	$(PY) -m pytest -q -s -m fuzz_long tests/test_fuzz.py
 
 bench: install-dev tools
 	$(PY) bench/bench_ingest.py

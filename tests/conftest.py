@@ -174,3 +174,21 @@ def post_fixtures(client, run: str | None = None) -> int:
         assert r.status_code == 200, r.text
         n += 1
     return n
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long fuzzing run only when asked for by name (``-m fuzz_long``, ``make fuzz-long``)."""
+    if "fuzz_long" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="the long fuzzing run: pytest -m fuzz_long (make fuzz-long)")
+    for item in items:
+        if "fuzz_long" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def api_schema(replayed_client):
+    """The app's own OpenAPI schema, for schemathesis, served by the app over the replayed captures."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", replayed_client.app)

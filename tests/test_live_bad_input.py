@@ -1,5 +1,5 @@
 """No input to the insights, budgets, alerts and metrics endpoints gets a 5xx: generated parameters and budget
-bodies all get a 200 or a 4xx in the one error shape (as tests/test_bad_bodies.py does for the reports)."""
+bodies all get a 200 or a 4xx in the one error shape (as tests/test_fuzz.py does for the reports)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_bad_bodies import check, json_values
+from fuzz_otlp import json_values
+from test_fuzz import check
 
 PARAMS = ["since", "until", "tz", "mode", "limit", "model", "attr.team", "attr.", "compare_model",
           "small_output_tokens", "budget", "colour"]  # fmt: skip

@@ -136,10 +136,12 @@ def test_store_down_is_503_with_retry_after_and_nothing_acknowledged(client, ser
     assert r.status_code == 200 and session_row(client, "s-down")["requests"] == 1
 
 
-def test_full_write_queue_is_503(client, service_state):
+def test_full_write_queue_is_429(client, service_state):
+    """Throttling: 429 with Retry-After (gRPC's RESOURCE_EXHAUSTED); 503 is for a store that is down."""
     service_state.writer.max_rows = 0
     r = client.post("/v1/logs", content=LOGS_JSON, headers={"Content-Type": "application/json"})
-    assert r.status_code == 503 and "queue full" in r.json()["message"]
+    assert r.status_code == 429 and "queue full" in r.json()["message"] and r.headers["Retry-After"] == "5"
+    assert r.json()["code"] == 8  # google.rpc.Code RESOURCE_EXHAUSTED
 
 
 def test_metrics_and_traces_land_in_the_raw_tables(engine_url):

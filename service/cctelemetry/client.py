@@ -106,6 +106,21 @@ class Client:
         return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}",
                         {"since": since, "until": until, "tz": tz, "mode": mode, **(filters or {})})  # fmt: skip
 
+    def timeline(self, session_id: str, mode=None) -> dict:
+        return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}/timeline", {"mode": mode})
+
+    def tools(self, since=None, until=None, tz=None, limit=None, filters=None) -> dict:
+        return self.get("/api/v1/tools", {"since": since, "until": until, "tz": tz, "limit": limit,
+                                          **(filters or {})})  # fmt: skip
+
+    def errors(self, since=None, until=None, tz=None, mode=None, filters=None) -> dict:
+        return self.get("/api/v1/errors", {"since": since, "until": until, "tz": tz, "mode": mode,
+                                           **(filters or {})})  # fmt: skip
+
+    def activity(self, group_by="day", since=None, until=None, tz=None, limit=None, filters=None) -> dict:
+        return self.get("/api/v1/activity", {"group_by": group_by, "since": since, "until": until, "tz": tz,
+                                             "limit": limit, **(filters or {})})  # fmt: skip
+
     def sql(self, query: str, limit=None) -> dict:
         return self.post("/api/v1/sql", {"query": query}, {"limit": limit})
 

@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..config import Settings, get_settings
 from ..errors import StoreError, StoreUnavailable, TelemetryError, WriteQueueFull
+from .auth import install_auth
 from .docs import install_docs
-from .routes import budgets, cost, dashboard, health, imports, insights, metrics, otlp, reports
+from .routes import budgets, cost, dashboard, health, imports, insights, metrics, otlp, reports, signals
 from .service_metrics import IngestStatusMiddleware
 from .state import ServiceState
 
@@ -84,12 +85,14 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     if state is not None:
         app.state.service = state
+    install_auth(app, state.settings if state is not None else settings or get_settings())
     install_docs(app)
     app.include_router(otlp.router)
     app.include_router(health.router)
     app.include_router(reports.router)
     app.include_router(cost.router)
     app.include_router(imports.router)
+    app.include_router(signals.router)
     app.include_router(metrics.router)
     app.include_router(budgets.router)
     app.include_router(insights.router)

@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 import uvicorn
 
 from .. import runtime
 from ..config import Settings
+from ..ingest.outcome import map_request
+from ..security import check_bind
 from .app import create_app
 from .metrics_listener import MetricsListener
 from .otlp_grpc import OtlpGrpcServer
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
+    tokens = check_bind(settings)  # no token on a network address: one clear error, before anything opens
     ensure_ports_free(settings)  # before the store opens: a busy port is one clear error, at once
     state = ServiceState.open(settings)
     app = create_app(settings, state)
@@ -38,14 +42,16 @@ def serve(settings: Settings) -> None:
     try:
         if settings.grpc_port:
             grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port, settings.max_body_bytes,
-                                         interceptors=[GrpcStatusInterceptor(state.metrics)]).start()  # fmt: skip
+                                         interceptors=[GrpcStatusInterceptor(state.metrics)],
+                                         map_rows=partial(map_request, policy=state.policy), tokens=tokens).start()  # fmt: skip
         if serves_metrics_port(settings):
             metrics_listener = MetricsListener(state.metrics.registry, settings.host, settings.metrics_port)
         info = {"api_url": f"http://{client_host(settings.host)}:{settings.api_port}", "host": settings.host,
                 "api_port": settings.api_port, "otlp_port": settings.otlp_port,
                 "grpc_port": settings.grpc_port if grpc_server else 0,
                 "metrics_port": metrics_listener.port if metrics_listener else 0,
-                "data_dir": str(settings.data_dir.expanduser()), "store": state.store.target.describe()}  # fmt: skip
+                "data_dir": str(settings.data_dir.expanduser()), "store": state.store.target.describe(),
+                "auth": "token" if tokens.enabled else "none"}  # fmt: skip
         log.info("serving", extra=info)
         runtime.write(settings.data_dir, info)
         asyncio.run(_serve_all(servers))

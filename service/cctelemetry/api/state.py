@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..bootstrap import open_store, prepare
 from ..config import Settings
-from ..ingest import BatchWriter
+from ..ingest import BatchWriter, IngestPolicy
 from ..ingest.facts import FactRunner
 from ..pricing import PriceWatcher
 from ..reports import cache as result_cache
@@ -27,6 +27,7 @@ class ServiceState:
     store: Store
     writer: BatchWriter
     reports: Reports = field(init=False)
+    policy: IngestPolicy = field(init=False)  # limits, prompt content and emails at ingest (every transport)
     watchers: list = field(default_factory=list)
     # Called by the writer after every flush (ingest/writer.py ``Flushed``), on its thread: signal, never wait.
     on_data: list = field(init=False)
@@ -39,6 +40,7 @@ class ServiceState:
         self.metrics = ServiceMetrics(self.writer)
         self.metrics.registry.register(StoreCollector(self.reports, self.metrics))
         self.on_data.append(self.metrics.on_flush)
+        self.policy = IngestPolicy.from_settings(self.settings)
 
     @classmethod
     def open(cls, settings: Settings) -> ServiceState:

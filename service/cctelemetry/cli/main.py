@@ -15,6 +15,7 @@ from ..errors import TelemetryError
 from . import cost as cost_commands
 from . import importer as import_commands
 from . import live as live_commands
+from . import signals as signal_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -171,6 +172,7 @@ def caption(body: dict, source) -> str:
 cost_commands.register(app)
 import_commands.register(app)
 live_commands.register(app)
+signal_commands.register(app)
 
 
 if __name__ == "__main__":

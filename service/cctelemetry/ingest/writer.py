@@ -3,10 +3,11 @@ per table, and tells each request when (and whether) its rows are written.
 
 A request is acknowledged only after its rows are in ClickHouse: the raw tables, and through their
 materialized views the fact writer's inbox. The fact writer (facts.py) then takes the new copies in before
-the acknowledgement, so a report asked right after sees them. When the queue already holds ``max_rows``
-rows, or the store fails, the caller gets ``StoreUnavailable`` (HTTP 503, which OTLP clients retry) and
-nothing is half-acknowledged: a failed flush fails every request in it. Should the fact writer fail after
-the insert, the copies wait in the inbox for its next step (the rows are kept, so the request is acknowledged).
+the acknowledgement, so a report asked right after sees them. When the queue already holds ``max_rows`` rows
+the caller gets ``WriteQueueFull`` (HTTP 429), when the store fails ``StoreUnavailable`` (HTTP 503); OTLP
+clients retry both, and nothing is half-acknowledged: a failed flush fails every request in it. Should the
+fact writer fail after the insert, the copies wait in the inbox for its next step (the rows are kept, so the
+request is acknowledged).
 """
 
 from __future__ import annotations

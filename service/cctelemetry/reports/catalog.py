@@ -15,10 +15,14 @@ from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
+from . import activity as activity_reports
 from . import cost as cost_reports
 from . import insights as insight_reports
 from . import metrics as metric_reports
+from . import errors as error_reports
 from . import sessions as session_reports
+from . import timeline as timeline_reports
+from . import tools as tool_reports
 from . import usage as usage_reports
 from .query import parse_dimensions
 from .results import SqlResult
@@ -95,6 +99,24 @@ class Reports:
 
     def alerts(self, budget: str | None = None, since: str | None = None, limit: int = 1000) -> dict[str, Any]:
         return Budgets(self).alerts(budget, since, limit)
+
+    def timeline(self, session_id: str, mode: str | None = None) -> dict[str, Any]:
+        return timeline_reports.timeline(self.store, session_id, self._filter(None, None, None, None),
+                                         Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def tools(self, since: str | None = None, until: str | None = None, tz: str | None = None, limit: int = 1000,
+              filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return tool_reports.tools(self.store, self._filter(since, until, tz, filters), limit).to_dict()
+
+    def errors(self, since: str | None = None, until: str | None = None, tz: str | None = None,
+               mode: str | None = None, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return error_reports.errors(self.store, self._filter(since, until, tz, filters),
+                                    Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def activity(self, group_by: str | None = "day", since: str | None = None, until: str | None = None,
+                 tz: str | None = None, limit: int = 10_000, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return activity_reports.activity(self.store, self._filter(since, until, tz, filters), group_by,
+                                         limit).to_dict()  # fmt: skip
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)
