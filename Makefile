@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test test-fast bench tools lint clean
+.PHONY: install install-dev run test test-fast fuzz-long bench tools lint clean
 
 # The runtime only: what the service and the CLI need.
 install: $(STAMP)
@@ -27,10 +27,14 @@ $(DEV): $(STAMP) service/pyproject.toml
 run: install
 	$(VENV)/bin/cctelemetry serve
 
-# Real clients the tests drive: Claude Code (pinned) and ccusage (pinned), from the npm registry.
+# Real clients the tests drive: Claude Code, Codex CLI, Gemini CLI and ccusage (all pinned), from npm, and
+# Debian's chromium for the dashboard's browser test (each script says why and exits 0 when it cannot).
 tools:
 	bash scripts/install-claude-code.sh
+	bash scripts/install-agent-cli.sh codex
+	bash scripts/install-agent-cli.sh gemini-cli
 	bash scripts/install-ccusage.sh
+	bash scripts/install-chromium.sh
 
 test: install-dev tools lint
 	$(PY) -m pytest -q
@@ -41,10 +45,16 @@ lint: install-dev
 test-fast: install-dev
 	$(PY) -m pytest -q -m "not e2e and not slow"
 
+# The long fuzzing run (more than 10k generated OTLP bodies against a real serve): not part of make test.
+fuzz-long: install-dev
+	$(PY) -m pytest -q -s -m fuzz_long tests/test_fuzz.py
+
 bench: install-dev tools
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_terminal.py
+	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

@@ -14,6 +14,7 @@
 #   --port-api N       API port (default 8000)
 #   --port-otlp N      OTLP/HTTP port (default 4318)
 #   --port-grpc N      OTLP/gRPC port (default 4317; 0 turns the embedded gRPC receiver off)
+#   --port-metrics N   embedded: Prometheus /metrics port (default 8889, as the stack's collector; 0 off)
 #   --host ADDR        embedded: address to listen on (default 127.0.0.1)
 #   --timeout S        how long to wait for health (default 60 embedded, 240 Docker)
 #   --no-smoke         skip the end-to-end check (one OTLP event in, seen in the usage report)
@@ -33,6 +34,7 @@ DATA_DIR=""
 PORT_API=""
 PORT_OTLP=""
 PORT_GRPC=""
+PORT_METRICS=""
 HOST=127.0.0.1
 TIMEOUT=""
 SMOKE=1
@@ -64,6 +66,8 @@ while [ $# -gt 0 ]; do
         --port-otlp=*) PORT_OTLP="${1#*=}" ;;
         --port-grpc) need_value "$@"; PORT_GRPC="$2"; shift ;;
         --port-grpc=*) PORT_GRPC="${1#*=}" ;;
+        --port-metrics) need_value "$@"; PORT_METRICS="$2"; shift ;;
+        --port-metrics=*) PORT_METRICS="${1#*=}" ;;
         --host) need_value "$@"; HOST="$2"; shift ;;
         --host=*) HOST="${1#*=}" ;;
         --timeout) need_value "$@"; TIMEOUT="$2"; shift ;;
@@ -75,12 +79,13 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for p in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$TIMEOUT"; do
+for p in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$PORT_METRICS" "$TIMEOUT"; do
     case "$p" in ''|*[!0-9]*) [ -z "$p" ] || die "not a number: $p" ;; esac
 done
 PORT_API="${PORT_API:-8000}"
 PORT_OTLP="${PORT_OTLP:-4318}"
 PORT_GRPC="${PORT_GRPC:-4317}"
+PORT_METRICS="${PORT_METRICS:-8889}"
 
 # ------------------------------------------------------------------------------------------------
 # Small helpers (HTTP through python3, so curl is not required)
@@ -136,10 +141,12 @@ except grpc.RpcError as e:
 EOF
 }
 
-# smoke OTLP_BASE API_BASE SECONDS: one claude_code.api_request event in, then poll the usage report.
+# smoke OTLP_BASE API_BASE SECONDS: one claude_code.api_request event in, marked as a self-test (resource
+# attribute cctelemetry.selftest), then poll until it is stored: the raw table has it, and the reports answer
+# without it (a self-test event never becomes a request, so the user's reports stay theirs).
 smoke() {
     local otlp="$1" api="$2" seconds="$3"
-    step "smoke check: one claude_code.api_request event to $otlp/v1/logs, expecting it in $api/api/v1/usage"
+    step "smoke check: one claude_code.api_request event to $otlp/v1/logs, expecting it stored (and out of the reports)"
     "$PYTHON" - "$otlp" "$api" "$seconds" <<'EOF'
 import json, sys, time, uuid, urllib.parse, urllib.request, urllib.error
 
@@ -174,7 +181,8 @@ record = {
     ],
 }
 payload = {"resourceLogs": [{
-    "resource": {"attributes": [attr("service.name", "cctelemetry-smoke"), attr("service.version", "0")]},
+    "resource": {"attributes": [attr("service.name", "cctelemetry-smoke"), attr("service.version", "0"),
+                                attr("cctelemetry.selftest", "true")]},
     "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": [record]}],
 }]}
 
@@ -189,23 +197,30 @@ except Exception as e:
 if status != 200:
     sys.exit("smoke check failed: %s/v1/logs answered HTTP %s" % (otlp, status))
 
-query = urllib.parse.urlencode({"group_by": "session", "session": session})
+def post_json(path, body):
+    req = urllib.request.Request(api + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=10))
+
+stored_sql = "SELECT count() AS n FROM otel_logs WHERE LogAttributes['session.id'] = '%s'" % session
 deadline, last = time.monotonic() + seconds, "no answer"
 while time.monotonic() < deadline:
     try:
-        body = json.load(urllib.request.urlopen(api + "/api/v1/usage?" + query, timeout=10))
-        rows = [r for r in body.get("rows", []) if r.get("session") == session]
-        if rows and (rows[0].get("requests") or 0) >= 1:
-            print("smoke check passed: session %s shows %s request(s), $%s" %
-                  (session, rows[0].get("requests"), rows[0].get("cost_usd")))
+        stored = post_json("/api/v1/sql", {"query": stored_sql})["rows"][0]["n"]
+        usage = json.load(urllib.request.urlopen(
+            api + "/api/v1/usage?" + urllib.parse.urlencode({"session": session}), timeout=10))
+        if stored >= 1:
+            if usage["totals"]["requests"]:
+                sys.exit("smoke check failed: the self-test event shows in the reports")
+            print("smoke check passed: session %s stored, and not in the reports" % session)
             sys.exit(0)
-        last = "session not in the report yet"
+        last = "event not stored yet"
     except urllib.error.HTTPError as e:
-        last = "usage report answered HTTP %s: %s" % (e.code, e.read()[:300])
+        last = "the API answered HTTP %s: %s" % (e.code, e.read()[:300])
     except Exception as e:
         last = str(e)
-    time.sleep(2)
-sys.exit("smoke check failed: the event did not show up in %s/api/v1/usage within %ds (%s)" % (api, seconds, last))
+    time.sleep(1)
+sys.exit("smoke check failed: the event was not stored within %ds (%s)" % (seconds, last))
 EOF
 }
 
@@ -468,10 +483,10 @@ embedded_install() {
         fi
     else
         [ -z "$pid" ] || rm -f "$pidfile"
-        for port in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC"; do
+        for port in "$PORT_API" "$PORT_OTLP" "$PORT_GRPC" "$PORT_METRICS"; do
             [ "$port" != "0" ] || continue
             if port_busy "$probe_host" "$port"; then
-                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp / --port-grpc (or stop it: ./install-telemetry.sh --uninstall)"
+                die "port $port on $probe_host is already in use by another program; pick another with --port-api / --port-otlp / --port-grpc / --port-metrics (or stop it: ./install-telemetry.sh --uninstall)"
             fi
         done
         step "starting cctelemetry serve (data $DATA_DIR, API :$PORT_API, OTLP :$PORT_OTLP, OTLP/gRPC :$grpc_shown)"
@@ -482,7 +497,8 @@ embedded_install() {
         (
             cd "$DATA_DIR"
             CCTELEMETRY_CLICKHOUSE_URL="" nohup ${launcher[@]+"${launcher[@]}"} "$ROOT/.venv/bin/cctelemetry" serve \
-                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --grpc-port "$PORT_GRPC" --host "$HOST" \
+                --data-dir "$DATA_DIR" --api-port "$PORT_API" --otlp-port "$PORT_OTLP" --grpc-port "$PORT_GRPC" \
+                --metrics-port "$PORT_METRICS" --host "$HOST" \
                 >>"$log" 2>&1 </dev/null &
             echo $! >"$pidfile"
         )
@@ -533,14 +549,19 @@ embedded_install() {
   or, for OTLP/gRPC: ${grpc_hint}source $ROOT/setup-telemetry.sh --protocol grpc"
     fi
 
+    local metrics_line="$api/metrics"
+    [ "$PORT_METRICS" = "0" ] || metrics_line="$api/metrics and http://$probe_host:$PORT_METRICS/metrics"
+
     local endpoint_hint=""
     [ "$PORT_OTLP" = "4318" ] || endpoint_hint="CCTELEMETRY_OTLP_ENDPOINT=$otlp "
     cat <<EOF
 
 cctelemetry is running (embedded, pid $pid)
   API             : $api        (OpenAPI docs: $api/docs)
+  Dashboard       : $api/
   OTLP/HTTP       : $otlp/v1/logs, /v1/metrics, /v1/traces
   OTLP/gRPC       : $grpc_line
+  Prometheus      : $metrics_line
   data            : $DATA_DIR
   log / pid       : $log / $pidfile
 
@@ -694,6 +715,7 @@ docker_install() {
 
 cctelemetry stack is running (docker compose project "cctelemetry")
   API             : $api        (OpenAPI docs: $api/docs)
+  Dashboard       : $api/
   OTLP            : gRPC 127.0.0.1:$(env_port CCT_PORT_OTLP_GRPC 4317), HTTP $otlp
   Prometheus      : http://127.0.0.1:$(env_port CCT_PORT_PROMETHEUS 8889)/metrics
   ClickHouse      : http://127.0.0.1:$(env_port CCT_PORT_CLICKHOUSE_HTTP 8123) (users writer / reader, passwords in $ROOT/.env)

@@ -95,7 +95,7 @@ def serving(data_dir: Path, env: dict):
     data_dir.mkdir(parents=True, exist_ok=True)
     api_port, otlp_port = free_port(), free_port()
     cmd = [str(REPO / ".venv" / "bin" / "cctelemetry"), "serve", "--data-dir", str(data_dir),
-           "--api-port", str(api_port), "--otlp-port", str(otlp_port), "--grpc-port", "0"]  # fmt: skip
+           "--api-port", str(api_port), "--otlp-port", str(otlp_port), "--grpc-port", "0", "--metrics-port", "0"]  # fmt: skip
     log = open(data_dir.parent / f"serve-{data_dir.name}.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{api_port}"

@@ -113,7 +113,7 @@ def serving():
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env["CCTELEMETRY_REPORT_CACHE"] = "0"  # the report latency below is of reports computed every time
     proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(ports[0]), "--otlp-port",
-                             str(ports[1]), "--grpc-port", str(ports[2])], env=env, stdout=subprocess.DEVNULL,
+                             str(ports[1]), "--grpc-port", str(ports[2]), "--metrics-port", "0"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 60

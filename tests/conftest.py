@@ -7,12 +7,18 @@ chdb opens one data folder per process, so the whole pytest process shares one e
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# tests/support is not a package: its helpers are importable from every test folder.
+_SUPPORT = str(Path(__file__).resolve().parent / "support")
+if _SUPPORT not in sys.path:
+    sys.path.insert(0, _SUPPORT)
 
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import migrate
@@ -168,3 +174,21 @@ def post_fixtures(client, run: str | None = None) -> int:
         assert r.status_code == 200, r.text
         n += 1
     return n
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long fuzzing run only when asked for by name (``-m fuzz_long``, ``make fuzz-long``)."""
+    if "fuzz_long" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="the long fuzzing run: pytest -m fuzz_long (make fuzz-long)")
+    for item in items:
+        if "fuzz_long" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def api_schema(replayed_client):
+    """The app's own OpenAPI schema, for schemathesis, served by the app over the replayed captures."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", replayed_client.app)

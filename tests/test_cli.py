@@ -54,14 +54,14 @@ def test_sessions_and_session(local):
 
 
 def test_sql(local):
-    out = json.loads(run("sql", "SELECT count() AS n FROM api_requests", "--json"))
+    out = json.loads(run("sql", "SELECT count() AS n FROM requests", "--json"))
     assert out["rows"][0]["n"] >= 26
 
 
 def test_errors_are_one_clear_line(local):
     result = runner.invoke(cli.app, ["usage", "--by", "colour"])
     assert result.exit_code == 1 and "unknown dimension" in result.output
-    result = runner.invoke(cli.app, ["sql", "DROP TABLE api_requests"])
+    result = runner.invoke(cli.app, ["sql", "DROP TABLE request_copies"])
     assert result.exit_code == 1 and "read-only" in result.output
 
 

@@ -79,7 +79,7 @@ def test_documented_sql_gives_the_api_numbers(both_sources, where, api, sql):
 
 def test_summing_the_raw_fact_table_over_counts(both_sources):
     """Why the views exist: the raw table holds every copy, so the same sum over it is larger."""
-    raw = both_sources.post("/api/v1/sql", json={"query": "SELECT sum(output_tokens) AS n FROM api_requests"}).json()
+    raw = both_sources.post("/api/v1/sql", json={"query": "SELECT sum(output_tokens) AS n FROM request_copies"}).json()
     view = both_sources.post("/api/v1/sql", json={"query": "SELECT sum(output_tokens) AS n FROM requests"}).json()
     api = both_sources.get("/api/v1/usage").json()["totals"]["output_tokens"]
     assert view["rows"][0]["n"] == api < raw["rows"][0]["n"]

@@ -5,19 +5,21 @@ import json
 
 import pytest
 
-from cctelemetry.ingest.merge import merge_all, merge_sources
+from request_copies import insert_copies
 from test_otlp_http import api_request_log
+
+from cctelemetry.ingest import facts
 
 COLUMNS = ["timestamp", "agent_product", "session_id", "request_id", "message_id", "request_key", "model", "agent",
            "project", "git_branch", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
            "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cache_split_known", "source", "source_priority"]
 
 
-def transcript_row(store, key, session="s-m", output=20):
+def transcript_row(store, key, session="s-m", output=20, take_in=True):
     # same tokens as api_request_log (10/20/30/40); of the 40 cache writes, 40 were 1-hour writes
-    store.insert("api_requests", [["2026-11-22 10:00:00.000", "claude_code", session, key, "msg_1", key,
-                                   "claude-sonnet-4-5", "main", "/home/me/proj", "main", 10, output, 30, 40, 0, 40,
-                                   1, "transcript", 1]], COLUMNS)  # fmt: skip
+    insert_copies(store, [["2026-11-22 10:00:00.000", "claude_code", session, key, "msg_1", key,
+                           "claude-sonnet-4-5", "main", "/home/me/proj", "main", 10, output, 30, 40, 0, 40,
+                           1, "transcript", 1]], COLUMNS, take_in)  # fmt: skip
 
 
 def post(client, key, session="s-m"):
@@ -44,7 +46,6 @@ def test_merged_once_whichever_comes_first(client, store, transcript_first):
     else:
         post(client, "req_m1")
         transcript_row(store, "req_m1")
-        merge_sources(store, ["req_m1"])  # what the importer does after each batch
     row = only_row(client)
     assert row["requests"] == 1 and row["source"] == "otel+transcript"
     assert row["project"] == "/home/me/proj"
@@ -56,20 +57,20 @@ def test_merging_again_changes_nothing(client, store):
     transcript_row(store, "req_m2")
     post(client, "req_m2")
     before = only_row(client)
-    merge_sources(store, ["req_m2"])
-    merge_all(store)
+    facts.apply(store, lookback_s=3600)  # taking the same copies in again
     post(client, "req_m2")  # a retried export
     transcript_row(store, "req_m2")  # a re-logged transcript line
     assert only_row(client) == before
 
 
-def test_merge_all_repairs_what_was_not_merged(client, store):
-    store.command("SYSTEM STOP MERGES api_requests")
+def test_a_request_never_counts_twice_even_before_it_is_merged(client, store):
+    store.command("SYSTEM STOP MERGES request_copies")
     post(client, "req_m3")
-    transcript_row(store, "req_m3")  # nobody merged it
-    assert client.get("/api/v1/usage", params={"session": "s-m"}).json()["totals"]["requests"] == 2
-    merge_all(store)
-    assert only_row(client)["requests"] == 1
+    transcript_row(store, "req_m3", take_in=False)  # in the inbox, not taken in yet (a crash, say)
+    assert client.get("/api/v1/usage", params={"session": "s-m"}).json()["totals"]["requests"] == 1
+    facts.recover(store)  # what the service does when it starts
+    row = only_row(client)
+    assert row["requests"] == 1 and row["source"] == "otel+transcript"
 
 
 def test_single_source_copies_keep_the_largest(client, store):

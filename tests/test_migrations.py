@@ -16,7 +16,7 @@ def test_ttl_and_retention_are_parameters(engine_url):
     store = open_store(engine_url, database, raw_ttl_hours=30, retention_days=7)
     ddl = dict(store.query("SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase()")
                .result_rows)  # fmt: skip
-    assert "toIntervalHour(30)" in ddl["otel_logs"] and "toIntervalDay(7)" in ddl["api_requests"]
+    assert "toIntervalHour(30)" in ddl["otel_logs"] and "toIntervalDay(7)" in ddl["request_copies"]
     store.command(f"DROP DATABASE `{database}`")
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 from otlp_grpc_client import channel, export, export_raw, retry_delay_s  # noqa: E402
 
 SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").read_text())}
-DERIVED_TABLES = ["api_requests", "agent_events"]  # kept 400 days: the captures' rows stay
+DERIVED_TABLES = ["request_copies", "agent_events"]  # kept 400 days: the captures' rows stay
 RAW_TABLES = ["otel_logs", "otel_traces", "otel_metrics_sum", "otel_metrics_gauge", "otel_metrics_histogram",
               "otel_metrics_exponential_histogram", "otel_metrics_summary"]  # fmt: skip
 REPORTS = ["session", "model,agent", "day,model", "agent_type", "user"]
@@ -119,7 +119,7 @@ class Replay:
 
     def table(self, transport: str, table: str) -> list[str]:
         rows = self.stores[transport].rows(f"SELECT * FROM {table}")
-        rows = [{k: v for k, v in r.items() if k != "inserted_at"} for r in rows]  # when, not what
+        rows = [{k: v for k, v in r.items() if k not in ("inserted_at", "version")} for r in rows]  # when, not what
         return sorted(json.dumps(r, default=str, sort_keys=True) for r in rows)
 
     def close(self) -> None:
@@ -195,7 +195,7 @@ def test_ok_answer_is_an_empty_export_response(grpc_server, service_state):
     with channel(grpc_server.port) as ch:
         response = export(ch, "logs", r04_logs())
     assert response.SerializeToString() == b""  # no partial_success: everything was accepted
-    assert service_state.store.rows("SELECT count() n FROM api_requests") == [{"n": 1}]
+    assert service_state.store.rows("SELECT count() n FROM requests") == [{"n": 1}]
 
 
 @pytest.mark.parametrize("signal", ["logs", "metrics", "traces"])
@@ -316,7 +316,7 @@ def test_serve_on_a_busy_grpc_port_is_one_line(busy_port):
     cli = Path(sys.executable).with_name("cctelemetry")
     with tempfile.TemporaryDirectory() as data:
         out = subprocess.run([str(cli), "serve", "--data-dir", data, "--api-port", "0", "--otlp-port", "0",
-                              "--grpc-port", str(busy_port)], capture_output=True, text=True, env=env,
+                              "--grpc-port", str(busy_port), "--metrics-port", "0"], capture_output=True, text=True, env=env,
                              timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert out.returncode == 1
     lines = (out.stdout + out.stderr).strip().splitlines()

@@ -72,7 +72,7 @@ def test_int_value_as_number_or_string(client, int_as_string):
 def test_zero_timestamp_falls_back_to_observed_time(client, store):
     body = json.dumps(api_request_log(session="s-obs", time_unix_nano="0"))
     client.post("/v1/logs", content=body, headers={"Content-Type": "application/json"})
-    ts = store.scalar("SELECT toUnixTimestamp64Nano(timestamp) FROM api_requests WHERE session_id = 's-obs'")
+    ts = store.scalar("SELECT toUnixTimestamp64Nano(timestamp) FROM request_copies WHERE session_id = 's-obs'")
     assert ts == 1795343882999000000
 
 
@@ -119,7 +119,7 @@ def test_oversized_body_is_413_declared_chunked_or_gzip_bomb(client, service_sta
 
 
 def test_store_down_is_503_with_retry_after_and_nothing_acknowledged(client, service_state, store, database):
-    before = store.scalar("SELECT count() FROM api_requests")
+    before = store.scalar("SELECT count() FROM request_copies")
     store.command(f"RENAME TABLE `{database}`.otel_logs TO `{database}`.otel_logs_away")
     try:
         r = client.post("/v1/logs", content=json.dumps(api_request_log(session="s-down")),
@@ -129,17 +129,19 @@ def test_store_down_is_503_with_retry_after_and_nothing_acknowledged(client, ser
         assert "write failed" in r.json()["message"]
     finally:
         store.command(f"RENAME TABLE `{database}`.otel_logs_away TO `{database}`.otel_logs")
-    assert store.scalar("SELECT count() FROM api_requests") == before
+    assert store.scalar("SELECT count() FROM request_copies") == before
     # the client's retry then lands
     r = client.post("/v1/logs", content=json.dumps(api_request_log(session="s-down")),
                     headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 200 and session_row(client, "s-down")["requests"] == 1
 
 
-def test_full_write_queue_is_503(client, service_state):
+def test_full_write_queue_is_429(client, service_state):
+    """Throttling: 429 with Retry-After (gRPC's RESOURCE_EXHAUSTED); 503 is for a store that is down."""
     service_state.writer.max_rows = 0
     r = client.post("/v1/logs", content=LOGS_JSON, headers={"Content-Type": "application/json"})
-    assert r.status_code == 503 and "queue full" in r.json()["message"]
+    assert r.status_code == 429 and "queue full" in r.json()["message"] and r.headers["Retry-After"] == "5"
+    assert r.json()["code"] == 8  # google.rpc.Code RESOURCE_EXHAUSTED
 
 
 def test_metrics_and_traces_land_in_the_raw_tables(engine_url):

@@ -81,6 +81,8 @@ def test_json_and_protobuf_give_the_same_rows(client, store):
     for suffix, ctype in ((".pb", "application/x-protobuf"), (".pb.json", "application/json")):
         body = (FIXTURES / "otlp" / "r04-protobuf" / f"logs-001{suffix}").read_bytes()
         assert client.post("/v1/logs", content=body, headers={"Content-Type": ctype}).status_code == 200
-    rows = store.rows("SELECT source, count() n FROM api_requests GROUP BY source")
-    assert rows == [{"source": "otel", "n": 2}]  # two copies of one request_key...
+    inbox = store.rows("SELECT source, count() n FROM api_request_inbox GROUP BY source")
+    assert inbox == [{"source": "otel", "n": 2}]  # two copies of one request arrived...
+    rows = store.rows("SELECT source, count() n FROM request_copies GROUP BY source")
+    assert rows == [{"source": "otel", "n": 1}]  # ...the second was the same copy: nothing written for it
     assert usage_by(client, "session")["totals"]["requests"] == 1  # ...reported once

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from request_copies import insert_copies
 
 from cctelemetry.pricing import load_book, sync_prices
 from cctelemetry.reports import cache as result_cache
@@ -17,8 +18,8 @@ _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", 
 
 
 def _add(store, key: str, tokens: int, session: str = "s1") -> None:
-    store.insert("api_requests", [[datetime(2026, 11, 22, 10), "claude_code", session, key, "acme-1", tokens, "otel", 2]],
-                 _COLUMNS)  # fmt: skip
+    insert_copies(store, [[datetime(2026, 11, 22, 10), "claude_code", session, key, "acme-1", tokens, "otel", 2]],
+                  _COLUMNS)  # fmt: skip
 
 
 def _book(tmp_path, input_rate: float):
@@ -64,7 +65,8 @@ def test_a_merge_of_parts_is_a_change_too(store, cached):
     _add(store, "k1", 1_000_000)
     _add(store, "k1", 3_000_000)  # a fuller copy of the same request: FINAL keeps it
     assert _by_session(store)["totals"]["input_tokens"] == 3_000_000
-    store.command("OPTIMIZE TABLE api_requests FINAL")
+    store.command("OPTIMIZE TABLE request_copies FINAL")
+    store.command("OPTIMIZE TABLE usage_hourly FINAL")
     assert _by_session(store)["totals"]["input_tokens"] == 3_000_000 and cached.hits == 0
 
 
@@ -105,7 +107,7 @@ def test_only_the_serving_service_enables_it(store, settings, monkeypatch):
 def test_the_cache_is_bounded_in_rows(store):
     store.command("SELECT 1")  # the store is only asked for fingerprints here
     cache = result_cache.ResultCache(max_entries=10, max_rows=40)
-    tables = ("api_requests",)
+    tables = ("request_copies",)
     for i in range(5):
         cache.get(store, tables, ("k", i), lambda: [{"n": 1}] * 10)
     assert cache._rows <= 40 and len(cache._entries) == 4  # the oldest went

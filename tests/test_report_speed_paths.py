@@ -4,8 +4,11 @@
 import json
 from datetime import datetime
 
-from cctelemetry.pricing import load_book, priced_requests_sql, pricing_params, sync_prices
-from cctelemetry.reports.query import RequestFilter, requests_sql
+from request_copies import insert_copies
+
+from cctelemetry.pricing import load_book, priced_usage_sql, pricing_params, sync_prices
+from cctelemetry.reports.query import RequestFilter
+from cctelemetry.reports.source import plan, priced_per_request, usage_rows
 from cctelemetry.reports.usage import clean, clean_rows
 
 _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "source",
@@ -28,11 +31,12 @@ def test_model_ids_resolve_in_sql_as_in_python(store, tmp_path):
     ])  # fmt: skip
     models = ["acme-s1", "acme-special", "acme-x", "Acme-S2-20260101", "zzz", "", "claude-haiku-4-5-20251001"]
     rows = [[datetime(2026, 11, 22, 10), "claude_code", "s1", f"k{i}", m, 1000, "otel", 2] for i, m in enumerate(models)]
-    store.insert("api_requests", rows, _COLUMNS)
+    insert_copies(store, rows, _COLUMNS)
     sync_prices(store, book)
     flt = RequestFilter.build()
-    sql = flt.with_priced_requests() + "SELECT model, priced_model FROM priced"
-    found = {r["model"]: r["priced_model"] for r in store.rows(sql, {**flt.params(), **pricing_params()})}
+    head, params = priced_per_request(flt)
+    found = {r["model"]: r["priced_model"] for r in store.rows(head + "SELECT model, priced_model FROM priced",
+                                                               {**params, **flt.params(), **pricing_params()})}  # fmt: skip
     assert found == {m: book.match(m) for m in models}
     assert found["acme-s1"] == "acme-wide" and found["acme-special"] == "acme-exact" and found["zzz"] == ""
 
@@ -51,4 +55,5 @@ def test_clean_rows_is_clean_of_every_row_without_the_dropped_column():
 
 def test_report_sql_has_no_semicolon():
     # clickhouse-connect re-lexes, in Python, every query that contains one (~2 ms for the report SQL)
-    assert ";" not in requests_sql() and ";" not in priced_requests_sql()
+    flt = RequestFilter.build(since="2026-11-01T10:30", until="2026-11-02T10:30")
+    assert ";" not in usage_rows(flt, plan(flt))[0] and ";" not in priced_usage_sql()

@@ -88,15 +88,15 @@ def test_unknown_session_is_404(replayed_client):
 
 
 def test_read_only_sql(replayed_client):
-    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM api_requests"})
+    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM requests"})
     assert r.status_code == 200 and r.json()["rows"][0]["n"] >= 26
-    r = replayed_client.post("/api/v1/sql", json={"query": "DROP TABLE api_requests"})
+    r = replayed_client.post("/api/v1/sql", json={"query": "DROP TABLE request_copies"})
     assert r.status_code == 400 and "readonly" in r.json()["error"].lower()
     r = replayed_client.post("/api/v1/sql", json={"query": "SELEC nonsense"})
     assert r.status_code == 400
-    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT 1; DROP TABLE api_requests"})
+    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT 1; DROP TABLE request_copies"})
     assert r.status_code == 400
-    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM api_requests;"})
+    r = replayed_client.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM requests;"})
     assert r.status_code == 200 and r.json()["rows"][0]["n"] >= 26
 
 

@@ -83,5 +83,5 @@ def test_raw_ttl_renders_like_the_exporter(store):
                        "AND name = 'otel_logs'")  # fmt: skip
     assert "TTL toDateTime(Timestamp) + toIntervalDay(3)" in ddl
     ddl = store.scalar("SELECT create_table_query FROM system.tables WHERE database = currentDatabase() "
-                       "AND name = 'api_requests'")  # fmt: skip
+                       "AND name = 'request_copies'")  # fmt: skip
     assert "toIntervalDay(400)" in ddl

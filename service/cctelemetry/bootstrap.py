@@ -1,5 +1,6 @@
 """Open a store, and make it ready to serve: the schema migrated, the price book synced into it, the
-views people query rendered, any request that two sources delivered merged.
+views people query rendered, and the facts caught up (the rollup rebuilt if a write did not finish or it
+was never built, and what waits in the inbox taken in).
 
 ``prepare`` runs for ``cctelemetry migrate`` and when the service starts (``CCTELEMETRY_MIGRATE_ON_START``);
 in the stack by the one-shot ``migrate`` container, as the writer user, since the service reads as a
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .config import Settings
 from .errors import NotFound
-from .ingest.merge import merge_all
+from .ingest import facts
 from .pricing import current_book, sync_prices
 from .store import Store
 from .store.migrate import Migration, migrate
@@ -46,15 +47,13 @@ def _has_embedded_data(settings: Settings) -> bool:
     return (settings.data_dir.expanduser() / "metadata" / f"{settings.database}.sql").exists()
 
 
-def prepare(store: Store, settings: Settings, repair: bool = True) -> Prepared:
-    """``repair`` also merges what a crash left unmerged: a scan of every request, done when the service
-    starts and by ``cctelemetry migrate``, not on every CLI call."""
+def prepare(store: Store, settings: Settings) -> Prepared:
+    """Idempotent, and cheap when there is nothing to do (the CLI runs it before a local report)."""
     created = not store.database_exists()
     applied = migrate(store, settings.raw_ttl_hours, settings.retention_days)
     sync_prices(store, current_book(settings.prices_file))
     create_views(store, settings)
-    if repair:
-        merge_all(store)
+    facts.recover(store)
     if created:
         log.info("created a new store", extra={"store": store.target.describe(), "database": store.database})
     return Prepared(created=created, applied=applied)

@@ -52,7 +52,8 @@ class Client:
     # -- transport ---------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
-                timeout: float | None = None) -> Any:  # fmt: skip
+                timeout: float | None = None, text: bool = False) -> Any:  # fmt: skip
+        """The JSON answer, or with ``text`` the body as text (GET /metrics)."""
         query = urlencode([(k, _param(v)) for k, v in (params or {}).items() if v is not None])
         target = self._prefix + path + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
@@ -73,6 +74,8 @@ class Client:
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:
             conn.close()
+        if text and response.status < 400:
+            return raw.decode()
         return _decode(response.status, raw, self.url)
 
     def get(self, path: str, params: dict[str, Any] | None = None, **kw) -> Any:
@@ -221,9 +224,43 @@ class Client:
                 last = row
                 yield update
             time.sleep(interval)
+    def timeline(self, session_id: str, mode=None) -> dict:
+        return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}/timeline", {"mode": mode})
+
+    def tools(self, since=None, until=None, tz=None, limit=None, filters=None) -> dict:
+        return self.get("/api/v1/tools", {"since": since, "until": until, "tz": tz, "limit": limit,
+                                          **(filters or {})})  # fmt: skip
+
+    def errors(self, since=None, until=None, tz=None, mode=None, filters=None) -> dict:
+        return self.get("/api/v1/errors", {"since": since, "until": until, "tz": tz, "mode": mode,
+                                           **(filters or {})})  # fmt: skip
+
+    def activity(self, group_by="day", since=None, until=None, tz=None, limit=None, filters=None) -> dict:
+        return self.get("/api/v1/activity", {"group_by": group_by, "since": since, "until": until, "tz": tz,
+                                             "limit": limit, **(filters or {})})  # fmt: skip
 
     def sql(self, query: str, limit=None) -> dict:
         return self.post("/api/v1/sql", {"query": query}, {"limit": limit})
+
+    def insights(self, since=None, until=None, tz=None, mode=None, compare_model=None, small_output_tokens=None,
+                 filters=None) -> dict:  # fmt: skip
+        return self.get("/api/v1/insights", {"since": since, "until": until, "tz": tz, "mode": mode,
+                                             "compare_model": compare_model,
+                                             "small_output_tokens": small_output_tokens, **(filters or {})})  # fmt: skip
+
+    def budgets(self) -> dict:
+        return self.get("/api/v1/budgets")
+
+    def put_budgets(self, budgets: dict | list) -> dict:
+        body = {"budgets": budgets} if isinstance(budgets, list) else budgets
+        return self.request("PUT", "/api/v1/budgets", body=body)
+
+    def alerts(self, budget=None, since=None, limit=None) -> dict:
+        return self.get("/api/v1/alerts", {"budget": budget, "since": since, "limit": limit})
+
+    def metrics(self) -> str:
+        """The Prometheus exposition text of GET /metrics."""
+        return self.request("GET", "/metrics", text=True)
 
     def import_(self, paths: list[str] | None = None, **body: Any) -> dict:
         return self.post("/api/v1/import", {"paths": paths, **body}, timeout=None)

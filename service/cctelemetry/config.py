@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -82,7 +82,58 @@ class Settings(BaseSettings):
     statusline_burn_critical_tpm: float = Field(default=5000, description="... and red from here.")
     monitor_active_minutes: int = Field(default=30, ge=1, description="A session is active (monitor) when it "
                                         "made a request in the last this many minutes.")
+    facts_interval_seconds: float = Field(default=1.0, gt=0, description="How often the service takes in request "
+                                          "copies that others (the stack's collector) wrote into the inbox.")
+    facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
+                                          "the fact writer looks again, for inserts that were slow to become visible.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
+    metrics_port: int = Field(
+        default=8889, ge=0, le=65535, description="Embedded mode: Prometheus /metrics also on this port, where the "
+        "stack's collector serves it; 0 turns it off. /metrics is on the API port in every mode."
+    )
+    metrics_max_series: int = Field(
+        default=1000, ge=2, description="Most label sets one metric family of /metrics has: the first ones seen keep "
+        "their own series, later ones are summed under the label value `other`."
+    )
+    metrics_attributes: str = Field(
+        default="team", description="Resource attributes that become labels on /metrics (comma-separated, e.g. "
+        "team,agent.type; dots become underscores)."
+    )
+    budgets_file: str = Field(default="", description="A JSON file of budgets ({\"budgets\": [...]}), read beside "
+                              "those set with PUT /api/v1/budgets.")
+    budget_check_seconds: float = Field(
+        default=60.0, gt=0, description="Budgets are checked after each write (debounced) and at least this often."
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="Time limit of one webhook delivery.")
+    webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per alert (backoff 1 s, 2 s, 4 s, ...).")
+
+    # -- ingest limits and content (ingest/policy.py) --------------------------------------------------
+    max_items_per_request: int = Field(default=100_000, ge=0, description="Most log records, spans or data "
+                                       "points in one OTLP request (413 over it); never more than write_queue_rows.")
+    max_attributes: int = Field(default=128, ge=0, description="Most attributes kept in one attribute map; the "
+                                "rest are dropped and counted (partial success). 0: no limit.")
+    max_attribute_length: int = Field(default=16_384, ge=0, description="Longest attribute value or log body "
+                                      "kept, in characters; longer ones are cut and counted. 0: no limit.")
+    max_json_depth: int = Field(default=64, ge=8, le=400, description="Deepest nesting of an OTLP/JSON body "
+                                "(400 over it).")
+    store_prompts: bool = Field(default=False, description="Keep prompt and response text, tool inputs and raw "
+                                "API bodies that agents send; otherwise they are redacted at ingest.")
+    hash_emails: bool = Field(default=False, description="Store user.email as sha256:<16 hex digits>.")
+    email_hash_salt: SecretStr = Field(default=SecretStr(""), description="Salt of the email hash.")
+
+    # -- access (cctelemetry/security.py) --------------------------------------------------------------
+    api_token: SecretStr = Field(default=SecretStr(""), description="The token every client must send (Bearer, "
+                                 "or auth_header); required when host is not a loopback address.")
+    api_token_file: str = Field(default="", description="A file whose first line is the API token.")
+    read_tokens: SecretStr = Field(default=SecretStr(""), description="Comma-separated read-only tokens: the API, "
+                                   "SQL and the dashboard, but no OTLP, import or other writes.")
+    read_tokens_file: str = Field(default="", description="A file with one read-only token per line.")
+    auth_header: str = Field(default="", description="Another header that may carry a token, e.g. x-api-key "
+                             "(OTEL_EXPORTER_OTLP_HEADERS=x-api-key=TOKEN); Authorization: Bearer always works.")
+    allow_unauthenticated: bool = Field(default=False, description="Serve a non-loopback address without a token "
+                                        "(only behind something that limits who can connect).")
+    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API from a "
+                              "browser (CORS); empty: none.")
 
     def resolved_clickhouse_url(self) -> str:
         return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"

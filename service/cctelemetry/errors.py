@@ -10,10 +10,10 @@
     ├── NotFound                  404  not_found
     ├── PayloadTooLarge           413  payload_too_large  body over max_body_bytes
     ├── UnsupportedMediaType      415  unsupported_media_type  a content type we do not speak
-    ├── TooManyRequests           429  too_many_requests  the write queue is full: retry later
+    ├── TooManyRequests           429  too_many_requests  slow down and retry later
+    │   └── WriteQueueFull        429  write_queue_full  the write queue is full (OTLP/gRPC: RESOURCE_EXHAUSTED)
     ├── StoreError                500  store_error     the engine refused our own SQL (a bug)
     └── StoreUnavailable          503  store_unavailable  ClickHouse down, locked, or out of resources
-        └── WriteQueueFull        503  write_queue_full  the write queue is full (OTLP/gRPC: RESOURCE_EXHAUSTED)
 
 The store translates the ClickHouse driver's errors into these by error code (store/errors.py); the API
 answers every one of them, and anything else, in one shape (api/app.py).
@@ -87,8 +87,12 @@ class StoreUnavailable(TelemetryError):
     code = "store_unavailable"
 
 
-class WriteQueueFull(StoreUnavailable):
-    """The store is up but the writer holds as many rows as it may: the client should slow down."""
+class WriteQueueFull(TooManyRequests):
+    """The store is up but the writer holds as many rows as it may: the client should slow down. 429, not
+    503: the receiver is throttling, which OTLP/gRPC says with RESOURCE_EXHAUSTED, and HTTP's code for
+    RESOURCE_EXHAUSTED is 429 (google.rpc.Code); 503 (UNAVAILABLE) stays for a store that cannot take
+    writes at all. OTLP/HTTP clients retry both, after Retry-After:
+    https://opentelemetry.io/docs/specs/otlp/#otlphttp-throttling"""
 
     code = "write_queue_full"
 

@@ -142,7 +142,8 @@ def service(tmp_path_factory) -> Service:
     # points CCTELEMETRY_DATA_DIR at the unit tests' engine).
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     cmd = [str(script), "serve", "--data-dir", str(root / "data"), "--api-port", str(api_port),
-           "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--host", "127.0.0.1"]
+           "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--metrics-port", "0",
+           "--host", "127.0.0.1"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     svc = Service(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}",

@@ -1,4 +1,5 @@
-"""Helpers for the pricing tests: write fact rows straight into api_requests, price them with the SQL."""
+"""Helpers for the pricing tests: write request copies into the inbox and let the fact writer take them in
+(as every source does), then price them with the SQL."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cctelemetry.pricing import load_book, priced_cte, pricing_params, sync_prices
+from decimal import Decimal
+
+from cctelemetry.ingest import facts
+from cctelemetry.pricing import load_book, pricing_params, sync_prices
 from cctelemetry.reports.query import RequestFilter
+from cctelemetry.reports.source import FINAL_SETTINGS, priced_per_request
 
 DAY = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
 # The captured Claude Code bodies (shared with the OTLP replay tests; not imported from conftest, whose
@@ -29,16 +34,18 @@ def insert(store, key, model, *, ts=DAY, input=0, output=0, read=0, write=0, w5=
         write = w5 + w1
     row = [ts.replace(tzinfo=None), agent_product, session, key, model, speed, input, output, read, write, w5, w1,
            int(split), web, reported, source, 2 if source == "otel" else 1]  # fmt: skip
-    store.insert("api_requests", [row], _COLUMNS)
+    store.insert("api_request_inbox", [row], _COLUMNS)
+    facts.apply(store)
 
 
 def priced(store, book=None, *, cache_write_ttl="5m", cost_mode="auto", settings=None) -> dict[str, dict]:
-    """Every request priced by ``priced_requests.sql``, by request_key."""
+    """Every request priced by ``priced_usage.sql``, by request_key (money as float)."""
     sync_prices(store, book or load_book(user_file=""))
     flt = RequestFilter.build()
-    sql = flt.with_requests() + priced_cte() + "SELECT * FROM priced ORDER BY request_key"
-    params = {**flt.params(), **pricing_params(cache_write_ttl, cost_mode)}
-    return {r["request_key"]: r for r in store.rows(sql, params, settings=settings)}
+    head, params = priced_per_request(flt)
+    params.update(flt.params(), **pricing_params(cache_write_ttl, cost_mode))
+    rows = store.rows(head + "SELECT * FROM priced ORDER BY request_key" + FINAL_SETTINGS, params, settings=settings)
+    return {r["request_key"]: {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()} for r in rows}
 
 
 def write_prices(tmp_path: Path, models: list[dict] | str, name="prices.json") -> Path:

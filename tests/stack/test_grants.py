@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def recorded(engine_url, monkeypatch):
     from cctelemetry.reports import cache as result_cache
 
     result_cache.enable(store)  # as the service does
-    with api_client(make_state(store, settings)) as client:
+    state = make_state(store, settings)
+    with api_client(state) as client:
         post_fixtures(client)
         import_transcripts(store, [REPO / "tests" / "data" / "claude-config-projects"])
         session = client.get("/api/v1/sessions").json()["rows"][0]["session"]
@@ -119,6 +121,14 @@ def recorded(engine_url, monkeypatch):
         state = client.app.state.service
         live_for(state).recorder.flush()
         live_for(state).stop()
+        for path in ("/metrics", "/api/v1/insights", "/api/v1/alerts"):
+            assert client.get(path).status_code == 200, path
+        assert client.put("/api/v1/budgets", json={"budgets": [{"name": "g", "period": "day", "amount_usd": 0.01}]}
+                          ).status_code == 200  # fmt: skip
+        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # the captures' day
+        assert len(evaluator.check()) == 3  # alerts written
+        evaluator.stop()
+        assert client.get("/api/v1/budgets").status_code == 200
     store.command(f"DROP DATABASE IF EXISTS `{database}`")
     return [(role, sql) for role, sql in calls if "DROP DATABASE" not in sql]
 

@@ -36,7 +36,7 @@ if [ "$1" = compose ]; then
     *" up "*)
       mkdir -p "$FAKE_STATE/data"
       "$FAKE_CCTELEMETRY" serve --data-dir "$FAKE_STATE/data" --api-port "${CCT_PORT_API:-8000}" \
-          --otlp-port "${CCT_PORT_OTLP_HTTP:-4318}" --grpc-port 0 > "$FAKE_STATE/serve.log" 2>&1 &
+          --otlp-port "${CCT_PORT_OTLP_HTTP:-4318}" --grpc-port 0 --metrics-port 0 > "$FAKE_STATE/serve.log" 2>&1 &
       echo $! > "$FAKE_STATE/pid"
       exit 0 ;;
     *" ps "*)

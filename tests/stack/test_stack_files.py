@@ -180,6 +180,38 @@ def test_compose_service_urls_use_the_right_users(compose):
     assert mig["CCTELEMETRY_DATABASE"] == "otel"
 
 
+def test_compose_api_runs_without_a_token_only_behind_loopback(compose, repo):
+    """The API container listens on 0.0.0.0 in its network, published on 127.0.0.1 only: only then may it run
+    without a token; a bare `docker run -p` of the image (no ALLOW_UNAUTHENTICATED) refuses to start."""
+    api = compose["services"]["api"]
+    env = api["environment"]
+    assert str(env["CCTELEMETRY_ALLOW_UNAUTHENTICATED"]).lower() == "true"
+    assert all(p.startswith("127.0.0.1:") for p in api["ports"])
+    assert env["CCTELEMETRY_API_TOKEN"] == "${CCT_API_TOKEN:-}"
+    assert env["CCTELEMETRY_READ_TOKENS"] == "${CCT_READ_TOKENS:-}"
+    assert "ALLOW_UNAUTHENTICATED" not in (repo / "service" / "Dockerfile").read_text()
+
+
+def test_writer_and_reader_stay_separate(compose, collector_config):
+    """Two users with their own passwords: everything that writes telemetry or schema is `writer`; what
+    reads for people (reports, ad-hoc SQL) is `reader`, which cannot write."""
+    s = compose["services"]
+    assert s["api"]["environment"]["CCTELEMETRY_CLICKHOUSE_URL"].startswith("http://reader:")
+    assert s["api"]["environment"]["CCTELEMETRY_CLICKHOUSE_WRITE_URL"].startswith("http://writer:")
+    assert s["migrate"]["environment"]["CCTELEMETRY_CLICKHOUSE_URL"].startswith("http://writer:")
+    col = s["otel-collector"]["environment"]
+    assert col["CLICKHOUSE_WRITER_USER"] == "writer" and "READER" not in " ".join(col)
+    users = users_xml().find("users")
+    passwords = {name: users.find(name).find("password").get("from_env") for name in ("writer", "reader")}
+    assert passwords == {"writer": "CLICKHOUSE_WRITER_PASSWORD", "reader": "CLICKHOUSE_READER_PASSWORD"}
+    profiles = users_xml().find("profiles")
+    assert profiles.find(users.find("reader").findtext("profile")).findtext("readonly") in ("1", "2")
+    assert profiles.find(users.find("writer").findtext("profile")).findtext("readonly") is None
+    assert users.find("default").find("password") is None or not users.find("default").findtext("password")
+    assert sorted(ip.text for ip in users.find("default").find("networks")) == ["127.0.0.1", "::1"]
+    assert users.find("default").find("networks").get("replace") == "replace"
+
+
 def test_compose_collector_gets_config_and_queue_volume(compose, collector_config):
     col = compose["services"]["otel-collector"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in col["volumes"]}

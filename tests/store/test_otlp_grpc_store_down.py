@@ -37,7 +37,7 @@ def test_store_down_is_unavailable_with_retry_info_then_recovers(own_chshim, dat
 
             own_chshim.start()  # the same port, the same data: the client's retry goes through
             assert export(ch, "logs", request).ByteSize() == 0
-        assert store.rows("SELECT count() n FROM api_requests") == [{"n": 1}]
+        assert store.rows("SELECT count() n FROM request_copies FINAL WHERE superseded = 0") == [{"n": 1}]
     finally:
         server.stop(0)
         writer.close()

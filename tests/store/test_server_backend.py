@@ -31,6 +31,7 @@ from otel_rows import (
 from stack_users import READER, WRITER, WRITER_PASSWORD, reader_url, writer_url
 
 from cctelemetry.errors import BadRequest, Forbidden, QueryError, QueryTimeout, StoreError, StoreUnavailable
+from cctelemetry.ingest import facts
 from cctelemetry.store import Store, Target
 from cctelemetry.store.migrate import load_migrations, migrate
 
@@ -238,7 +239,7 @@ def test_migrate_is_idempotent_and_builds_the_embedded_schema(chshim, store, dat
         s.close()
 
 
-def test_exporter_rows_fill_api_requests_and_agent_events(server_store):
+def test_exporter_rows_fill_the_inbox_and_agent_events(server_store):
     rows = sample_rows()
     assert server_store.insert("otel_logs", rows, OTEL_LOGS_COLUMNS) == len(rows)
 
@@ -266,7 +267,7 @@ def test_column_oriented_insert(server_store):
     columns = [list(col) for col in zip(*rows)]
     assert server_store.insert_columns("otel_logs", columns, OTEL_LOGS_COLUMNS) == 3
     got = server_store.query(
-        "SELECT request_id, input_tokens FROM api_requests WHERE request_id LIKE {p:String} ORDER BY request_id",
+        "SELECT request_id, input_tokens FROM api_request_inbox WHERE request_id LIKE {p:String} ORDER BY request_id",
         {"p": "req_col_%"},
     ).result_rows
     assert got == [("req_col_0", 100), ("req_col_1", 101), ("req_col_2", 102)]
@@ -301,16 +302,17 @@ def test_bound_parameters_go_to_the_server_intact(chshim, database):
 
 
 COMPARED_QUERIES = [
-    ("SELECT * EXCEPT (inserted_at) FROM api_requests ORDER BY agent_product, request_key, source", {}),
+    ("SELECT * EXCEPT (inserted_at, version) FROM request_copies ORDER BY agent_product, request_key, source", {}),
     (
-        "SELECT model, count() AS n, sum(input_tokens) AS input, sum(total_tokens) AS total, sum(reported_cost_usd) AS cost "
-        "FROM api_requests WHERE timestamp >= {since:DateTime64(3)} AND session_id = {session:String} "
+        "SELECT model, count() AS n, sum(input_tokens) AS input, sum(input_tokens + output_tokens) AS total, "
+        "sum(reported_cost_usd) AS cost "
+        "FROM request_copies WHERE timestamp >= {since:DateTime64(3)} AND session_id = {session:String} "
         "GROUP BY model ORDER BY model",
         {"since": BASE_TS.replace(tzinfo=None), "session": SESSION_A},
     ),
     (
         "SELECT toStartOfHour(timestamp) AS hour, countIf(model LIKE {pattern:String}) AS sonnet, max(duration_ms) AS slowest "
-        "FROM api_requests WHERE timestamp < {until:DateTime64(3)} GROUP BY hour ORDER BY hour",
+        "FROM request_copies WHERE timestamp < {until:DateTime64(3)} GROUP BY hour ORDER BY hour",
         {"pattern": "%sonnet%", "until": (BASE_TS + timedelta(hours=3)).replace(tzinfo=None)},
     ),
     (
@@ -319,7 +321,8 @@ COMPARED_QUERIES = [
         {},
     ),
     ("SELECT * FROM agent_events ORDER BY session_id, timestamp", {}),
-    ("SELECT * FROM api_requests WHERE session_id = {session:String}", {"session": "no-such-session"}),
+    ("SELECT * FROM request_copies WHERE session_id = {session:String}", {"session": "no-such-session"}),
+    ("SELECT * FROM usage_hourly ORDER BY ALL", {}),
     (
         "SELECT {s:String} AS s, {ids:Array(String)} AS ids, {t:Tuple(String, UInt8)} AS t, {d:DateTime64(3)} AS d, "
         "{n:Nullable(Float64)} AS n, {u:UUID} AS u",
@@ -339,6 +342,8 @@ def test_same_results_as_the_embedded_backend(store, server_store):
     rows = sample_rows()
     store.insert("otel_logs", rows, OTEL_LOGS_COLUMNS)
     server_store.insert("otel_logs", rows, OTEL_LOGS_COLUMNS)
+    facts.apply(store)  # the fact writer, over both backends
+    facts.apply(server_store)
     for sql, params in COMPARED_QUERIES:
         embedded = store.query(sql, params)
         server = server_store.query(sql, params)
@@ -377,7 +382,7 @@ def test_reader_user_can_query_but_not_write(chshim, server_store, database):
         assert reader.query("SELECT getSetting('max_result_rows'), getSetting('readonly')", settings=limits).result_rows == [
             (7, 2)
         ]
-        assert reader.scalar("SELECT count() FROM api_requests") == 4
+        assert reader.scalar("SELECT count() FROM api_request_inbox") == 4
         # ... writes and DDL do not.
         with pytest.raises(Forbidden, match="READONLY"):
             reader.insert("otel_logs", sample_rows()[:1], OTEL_LOGS_COLUMNS)
@@ -433,7 +438,7 @@ def test_stopped_server_is_store_unavailable_and_recovers(own_chshim, database):
     own_chshim.start()  # the same port, the same data
     assert s.ping()
     assert s.scalar("SELECT count() FROM otel_logs") == len(rows)
-    assert s.scalar("SELECT count() FROM api_requests") == 4
+    assert s.scalar("SELECT count() FROM api_request_inbox") == 4
     s.close()
 
 

@@ -152,8 +152,9 @@ def naive_utc(ts: datetime) -> datetime:
 
 
 def assert_views_filled(store) -> None:
-    """After ``sample_rows()`` went into ``otel_logs``: what the materialized views must have made."""
-    facts = {r["request_id"]: r for r in store.rows("SELECT *, total_tokens FROM api_requests")}
+    """After ``sample_rows()`` went into ``otel_logs``: what the materialized views must have made (the
+    fact writer's inbox and agent_events)."""
+    facts = {r["request_id"]: r for r in store.rows("SELECT *, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens AS total_tokens FROM api_request_inbox")}
     assert sorted(facts) == ["req_a1", "req_a2", "req_b1", "req_b2"]
     a1 = facts["req_a1"]
     assert a1["timestamp"] == naive_utc(BASE_TS + timedelta(seconds=1))

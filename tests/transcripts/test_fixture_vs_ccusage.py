@@ -84,15 +84,17 @@ def test_fact_rows_carry_the_transcript_fields(store, tmp_path):
 
 
 def test_price_book_prices_sessions_as_ccusage(imported, store):
-    # The service's own pricing (pricing/sql/priced_requests.sql over the shipped price book) on the imported
-    # rows: per session, ccusage's cost. (The other tests use a local two-model table.)
+    # The service's own pricing (pricing/sql/priced_usage.sql over the shipped price book) on the imported
+    # requests: per session, ccusage's cost. (The other tests use a local two-model table.)
     pricing = pytest.importorskip("cctelemetry.pricing")
     from cctelemetry.reports.query import RequestFilter
+    from cctelemetry.reports.source import priced_per_request
 
     pricing.sync_prices(store, pricing.load_book(user_file=""))
     flt = RequestFilter.build()
-    sql = flt.with_requests() + pricing.priced_cte() + "SELECT session_id, sum(cost_usd) AS cost FROM priced GROUP BY 1"
-    params = {**flt.params(), **pricing.pricing_params("5m", "calculate")}
+    head, params = priced_per_request(flt)
+    params.update(flt.params(), **pricing.pricing_params("5m", "calculate"))
+    sql = head + "SELECT session_id, toFloat64(sum(cost_usd)) AS cost FROM priced GROUP BY 1"
     ours = {r["session_id"]: r["cost"] for r in store.rows(sql, params)}
     theirs = {s["sessionId"]: s["totalCost"] for s in json.loads(CCUSAGE_SNAPSHOT.read_text())["sessions"]}
     assert set(ours) == set(theirs)

@@ -60,7 +60,7 @@ def test_exact_totals_and_rows(store, corpus):
         """SELECT count() AS requests, sum(input_tokens) AS input, sum(output_tokens) AS output,
                   sum(cache_read_tokens) AS read, sum(cache_creation_tokens) AS write,
                   sum(cache_creation_1h_tokens) AS w1, sum(web_search_requests) AS web
-           FROM api_requests FINAL WHERE source = 'transcript'"""
+           FROM request_copies FINAL WHERE source = 'transcript'"""
     )[0]
     assert {k: int(v) for k, v in stored.items()} == totals
 

@@ -14,11 +14,9 @@ from contextlib import contextmanager
 import pytest
 from transcripts_support import FIXTURES, copy_tree
 
-from cctelemetry.ingest import body_to_batch
+from cctelemetry.ingest import body_to_batch, facts
 from cctelemetry.ingest.mapping import TABLE_COLUMNS
-from cctelemetry.ingest.merge import keys_in_batch, merge_sources
 from cctelemetry.ingest.transcripts import import_transcripts
-from cctelemetry.reports.query import RequestFilter, requests_sql
 
 SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").read_text())}
 # run, session, api_request events, query sources, CLI total_cost_usd, Σ metric cost, Σ event cost, ccusage
@@ -26,8 +24,8 @@ SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").re
 
 def insert_otlp_logs(store) -> int:
     """Every captured OTLP logs body (JSON, and raw protobuf for the protobuf runs) into otel_logs as the
-    service's writer does: insert (the materialized view fills api_requests), then merge the request keys
-    just written with any transcript copy (ingest/merge.py)."""
+    service's writer does: insert (the materialized view fills the inbox), then the fact writer takes the
+    copies in (ingest/facts.py), merging any that a transcript delivered too."""
     n = 0
     for path in sorted((FIXTURES / "otlp").glob("*/logs-*")):
         if path.name.endswith((".meta.json", ".pb.json")):
@@ -36,15 +34,15 @@ def insert_otlp_logs(store) -> int:
         batch = body_to_batch("logs", path.read_bytes(), content_type, None, 64 * 2**20)
         for table, rows in batch.items():
             n += store.insert(table, rows, TABLE_COLUMNS[table])
-        merge_sources(store, keys_in_batch(batch))
+        facts.apply(store)
     return n
 
 
 def merged(store) -> dict[str, dict]:
-    """Per session, over the de-duplicated request set every report starts from (reports/sql/requests.sql)."""
-    flt = RequestFilter.build()
-    sql = f"""
-        WITH req AS ({requests_sql()})
+    """Per session, over the live row of every request (what the `requests` view and the rollup count)."""
+    sql = """
+        WITH req AS (SELECT *, if(source = 'merged', 'otel+transcript', toString(source)) AS sources
+                     FROM request_copies FINAL WHERE superseded = 0)
         SELECT session_id, count() AS requests, sum(toDecimal128(reported_cost_usd, 12)) AS cost,
                sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_read_tokens) AS read,
                sum(cache_creation_tokens) AS write, countIf(sources = 'otel+transcript') AS both,
@@ -53,7 +51,7 @@ def merged(store) -> dict[str, dict]:
                groupUniqArrayIf(project, sources != 'otel') AS projects
         FROM req GROUP BY session_id
     """
-    return {r["session_id"]: r for r in store.rows(sql, flt.params())}
+    return {r["session_id"]: r for r in store.rows(sql)}
 
 
 @contextmanager

@@ -63,3 +63,16 @@ def test_server_import_of_bad_input(server_store, tmp_path):
     assert summary.skipped_lines == corpus.skipped and summary.lines == corpus.lines
     assert not server_store.rows("SELECT name FROM system.tables WHERE database = currentDatabase() "
                                  "AND name LIKE '\\_transcript\\_import%'")  # fmt: skip
+
+
+def test_server_import_of_codex_and_gemini_files_equals_embedded(server_store, store):
+    """The order-dependent Codex and Gemini steps (a response's model and session come from earlier lines)
+    give the same rows when the lines are uploaded to a server."""
+    data = Path(__file__).resolve().parents[1] / "data"
+    paths = [data / "codex-fork-tree", data / "gemini-cli-0.61.0" / "chats"]
+    on_server = import_transcripts(server_store, paths)
+    embedded = import_transcripts(store, paths)
+    assert on_server.requests == embedded.requests == 11  # the fork tree's 10 and Gemini's 1
+    sql = ("SELECT agent_product, session_id, model, input_tokens, output_tokens, cache_read_tokens,"
+           " cache_creation_tokens, reasoning_tokens FROM request_copies FINAL ORDER BY ALL")  # fmt: skip
+    assert server_store.rows(sql) == store.rows(sql)

@@ -37,7 +37,7 @@ def price_of(model: str) -> tuple[float, ...]:
 
 
 def request_cost(row: dict) -> float:
-    """One api_requests row, priced the way Claude Code and ccusage do: the 1h share of the cache writes
+    """One request copy, priced the way Claude Code and ccusage do: the 1h share of the cache writes
     (when the split is known) at the 1h rate, the rest at the 5m rate."""
     p_in, p_out, p_read, p_5m, p_1h = price_of(row["model"])
     writes = row["cache_creation_tokens"]
@@ -114,7 +114,7 @@ def ccusage_sessions(config_dir: Path, home: Path) -> dict:
 
 
 def transcript_rows(store) -> list[dict]:
-    """The transcript fact rows, one per request key (the table may hold superseded copies until merged)."""
+    """The transcript copy of each request (live, or kept as a superseded input of a merged request)."""
     cols = ("session_id", "model", "agent", "project", "git_branch", "speed", "input_tokens", "output_tokens",
             "cache_read_tokens", "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
             "cache_split_known", "web_search_requests", "reported_cost_usd", "message_id", "request_id", "timestamp")
@@ -122,8 +122,8 @@ def transcript_rows(store) -> list[dict]:
     return store.rows(
         f"""
         SELECT request_key, {picks}
-        FROM (SELECT request_key, argMax(tuple({", ".join(cols)}), total_tokens) AS t
-              FROM api_requests WHERE source = 'transcript' GROUP BY request_key)
+        FROM (SELECT request_key, tuple({", ".join(cols)}) AS t
+              FROM request_copies FINAL WHERE source = 'transcript')
         ORDER BY request_key
         """
     )
@@ -144,4 +144,4 @@ def per_session(rows: list[dict]) -> dict[str, dict]:
 
 
 def raw_row_count(store, source: str = "transcript") -> int:
-    return int(store.scalar("SELECT count() FROM api_requests WHERE source = {s:String}", {"s": source}))
+    return int(store.scalar("SELECT count() FROM request_copies WHERE source = {s:String}", {"s": source}))

@@ -17,9 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..errors import TelemetryError
+from ..errors import StoreError, StoreUnavailable, TelemetryError, WriteQueueFull
+from .auth import install_auth
 from .docs import install_docs
-from .routes import blocks, cost, health, imports, live, otlp, reports
+from .routes import blocks, budgets, cost, dashboard, health, imports, insights, live, metrics, otlp, reports, signals
+from .service_metrics import IngestStatusMiddleware
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @app.exception_handler(TelemetryError)
     async def telemetry_error(request: Request, exc: TelemetryError):
+        if isinstance(exc, (StoreError, StoreUnavailable)) and not isinstance(exc, WriteQueueFull):
+            request.app.state.service.metrics.store_error("read", exc)
         if exc.status >= 500 and exc.status != 503:
             log.error("request failed", extra={"path": request.url.path, "code": exc.code, "error": exc.message})
         return error_body(exc.status, exc.code, exc.message)
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     if state is not None:
         app.state.service = state
+    install_auth(app, state.settings if state is not None else settings or get_settings())
     install_docs(app)
     app.include_router(otlp.router)
     app.include_router(health.router)
@@ -89,4 +94,15 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(reports.router)
     app.include_router(cost.router)
     app.include_router(imports.router)
+    app.include_router(signals.router)
+    app.include_router(metrics.router)
+    app.include_router(budgets.router)
+    app.include_router(insights.router)
+    app.add_middleware(IngestStatusMiddleware, metrics=_service_metrics)
+    dashboard.install_dashboard(app)
     return app
+
+
+def _service_metrics(app) -> object:
+    service = getattr(getattr(app, "state", None), "service", None)
+    return getattr(service, "metrics", None)

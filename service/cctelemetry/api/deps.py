@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from ..config import Settings
-from ..ingest import BatchWriter
+from ..ingest import BatchWriter, IngestPolicy
 from ..reports.catalog import Reports
 from ..store import Store
 from .state import ServiceState
@@ -33,10 +33,15 @@ def get_reports(request: Request) -> Reports:
     return get_state(request).reports
 
 
+def get_policy(request: Request) -> IngestPolicy:
+    return get_state(request).policy
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 WriterDep = Annotated[BatchWriter, Depends(get_writer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReportsDep = Annotated[Reports, Depends(get_reports)]
+PolicyDep = Annotated[IngestPolicy, Depends(get_policy)]
 
 # Dimension filters ride on the query string as <dim>=<value>; these names are the reports' own parameters.
 RESERVED_PARAMS = {"group_by", "since", "until", "tz", "format", "limit", "offset", "mode", "period", "breakdown",

@@ -33,6 +33,7 @@ from ..errors import BadRequest, PayloadTooLarge, StoreUnavailable, TelemetryErr
 from ..ingest import BatchWriter
 from ..ingest.decode import decode_request
 from ..ingest.outcome import map_request, response_for
+from ..security import Access, Tokens
 from .ports import PortInUse
 
 log = logging.getLogger(__name__)
@@ -99,13 +100,40 @@ def _abort(context: grpc.ServicerContext, signal: str, code: int, message: str, 
     context.abort_with_status(rpc_status.to_status(status))
 
 
+class TokenInterceptor(grpc.ServerInterceptor):
+    """Exports need a full token (security.py), in the ``authorization`` metadata as ``Bearer <token>`` or in
+    the configured header: what OTLP/gRPC exporters send from ``OTEL_EXPORTER_OTLP_HEADERS``. Without one,
+    UNAUTHENTICATED; with a read-only one, PERMISSION_DENIED (neither is retried)."""
+
+    def __init__(self, tokens: Tokens):
+        self.tokens = tokens
+
+    def intercept_service(self, continuation, handler_call_details):
+        metadata = {k.lower(): v for k, v in (handler_call_details.invocation_metadata or ())
+                    if isinstance(v, str)}  # fmt: skip
+        access = self.tokens.access(self.tokens.token_from(metadata))
+        if access == Access.WRITE:
+            return continuation(handler_call_details)
+        if access == Access.NONE:
+            code, message = grpc.StatusCode.UNAUTHENTICATED, "a token is required: authorization: Bearer <token>"
+        else:
+            code, message = grpc.StatusCode.PERMISSION_DENIED, "this token is read-only: it cannot send telemetry"
+
+        def refuse(request, context):
+            context.abort(code, message)
+
+        return grpc.unary_unary_rpc_method_handler(refuse)
+
+
 class OtlpGrpcServer:
     """The gRPC server, in the service's process, on its own threads."""
 
-    def __init__(self, writer: BatchWriter, host: str, port: int, max_message_bytes: int, map_rows=map_request):
+    def __init__(self, writer: BatchWriter, host: str, port: int, max_message_bytes: int, map_rows=map_request,
+                 interceptors=(), tokens: Tokens | None = None):  # fmt: skip
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cctelemetry-grpc"),
             handlers=OtlpGrpcServicer(writer, map_rows).handlers(),
+            interceptors=[*([TokenInterceptor(tokens)] if tokens is not None and tokens.enabled else []), *interceptors],
             options=[
                 ("grpc.max_receive_message_length", max_message_bytes),  # also checked after gunzip
                 ("grpc.so_reuseport", 0),  # a second server on the same port is an error, not a sharer

@@ -18,7 +18,13 @@ PORT_SETTINGS = {
     "api_port": ("the REST API", "--api-port or CCTELEMETRY_API_PORT"),
     "otlp_port": ("OTLP/HTTP", "--otlp-port or CCTELEMETRY_OTLP_PORT"),
     "grpc_port": ("OTLP/gRPC", "--grpc-port or CCTELEMETRY_GRPC_PORT (0 turns gRPC off)"),
+    "metrics_port": ("Prometheus metrics", "--metrics-port or CCTELEMETRY_METRICS_PORT (0 turns it off)"),
 }
+
+
+def serves_metrics_port(settings: Settings) -> bool:
+    """The metrics port is the embedded service's: in the stack the collector serves Prometheus there."""
+    return bool(settings.metrics_port) and settings.resolved_clickhouse_url().startswith("chdb://")
 
 
 def ensure_ports_free(settings: Settings) -> None:
@@ -27,8 +33,14 @@ def ensure_ports_free(settings: Settings) -> None:
         # the API and OTLP/HTTP may share a port (one app), gRPC may not
         raise PortInUse(f"port {settings.grpc_port} is set for OTLP/gRPC and for HTTP: give gRPC a port of its own "
                         f"with {PORT_SETTINGS['grpc_port'][1]}")  # fmt: skip
+    if serves_metrics_port(settings) and settings.metrics_port in (settings.api_port, settings.otlp_port,
+                                                                    settings.grpc_port):
+        raise PortInUse(f"port {settings.metrics_port} is set for Prometheus metrics and for another listener: give "
+                        f"it a port of its own with {PORT_SETTINGS['metrics_port'][1]}")  # fmt: skip
     for name, (what, setting) in PORT_SETTINGS.items():
         port = getattr(settings, name)
+        if name == "metrics_port" and not serves_metrics_port(settings):
+            continue
         if port and not port_is_free(settings.host, port):
             raise PortInUse(
                 f"port {port} on {settings.host} is already in use, so {what} cannot listen there: "

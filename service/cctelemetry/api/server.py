@@ -11,20 +11,26 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 import uvicorn
 
 from .. import runtime
 from ..config import Settings
+from ..ingest.outcome import map_request
+from ..security import check_bind
 from .app import create_app
+from .metrics_listener import MetricsListener
 from .otlp_grpc import OtlpGrpcServer
-from .ports import ensure_ports_free
+from .ports import ensure_ports_free, serves_metrics_port
+from .service_metrics import GrpcStatusInterceptor
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> None:
+    tokens = check_bind(settings)  # no token on a network address: one clear error, before anything opens
     ensure_ports_free(settings)  # before the store opens: a busy port is one clear error, at once
     state = ServiceState.open(settings)
     app = create_app(settings, state)
@@ -32,20 +38,27 @@ def serve(settings: Settings) -> None:
         _Server(uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False))
         for port in dict.fromkeys([settings.api_port, settings.otlp_port])
     ]
-    grpc_server = None
+    grpc_server = metrics_listener = None
     try:
         if settings.grpc_port:
-            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port,
-                                         settings.max_body_bytes).start()  # fmt: skip
+            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port, settings.max_body_bytes,
+                                         interceptors=[GrpcStatusInterceptor(state.metrics)],
+                                         map_rows=partial(map_request, policy=state.policy), tokens=tokens).start()  # fmt: skip
+        if serves_metrics_port(settings):
+            metrics_listener = MetricsListener(state.metrics.registry, settings.host, settings.metrics_port)
         info = {"api_url": f"http://{client_host(settings.host)}:{settings.api_port}", "host": settings.host,
                 "api_port": settings.api_port, "otlp_port": settings.otlp_port,
                 "grpc_port": settings.grpc_port if grpc_server else 0,
-                "data_dir": str(settings.data_dir.expanduser()), "store": state.store.target.describe()}  # fmt: skip
+                "metrics_port": metrics_listener.port if metrics_listener else 0,
+                "data_dir": str(settings.data_dir.expanduser()), "store": state.store.target.describe(),
+                "auth": "token" if tokens.enabled else "none"}  # fmt: skip
         log.info("serving", extra=info)
         runtime.write(settings.data_dir, info)
         asyncio.run(_serve_all(servers))
     finally:
         runtime.remove(settings.data_dir)
+        if metrics_listener is not None:
+            metrics_listener.stop()
         if grpc_server is not None:
             grpc_server.stop()
         state.close()

@@ -1,4 +1,4 @@
-"""``cctelemetry import``: Claude Code transcripts -> the store (backfill). Register with ``register(app)``.
+"""``cctelemetry import``: Claude Code transcripts, Codex rollouts and Gemini chats -> the store (backfill). Register with ``register(app)``.
 
 With a running service (it holds the embedded data folder) the import goes through its API,
 ``POST /api/v1/import``, with the paths made absolute here (the service reads them on this machine).
@@ -26,8 +26,12 @@ err_console = Console(stderr=True)
 
 def import_(
     paths: list[Path] = typer.Argument(
-        None, help="Transcript folders (searched recursively) or .jsonl files. Default: $CLAUDE_CONFIG_DIR/projects, "
-        "~/.config/claude/projects and ~/.claude/projects."
+        None, help="Folders (searched recursively) or .jsonl files. Default: every agent's folders that exist "
+        "($CLAUDE_CONFIG_DIR/projects, ~/.config/claude/projects, ~/.claude/projects; $CODEX_HOME/sessions; "
+        "~/.gemini/tmp), or --agent's."
+    ),
+    agent: str = typer.Option(
+        None, "--agent", help="claude, codex or gemini: whose files these are (default: detected from each path)."
     ),
     watch: bool = typer.Option(False, "--watch", help="Keep importing what is new, every --interval seconds."),
     interval: float = typer.Option(5.0, "--interval", help="Seconds between imports with --watch.", min=0.1),
@@ -35,7 +39,8 @@ def import_(
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
-    """Import Claude Code transcripts (backfill): only new lines, every request once, alongside telemetry."""
+    """Import Claude Code, Codex and Gemini session files (backfill): only new lines, every request once,
+    alongside telemetry."""
     from ..config import Settings
     from ..errors import TelemetryError
 
@@ -44,13 +49,13 @@ def import_(
 
     quiet_logs()
     settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
-    roots = _roots(paths)
     try:
+        roots = _roots(paths, agent)
         service = find_service(settings, api_url, data_dir_given=data_dir is not None)
         if service is not None:
-            _through_api(service, roots, watch, interval, json_)
+            _through_api(service, roots, watch, interval, json_, agent)
         else:
-            _local(settings, roots, watch, interval, json_)
+            _local(settings, roots, watch, interval, json_, agent)
     except TelemetryError as exc:
         fail(exc)
 
@@ -59,21 +64,22 @@ def register(app: typer.Typer) -> None:
     app.command("import")(import_)
 
 
-def _roots(paths: list[Path] | None) -> list[str]:
+def _roots(paths: list[Path] | None, agent: str | None = None) -> list[str]:
     """Absolute paths; the defaults are resolved here too, so a service on this machine reads the same ones."""
-    from ..ingest.transcripts import default_roots
+    from ..ingest.transcripts.agents import default_roots, get_agent
 
+    named = get_agent(agent)  # an unknown name is an error before anything is read
     if paths:
         return [str(p.expanduser().absolute()) for p in paths]
-    return [str(p) for p in default_roots() if p.exists()]
+    return [str(p) for p in default_roots(named) if p.exists()]
 
 
 # -- in this process -------------------------------------------------------------------------------
 
 
-def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bool, agent: str | None) -> None:
     paths = [Path(p) for p in roots]
-    if roots and not watch and (unchanged := _nothing_new(settings, paths)) is not None:
+    if roots and not watch and (unchanged := _nothing_new(settings, paths, agent)) is not None:
         _print(unchanged.to_dict(), as_json)
         return
 
@@ -88,7 +94,7 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
         return
     if not watch:
         with _progress(enabled=not as_json) as progress:
-            summary = import_transcripts(store, paths, progress)
+            summary = import_transcripts(store, paths, progress, agent=agent)
         _print(summary.to_dict(), as_json)
         return
     stop = threading.Event()
@@ -98,7 +104,8 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
             _print(summary.to_dict(), as_json, brief=True)
 
     thread = threading.Thread(
-        target=watch_transcripts, args=(store, paths, interval, stop), kwargs={"on_import": report}, daemon=True
+        target=watch_transcripts, args=(store, paths, interval, stop), kwargs={"on_import": report, "agent": agent},
+        daemon=True,
     )
     thread.start()
     err_console.print(f"watching {', '.join(roots)} every {interval:g}s (Ctrl-C to stop)")
@@ -110,7 +117,7 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
         thread.join(30)
 
 
-def _nothing_new(settings, paths: list[Path]):
+def _nothing_new(settings, paths: list[Path], agent: str | None = None):
     """The summary of an import that would find nothing new, told by the stat cache next to the embedded
     data without opening the engine (ingest/transcripts/statcache.py); None when there is work to do."""
     import time
@@ -122,7 +129,7 @@ def _nothing_new(settings, paths: list[Path]):
     if target.kind != "chdb":
         return None
     t0 = time.perf_counter()
-    summary = statcache.unchanged_summary(statcache.location(target.path, settings.database), paths)
+    summary = statcache.unchanged_summary(statcache.location(target.path, settings.database), paths, agent)
     if summary is not None:
         summary.seconds = time.perf_counter() - t0
     return summary
@@ -161,16 +168,16 @@ class _progress:
 # -- through the service ---------------------------------------------------------------------------
 
 
-def _through_api(api, roots: list[str], watch: bool, interval: float, as_json: bool) -> None:
+def _through_api(api, roots: list[str], watch: bool, interval: float, as_json: bool, agent: str | None) -> None:
     import time
 
     if not watch:
-        _print(api.import_(roots), as_json)
+        _print(api.import_(roots, agent=agent), as_json)
         return
     err_console.print(f"watching {', '.join(roots)} every {interval:g}s through {api.url} (Ctrl-C to stop)")
     try:
         while True:
-            body = api.import_(roots)
+            body = api.import_(roots, agent=agent)
             if body.get("files_read") or body.get("skipped_files"):
                 _print(body, as_json, brief=True)
             time.sleep(interval)

@@ -16,8 +16,10 @@ from . import blocks as block_commands
 from . import cost as cost_commands
 from .current import Agent, Project, current_scope, describe_current
 from . import importer as import_commands
-from . import monitor as live_commands
+from . import monitor as monitor_commands
 from . import run as run_commands
+from . import live as live_commands
+from . import signals as signal_commands
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -35,12 +37,15 @@ def serve(
     otlp_port: Annotated[int | None, typer.Option(help="OTLP/HTTP receiver port.")] = None,
     grpc_port: Annotated[int | None, typer.Option(min=0, max=65535, help="OTLP/gRPC receiver port (0 turns it off).")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Prometheus /metrics port in embedded "
+                                                     "mode, besides the API port (0 turns it off).")] = None,
 ) -> None:
-    """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store."""
+    """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store, Prometheus /metrics."""
     from ..api.server import serve as run
     from ..logs import setup_logging
 
-    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, grpc_port=grpc_port, host=host)
+    settings = settings_for(data_dir, api_port=api_port, otlp_port=otlp_port, grpc_port=grpc_port, host=host,
+                            metrics_port=metrics_port)  # fmt: skip
     setup_logging(settings.log_level)
     try:
         run(settings)
@@ -178,9 +183,11 @@ def caption(body: dict, source) -> str:
 
 cost_commands.register(app)
 block_commands.register(app)
-live_commands.register(app)
+monitor_commands.register(app)
 run_commands.register(app)
 import_commands.register(app)
+live_commands.register(app)
+signal_commands.register(app)
 
 
 if __name__ == "__main__":

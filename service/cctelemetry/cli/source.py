@@ -57,7 +57,7 @@ def local_reports(settings: Settings):
     from ..reports.catalog import Reports
 
     store = open_store(settings)
-    prepare(store, settings, repair=False)
+    prepare(store, settings)
     return Reports(store, settings)
 
 
@@ -68,7 +68,11 @@ def describe(source) -> str:
 
 
 def settings_token(settings: Settings) -> str | None:
-    return getattr(settings, "api_token", None) or None
+    """The token the CLI sends: CCTELEMETRY_API_TOKEN (or its file), else the first read-only token."""
+    from ..security import Tokens
+
+    tokens = Tokens.from_settings(settings)
+    return (tokens.write or tokens.read or (None,))[0]
 
 
 def _custom_data_dir() -> bool:

@@ -68,8 +68,9 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     return data
 
 
-def decode_request(signal: str, body: bytes, content_type: str | None):
-    """Parse an export request for ``signal`` (logs, metrics, traces)."""
+def decode_request(signal: str, body: bytes, content_type: str | None, max_depth: int | None = None):
+    """Parse an export request for ``signal`` (logs, metrics, traces); a JSON body may nest ``max_depth``
+    levels (CCTELEMETRY_MAX_JSON_DEPTH, default MAX_JSON_DEPTH)."""
     message = REQUEST_TYPES[signal]()
     kind = media_type(content_type)
     if kind in PROTOBUF_TYPES:
@@ -86,7 +87,7 @@ def decode_request(signal: str, body: bytes, content_type: str | None):
         if not isinstance(doc, dict):
             raise BadRequest(f"the {signal} export request must be a JSON object")
         try:
-            json_format.ParseDict(_ids_to_base64(doc, MAX_JSON_DEPTH), message, ignore_unknown_fields=True)
+            json_format.ParseDict(_ids_to_base64(doc, max_depth or MAX_JSON_DEPTH, max_depth or MAX_JSON_DEPTH), message, ignore_unknown_fields=True)
         except (json_format.ParseError, RecursionError, TypeError, ValueError, OverflowError) as exc:
             raise BadRequest(f"not an OTLP {signal} export request: {str(exc)[:300]}") from exc
         return message
@@ -97,18 +98,20 @@ def decode_request(signal: str, body: bytes, content_type: str | None):
 
 # An OTLP/JSON export request is about 10 levels deep, and an AnyValue nests kvlists and arrays below
 # that. Deeper bodies are refused with a 400 (Python's parsers recurse: past about a thousand levels they
-# would fail with a RecursionError, which is caught too).
+# would fail with a RecursionError, which is caught too). The setting may not go past MAX_JSON_DEPTH_LIMIT.
 MAX_JSON_DEPTH = 64
+MAX_JSON_DEPTH_LIMIT = 400
 
 
-def _ids_to_base64(node, depth_left: int):
+def _ids_to_base64(node, depth_left: int, limit: int):
     """The document with ids as base64; refuses one nested deeper than ``depth_left``."""
     if isinstance(node, (dict, list)) and depth_left <= 0:
-        raise BadRequest(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+        raise BadRequest(f"the JSON body is nested more than {limit} levels deep (CCTELEMETRY_MAX_JSON_DEPTH)")
     if isinstance(node, dict):
-        return {k: _id_value(k, v) if k in _ID_KEYS else _ids_to_base64(v, depth_left - 1) for k, v in node.items()}
+        return {k: _id_value(k, v) if k in _ID_KEYS else _ids_to_base64(v, depth_left - 1, limit)
+                for k, v in node.items()}  # fmt: skip
     if isinstance(node, list):
-        return [_ids_to_base64(v, depth_left - 1) for v in node]
+        return [_ids_to_base64(v, depth_left - 1, limit) for v in node]
     return node
 
 
@@ -126,8 +129,11 @@ def _id_value(key: str, value):
     return base64.b64encode(raw).decode()
 
 
-def export_response(signal: str, content_type: str | None) -> tuple[bytes, str]:
-    """The (empty, fully accepted) ExportServiceResponse, in the encoding the client used."""
+def export_response(signal: str, content_type: str | None, response=None) -> tuple[bytes, str]:
+    """The ExportServiceResponse (empty: all accepted, unless given), in the encoding the client used."""
+    response = response if response is not None else RESPONSE_TYPES[signal]()
     if media_type(content_type) in JSON_TYPES:
-        return b"{}", "application/json"
-    return RESPONSE_TYPES[signal]().SerializeToString(), "application/x-protobuf"
+        if not response.ByteSize():
+            return b"{}", "application/json"
+        return json_format.MessageToJson(response, indent=None).encode(), "application/json"
+    return response.SerializeToString(), "application/x-protobuf"

@@ -1,8 +1,9 @@
 """What one OTLP export request became: the rows to write, and what was rejected (OTLP partial success).
 
-Every transport maps a decoded request with ``map_request`` and answers with ``response_for``. Nothing is
-rejected today; a per-row rule (a size or rate limit, say) belongs in ``map_request`` and reports what it
-dropped in ``Mapped.rejected``, so that clients see it in ``partial_success`` as the spec asks:
+Every transport maps a decoded request with ``map_request`` and answers with ``response_for``. The ingest
+policy (policy.py: size limits, prompt content, emails) is applied there, once for every transport. What it
+cut is told in ``partial_success`` with 0 rejected and an ``error_message``, which the spec allows as a
+warning; a rule that drops whole rows would count them in ``Mapped.rejected``:
 https://opentelemetry.io/docs/specs/otlp/#partial-success
 """
 
@@ -10,8 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import logging
+
 from .decode import RESPONSE_TYPES
 from .mapping import TO_ROWS, Batch
+from .policy import IngestPolicy, apply, check_size
+
+log = logging.getLogger(__name__)
+DEFAULT_POLICY = IngestPolicy()
 
 # ExportXPartialSuccess: the count field differs per signal.
 REJECTED_FIELDS = {"logs": "rejected_log_records", "metrics": "rejected_data_points", "traces": "rejected_spans"}
@@ -24,9 +31,17 @@ class Mapped:
     error_message: str = ""  # why, for the client's log
 
 
-def map_request(signal: str, request) -> Mapped:
-    """An export request (logs, metrics, traces) -> its rows, all of them accepted."""
-    return Mapped(TO_ROWS[signal](request))
+def map_request(signal: str, request, policy: IngestPolicy = DEFAULT_POLICY) -> Mapped:
+    """An export request (logs, metrics, traces) -> its rows, limited and redacted by ``policy``.
+    Raises PayloadTooLarge for more items than the policy allows in one request."""
+    check_size(signal, request, policy)
+    batch = TO_ROWS[signal](request)
+    counts = apply(batch, policy)
+    message = counts.message(policy)
+    if message:
+        log.warning("otlp request cut to the limits", extra={"signal": signal, "rejected": counts.rejected,
+                                                            "truncated": counts.truncated, "dropped": counts.dropped})  # fmt: skip
+    return Mapped(batch, counts.rejected, message)
 
 
 def response_for(signal: str, mapped: Mapped):

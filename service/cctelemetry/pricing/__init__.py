@@ -1,5 +1,5 @@
 """Prices and cost: the price book (``book``), its copy in ClickHouse (``sync``) and the SQL that
-prices every request at report time (``sql/priced_requests.sql``)."""
+prices usage at report time (``sql/priced_usage.sql``)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,9 @@ from .book import (
 from .sync import PriceWatcher, current_book, sync_current, sync_prices
 
 
-def priced_requests_sql() -> str:
-    """The SELECT that prices the preceding CTE ``req`` (see the file's header for its columns)."""
-    return load(__package__, "priced_requests")
-
-
-def priced_cte(name: str = "priced") -> str:
-    """``, priced AS (...)``: append to ``WITH req AS (...)`` and select from ``priced``."""
-    return f", {name} AS (\n{priced_requests_sql()}\n)\n"
+def priced_usage_sql() -> str:
+    """The SELECT that prices the preceding CTE ``usage`` (see the file's header for its columns)."""
+    return load(__package__, "priced_usage")
 
 
 def pricing_params(cache_write_ttl: str = "5m", cost_mode: str = "auto") -> dict[str, str]:
@@ -40,8 +35,7 @@ __all__ = [
     "PriceBookError",
     "load_book",
     "normalize_model",
-    "priced_cte",
-    "priced_requests_sql",
+    "priced_usage_sql",
     "pricing_params",
     "sync_prices",
     "sync_current",

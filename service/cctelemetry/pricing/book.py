@@ -324,9 +324,20 @@ def _merge(builtin: list[Model], user: list[Model], path: Path) -> list[Model]:
     return list(by_id.values())
 
 
+# The hourly rollup keeps, per row, whether its requests' input side was over this many tokens: the one
+# long-context threshold that prices can use (every provider's tier starts there today).
+LONG_CONTEXT_THRESHOLD = 200_000
+
+
 def _check_book(models: list[Model], path: str) -> None:
     owner: dict[str, str] = {m.id: m.id for m in models}
     for m in models:
+        for p in m.prices:
+            if p.long_context and p.long_context.threshold_tokens != LONG_CONTEXT_THRESHOLD:
+                raise PriceBookError(
+                    f"prices file {path}: model {m.id!r}: long_context.threshold_tokens must be "
+                    f"{LONG_CONTEXT_THRESHOLD} (the rollup prices the long-context tier at that threshold)"
+                )
         m.aliases = list(dict.fromkeys(normalize_model(a) for a in m.aliases))
         for alias in m.aliases:
             other = owner.setdefault(alias, m.id)

@@ -18,6 +18,7 @@ import threading
 
 from ..errors import Forbidden, QueryError, StoreError
 from ..store import Store
+from ..store.sqlfiles import ident, load, render, trusted
 from .book import PriceBook, PriceBookError, load_book
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,40 @@ def sync_prices(store: Store, book: PriceBook) -> bool:
     digest = book.digest()
     with _LOCK:
         if synced_digest(store) == digest:
+            if not store.scalar("SELECT count() FROM model_rates", role="write"):
+                _derive(store)  # the tables a migration added, for a book synced before it
             return False
         _check_patterns(store, book)
         _swap_in(store, book, digest)
+        _derive(store)
     log.info("price book synced", extra={"digest": digest, "models": len(book.models), "files": book.files})
     return True
+
+
+def _derive(store: Store) -> None:
+    """model_rates and model_resolutions for the book now in model_prices, swapped in whole."""
+    for table, sql in (("model_rates", _sql("rates", TARGET=ident("model_rates_next"))),
+                       ("model_resolutions", _resolutions("model_resolutions_next", "SELECT DISTINCT model FROM "
+                                                          "request_copies"))):  # fmt: skip
+        store.command(f"TRUNCATE TABLE {table}_next")
+        store.command(sql)
+        store.command(f"EXCHANGE TABLES {table} AND {table}_next")
+
+
+def resolve_new_models(store: Store, models_sql: str) -> None:
+    """Resolve the model ids of ``models_sql`` (this project's own query with a column ``model``) that have no
+    resolution yet (the fact writer, for the ids it just wrote). Under the sync's lock: a sync swapping the
+    table meanwhile would drop the new rows."""
+    with _LOCK:
+        store.command(_resolutions("model_resolutions", models_sql))
+
+
+def _resolutions(target: str, models_sql: str) -> str:
+    return _sql("resolutions", TARGET=ident(target), MODELS=trusted(models_sql))
+
+
+def _sql(name: str, **tokens) -> str:
+    return render(load(__package__, name), **tokens)
 
 
 def sync_current(store: Store, prices_file: str = "") -> bool:

@@ -8,8 +8,8 @@ active while its last request is less than 5 hours old and its end has not passe
 minute and cost per hour between the block's first and last request; the active block's projection
 extends that rate to the block's end.
 
-ClickHouse sums the requests into per-person hourly buckets (sql/block_buckets.sql, over the deduplicated,
-priced request set every report reads); this module walks the buckets in time order, which is sequential
+ClickHouse sums the usage rows (the hourly rollup; reports/source.py) into per-person hourly buckets
+(sql/block_buckets.sql); this module walks the buckets in time order, which is sequential
 by nature (where the next block starts depends on where this one started), and adds gaps, activity, burn
 rate and projection. A year of one person's use is at most ~17,500 buckets, whatever the request count.
 
@@ -25,10 +25,11 @@ from decimal import Decimal
 
 from ..errors import BadRequest
 from ..store import Store
-from ..store.sqlfiles import load, render, trusted
+from ..store.sqlfiles import load
 from .query import EPOCH, FAR_FUTURE, RequestFilter
 from .results import BlockReport
 from .scope import Pricing
+from .source import FINAL_SETTINGS, Plan, priced_sums
 
 BLOCK_HOURS = 5
 RECENT_DAYS = 3  # ccusage's --recent
@@ -37,6 +38,8 @@ WARNING_SHARE = 0.8  # ccusage's BLOCKS_WARNING_THRESHOLD: "warning" above 80 % 
 # it: the walk starts this long before ``since`` and must find a 5-hour pause there (checked, else it
 # starts from the first request ever).
 LOOKBACK = timedelta(hours=24)
+# Hours read again request by request at most (beyond, the whole window is).
+MAX_EXACT_HOURS = 200
 MEASURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
 MONEY = ("reported_cost_usd", "computed_cost_usd", "cost_usd")
 
@@ -149,13 +152,31 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
 
 
 def bucket_rows(store: Store, flt: RequestFilter, pricing: Pricing) -> list[dict]:
-    """The hourly buckets of ``flt``'s requests, per person, in time order (sql/block_buckets.sql).
+    """The hourly buckets of ``flt``'s requests, per person, in time order (sql/block_buckets.sql): from the
+    hourly rollup, except the hours where it cannot tell the requests exactly on the hour from later ones,
+    which are read request by request."""
+    buckets = _buckets(store, flt, pricing, None)
+    mixed = sorted({b["hour"] for b in buckets if not b["on_the_hour"] and b["first_at"] == b["hour"]})
+    if not mixed:
+        return buckets
+    if len(mixed) <= MAX_EXACT_HOURS:
+        exact, replaced = Plan(None, tuple((h, h + timedelta(hours=1)) for h in mixed)), set(mixed)
+    else:
+        exact, replaced = Plan(None, ((flt.since, flt.until),)), {b["hour"] for b in buckets}
+    kept = [b for b in buckets if b["hour"] not in replaced] + _buckets(store, flt, pricing, exact)
+    kept.sort(key=lambda b: (b["user"], b["first_at"]))
+    return kept
 
-    The one place blocks read requests: pointed at pre-aggregated hourly rows, the rest stays as it is."""
-    sql = flt.with_priced_requests() + render(load(__package__, "block_buckets"), USER=trusted(flt.expression("user")),
-                                              WHERE=trusted(flt.where()))  # fmt: skip
-    rows = store.rows(sql, {**flt.params(), **pricing.params()})
+
+def _buckets(store: Store, flt: RequestFilter, pricing: Pricing, plan_: Plan | None) -> list[dict]:
+    # u.: the usage rows' own columns (first_at and last_at are also the names of their sums)
+    keys = [flt.expression("user"), "toStartOfHour(u.at, 'UTC')",
+            "toUInt8(u.first_at = u.last_at AND u.first_at = toStartOfHour(u.at, 'UTC'))"]  # fmt: skip
+    head, params = priced_sums(flt, keys, first_last=True, plan_=plan_)
+    rows = store.rows(head + load(__package__, "block_buckets") + FINAL_SETTINGS,
+                      {**params, **flt.params(), **pricing.params()})  # fmt: skip
     for row in rows:
+        row["hour"] = utc(row["hour"])
         row["first_at"], row["last_at"] = utc(row["first_at"]), utc(row["last_at"])
         row["models"] = (row["models"][0], [utc(t) for t in row["models"][1]])
     return rows

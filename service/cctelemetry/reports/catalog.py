@@ -9,17 +9,25 @@ and parameters, so a CLI command reads the same whichever of the two answers it.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
+from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
+from . import activity as activity_reports
 from . import blocks as block_reports
 from . import cost as cost_reports
 from . import current as current_reports
+from . import errors as error_reports
+from . import insights as insight_reports
 from . import limits as limit_reports
 from . import live as live_reports
+from . import metrics as metric_reports
 from . import sessions as session_reports
+from . import timeline as timeline_reports
+from . import tools as tool_reports
 from . import usage as usage_reports
 from .query import parse_dimensions
 from .results import SqlResult
@@ -101,6 +109,48 @@ class Reports:
         return live_reports.monitor(self.store, self._filter(None, None, tz, filters), Pricing.from_settings(self.settings, mode),
                                     session=session, active_minutes=active_minutes or self.settings.monitor_active_minutes,
                                     stale_seconds=self.settings.limits_stale_seconds, now=now).to_dict()  # fmt: skip
+    def insights(self, since: str | None = None, until: str | None = None, tz: str | None = None,
+                 mode: str | None = None, compare_model: str | None = None, small_output_tokens: int | None = None,
+                 filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        options = {"compare_model": compare_model, "small_output_tokens": small_output_tokens}
+        return insight_reports.insights(self.store, self._filter(since, until, tz, filters),
+                                        Pricing.from_settings(self.settings, mode), options,
+                                        view_mode=self.settings.cost_mode).to_dict()  # fmt: skip
+
+    def metric_families(self) -> list:
+        """The usage counters for GET /metrics (prometheus_client metric families; not JSON)."""
+        return metric_reports.store_families(self.store, self.settings)
+
+    def metrics(self) -> str:
+        """GET /metrics's usage counters as Prometheus text (the service adds its health metrics)."""
+        return metric_reports.exposition(self.metric_families())
+
+    def budgets(self) -> dict[str, Any]:
+        return Budgets(self).body()
+
+    def put_budgets(self, budgets: dict[str, Any] | list) -> dict[str, Any]:
+        return Budgets(self).put(budgets)
+
+    def alerts(self, budget: str | None = None, since: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        return Budgets(self).alerts(budget, since, limit)
+
+    def timeline(self, session_id: str, mode: str | None = None) -> dict[str, Any]:
+        return timeline_reports.timeline(self.store, session_id, self._filter(None, None, None, None),
+                                         Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def tools(self, since: str | None = None, until: str | None = None, tz: str | None = None, limit: int = 1000,
+              filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return tool_reports.tools(self.store, self._filter(since, until, tz, filters), limit).to_dict()
+
+    def errors(self, since: str | None = None, until: str | None = None, tz: str | None = None,
+               mode: str | None = None, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return error_reports.errors(self.store, self._filter(since, until, tz, filters),
+                                    Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
+
+    def activity(self, group_by: str | None = "day", since: str | None = None, until: str | None = None,
+                 tz: str | None = None, limit: int = 10_000, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+        return activity_reports.activity(self.store, self._filter(since, until, tz, filters), group_by,
+                                         limit).to_dict()  # fmt: skip
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)
@@ -110,6 +160,8 @@ class Reports:
 
 
 def jsonable(value):
+    if isinstance(value, Decimal):
+        return float(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

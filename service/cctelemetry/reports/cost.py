@@ -12,10 +12,11 @@ from ..errors import BadRequest
 from ..pricing import PriceBook, current_book
 from ..pricing.book import CACHE_WRITE_TTLS, COST_MODES, check_choice
 from ..store import Store
-from ..store.sqlfiles import fragment, ident, load, render, trusted
+from ..store.sqlfiles import fragment, ident, load, render
 from .query import RequestFilter
 from .results import CostReport, PriceList, ReconcileReport
 from .scope import Pricing
+from .source import FINAL_SETTINGS, priced_per_request
 from .usage import BREAKDOWN_MEASURES, USAGE_MEASURES, clean, grouped, nest_cost_by_type, unmatched_filters
 
 PERIODS = ("day", "week", "month")
@@ -44,9 +45,9 @@ _COST_MEASURES = USAGE_MEASURES + BREAKDOWN_MEASURES + """,
     sum(billed_cache_write_5m_tokens) AS cache_write_5m_tokens,
     sum(billed_cache_write_1h_tokens) AS cache_write_1h_tokens,
     sum(web_search_requests) AS web_search_requests,
-    countIf(cost_source = 'reported') AS reported_cost_requests,
-    countIf(cost_source = 'computed') AS computed_cost_requests,
-    countIf(priced_model = '') AS unpriced_requests"""
+    sumIf(priced.requests, cost_source = 'reported') AS reported_cost_requests,
+    sumIf(priced.requests, cost_source = 'computed') AS computed_cost_requests,
+    sumIf(priced.requests, priced_model = '') AS unpriced_requests"""
 
 
 def cost(store: Store, group_by: list[str], flt: RequestFilter, period: str | None = None,
@@ -79,15 +80,16 @@ def reconcile(store: Store, flt: RequestFilter, level: str = "request", toleranc
     if not tolerance >= 0:
         raise BadRequest(f"tolerance must be a non-negative number of USD, got {tolerance!r}")
     book = book or current_book()
-    params = {**flt.params(), **pricing.params(), "tolerance": float(tolerance), "limit": limit}
-    head = flt.with_priced_requests() + render(load(__package__, "reconcile_checked"), WHERE=trusted(flt.where()))
+    priced, params = priced_per_request(flt)
+    params.update(flt.params(), **pricing.params(), tolerance=float(tolerance), limit=limit)
+    head = priced + load(__package__, "reconcile_checked")
     if level == "request":
-        rows = store.rows(head + load(__package__, "reconcile_requests"), params)
+        rows = store.rows(head + load(__package__, "reconcile_requests") + FINAL_SETTINGS, params)
     else:
         sql = render(load(__package__, "reconcile_grouped"), KEY=fragment(level, _RECONCILE_KEYS),
                      LEVEL=ident(level, RECONCILE_LEVELS))  # fmt: skip
-        rows = store.rows(head + sql, params)
-    summary = store.rows(head + load(__package__, "reconcile_summary"), params)[0]
+        rows = store.rows(head + sql + FINAL_SETTINGS, params)
+    summary = store.rows(head + load(__package__, "reconcile_summary") + FINAL_SETTINGS, params)[0]
     summary["by_reason"] = {k or "matching": int(v) for k, v in sorted(summary["by_reason"].items())}
     unknown = sorted({m for r in rows for m in ([r["model"]] if level == "request" and r["reason"] == "unknown_model"
                                                 else r.get("unknown_models", []))})  # fmt: skip

@@ -13,6 +13,7 @@ from ..store import Store
 from ..store.sqlfiles import load, render, trusted
 from .blocks import iso, utc
 from .query import RequestFilter
+from .source import usage_cte
 
 
 def current_session(store: Store, flt: RequestFilter, project: str | None = None, cwd: str | None = None) -> dict:
@@ -22,12 +23,14 @@ def current_session(store: Store, flt: RequestFilter, project: str | None = None
     if project:
         flt, matched_by = replace(flt, filters={**flt.filters, "project": project}), "project"
     elif cwd:
-        rows = store.rows(flt.with_requests() + render(load(__package__, "current_project"), WHERE=trusted(flt.where())),
-                          {**flt.params(), "cwd": cwd.rstrip("/") or "/"})  # fmt: skip
+        head, params = usage_cte(flt)
+        rows = store.rows(head + render(load(__package__, "current_project"), WHERE=trusted(flt.where())),
+                          {**params, **flt.params(), "cwd": cwd.rstrip("/") or "/"})  # fmt: skip
         if rows:
             flt, matched_by = replace(flt, filters={**flt.filters, "project": rows[0]["project"]}), "cwd"
-    rows = store.rows(flt.with_requests() + render(load(__package__, "current_session"), WHERE=trusted(flt.where())),
-                      flt.params())  # fmt: skip
+    head, params = usage_cte(flt)
+    rows = store.rows(head + render(load(__package__, "current_session"), WHERE=trusted(flt.where())),
+                      {**params, **flt.params()})  # fmt: skip
     if not rows:
         where = f" in project {flt.filters['project']!r}" if "project" in flt.filters else ""
         raise NotFound(f"no session{where} yet" + (f" matching {_describe(flt.filters)}" if flt.filters else ""))

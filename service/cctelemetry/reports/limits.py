@@ -33,6 +33,7 @@ from .blocks import iso, utc
 from .query import RequestFilter
 from .results import LimitsReport
 from .scope import Pricing
+from .source import FINAL_SETTINGS, priced_per_request, usage_cte
 
 WINDOW_LENGTHS = {"five_hour": timedelta(hours=5), "seven_day": timedelta(days=7)}
 MIN_RISE = 1.0  # percentage points: a window whose figure rose less says too little about cost
@@ -60,7 +61,9 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
         raise BadRequest(f"limits can be filtered by user only, not {', '.join(unknown)}")
     params = {**flt.params(), **pricing.params()}
     user_expr = trusted(flt.expression("user"))
-    rows = store.rows(flt.with_requests() + render(load(__package__, "limits_instances"), USER=user_expr), params)
+    head, window_params = usage_cte(flt)
+    params.update(window_params)
+    rows = store.rows(head + render(load(__package__, "limits_instances"), USER=user_expr), params)
     for row in rows:
         resets = row.pop("window_resets_at")
         row.update(first_at=utc(row["first_at"]), last_at=utc(row["last_at"]), resets_at=utc(resets) if resets else None,
@@ -106,8 +109,9 @@ def _spend(store: Store, flt: RequestFilter, pricing: Pricing, intervals: list[I
               "ids": [i.id for i in intervals], "interval_users": [i.user for i in intervals],
               "interval_keys": [i.key for i in intervals], "starts": [_naive(i.starts) for i in intervals],
               "ends": [_naive(i.ends) for i in intervals]}  # fmt: skip
-    sql = flt.with_priced_requests() + render(load(__package__, "limits_spend"), USER=trusted(flt.expression("user")))
-    return {r["id"]: r for r in store.rows(sql, params)}
+    head, rows_params = priced_per_request(flt)
+    sql = head + render(load(__package__, "limits_spend"), USER=trusted(flt.expression("user"))) + FINAL_SETTINGS
+    return {r["id"]: r for r in store.rows(sql, {**params, **rows_params})}
 
 
 def _calibrate(window: str, intervals: list[Interval], spent: dict[int, dict],
@@ -214,7 +218,7 @@ def _forecast(percent: float | None, per_hour: float, now: datetime, resets_at: 
 def _history(store: Store, flt: RequestFilter, params: dict, user: str, limit: int) -> list[dict]:
     if limit <= 0:
         return []
-    sql = flt.with_requests() + render(load(__package__, "limits_history"), USER=trusted(flt.expression("user")),
+    sql = usage_cte(flt)[0] + render(load(__package__, "limits_history"), USER=trusted(flt.expression("user")),
                                        USER_FILTER=trusted("\n  AND u.user = {history_user:String}"))  # fmt: skip
     rows = store.rows(sql, {**params, "history_user": user, "limit": limit})
     for row in rows:

@@ -17,6 +17,7 @@ from .limits import limits
 from .query import EPOCH, FAR_FUTURE, RequestFilter
 from .results import MonitorReport
 from .scope import Pricing
+from .source import FINAL_SETTINGS, priced_sums
 from .usage import USAGE_MEASURES, clean, usage
 
 SESSION_LOOKBACK = timedelta(days=7)  # an active session's totals cover at most its last week
@@ -54,10 +55,11 @@ def live_sessions(store: Store, flt: RequestFilter, pricing: Pricing, session: s
         flt, active_since = replace(flt, since=EPOCH, until=FAR_FUTURE, filters={**flt.filters, "session": session}), EPOCH
     else:
         flt, active_since = replace(flt, since=now - SESSION_LOOKBACK, until=FAR_FUTURE), now - timedelta(minutes=active_minutes)
-    sql = flt.with_priced_requests() + render(load(__package__, "live_sessions"), USER=trusted(flt.expression("user")),
-                                              WHERE=trusted(flt.where()), MEASURES=trusted(USAGE_MEASURES))  # fmt: skip
-    rows = store.rows(sql, {**flt.params(), **pricing.params(), "active_since": active_since.replace(tzinfo=None),
-                            "limit": MAX_SESSIONS})  # fmt: skip
+    keys = [flt.expression(d) for d in ("session", "user", "project", "agent")]
+    head, params = priced_sums(flt, keys, first_last=True)
+    sql = head + render(load(__package__, "live_sessions"), MEASURES=trusted(USAGE_MEASURES)) + FINAL_SETTINGS
+    rows = store.rows(sql, {**params, **flt.params(), **pricing.params(),
+                            "active_since": active_since.replace(tzinfo=None), "limit": MAX_SESSIONS})  # fmt: skip
     return [_session(clean(r)) for r in rows]
 
 

@@ -1,9 +1,10 @@
-"""The read path's building blocks: the closed set of dimensions, filters, time windows, and the
-deduplicated request set every report starts from (``sql/requests.sql``).
+"""The read path's building blocks: the closed set of dimensions, filters and time windows.
 
-Only expressions from ``DIMENSIONS`` ever reach SQL text; every value is a bound ``{name:Type}``. A
-resource attribute is a dimension too, ``attr.<key>`` (e.g. ``attr.team`` from
-``OTEL_RESOURCE_ATTRIBUTES="team=platform"``): its key is bound like a value, never written into SQL.
+Every report reads one relation, the **usage rows** (reports/source.py): rows with the hourly rollup's
+columns (store/rollup.py) and a time ``at``, either sums over requests (from the rollup) or single requests.
+Only expressions from ``DIMENSIONS`` ever reach SQL text; every value is a bound ``{name:Type}``. A resource
+attribute is a dimension too, ``attr.<key>`` (e.g. ``attr.team`` from ``OTEL_RESOURCE_ATTRIBUTES="team=platform"``):
+its key is bound like a value, never written into SQL; ``agent_type`` and ``host`` are named attributes.
 """
 
 from __future__ import annotations
@@ -14,30 +15,37 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BadRequest, UnknownDimension
-from ..pricing import priced_cte
-from ..store.sqlfiles import load, render, trusted
 
-# name -> SQL expression over the deduplicated request set (reports/sql/requests.sql)
+# name -> SQL expression over the usage rows
 DIMENSIONS: dict[str, str] = {
     "session": "session_id",
     "model": "model",
     "agent": "agent",
-    "user": "if(user_email != '', user_email, user_id)",
+    "user": "user",
     "service": "service_name",
     "project": "project",
-    "day": "toString(toDate(timestamp, {tz:String}))",
-    "hour": "formatDateTime(toStartOfHour(timestamp, {tz:String}), '%Y-%m-%dT%H:00:00', {tz:String})",
-    "week": "toString(toMonday(timestamp, {tz:String}))",
-    "month": "formatDateTime(toStartOfMonth(timestamp, {tz:String}), '%Y-%m', {tz:String})",
-    "agent_type": "agent_type",  # the resource attribute named by CCTELEMETRY_AGENT_TYPE_ATTRIBUTE
+    "day": "toString(toDate(at, {tz:String}))",
+    "hour": "formatDateTime(toStartOfHour(at, {tz:String}), '%Y-%m-%dT%H:00:00', {tz:String})",
+    "week": "toString(toMonday(at, {tz:String}))",
+    "month": "formatDateTime(toStartOfMonth(at, {tz:String}), '%Y-%m', {tz:String})",
+    "agent_type": "",  # the resource attribute named by CCTELEMETRY_AGENT_TYPE_ATTRIBUTE (an attribute: below)
+    "host": "",  # the resource attribute host.name (the machine, set by setup-telemetry.sh)
     "agent_product": "agent_product",
     "query_source": "query_source",
     "git_branch": "git_branch",
     "organization": "organization_id",
     "source": "sources",
+    "skill": "skill",
+    "plugin": "plugin",
+    "mcp_server": "mcp_server",
+    "subagent": "subagent",
+    "effort": "effort",
+    "speed": "speed",
+    "entrypoint": "entrypoint",
+    "terminal": "terminal",
 }
 TIME_DIMENSIONS = ("hour", "day", "week", "month")
-ATTR_PREFIX = "attr."
+HOST_ATTRIBUTE = "host.name"
 _ATTR_KEY = re.compile(r"^attr\.([A-Za-z0-9_.:/-]{1,128})$")
 MAX_ATTRS = 8
 
@@ -45,17 +53,6 @@ _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2200, 1, 1, tzinfo=timezone.utc)
-
-
-WINDOW = "\n  AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp < {until:DateTime64(3, 'UTC')}"
-
-
-def requests_sql(attr_keys: list[str] | tuple[str, ...] = (), window: bool = True) -> str:
-    """The deduplicated requests (sql/requests.sql) in the window, with a column per resource attribute
-    asked for; without the window for the ``requests`` view."""
-    columns = "".join(f",\n    resource_attributes[{{attr{i}:String}}] AS _attr{i}" for i in range(len(attr_keys)))
-    return render(load(__package__, "requests"), ATTRIBUTE_COLUMNS=trusted(columns),
-                  WINDOW=trusted(WINDOW if window else ""))  # fmt: skip
 
 
 def is_dimension(name: str) -> bool:
@@ -96,19 +93,22 @@ def parse_time(value: str | None, tz: str, default: datetime) -> datetime:
         raise BadRequest(f"cannot read time {value!r}: use 2026-11-27, 2026-11-27T10:00, or 7d / 24h ago") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz))
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError) as exc:
+        raise BadRequest(f"time {value!r} is out of range") from exc
 
 
 @dataclass
 class RequestFilter:
-    """Which requests a report covers: a time window, a time zone and equality filters on dimensions."""
+    """Which requests a report covers: a time window, a time zone and equality filters on dimensions; and the
+    dimensions it groups by (they decide which resource attributes the usage rows carry)."""
 
     since: datetime = EPOCH
     until: datetime = FAR_FUTURE
     tz: str = "UTC"
     filters: dict[str, str] = field(default_factory=dict)
     agent_type_attribute: str = "agent.type"
-
     group_by: list[str] = field(default_factory=list)
 
     @classmethod
@@ -119,6 +119,7 @@ class RequestFilter:
         if unknown:
             raise UnknownDimension(f"cannot filter on {', '.join(unknown)}; use {valid_dimensions()}")
         since_at, until_at = parse_time(since, tz, EPOCH), parse_time(until, tz, FAR_FUTURE)
+        since_at, until_at = max(since_at, EPOCH), min(until_at, FAR_FUTURE)
         if until_at <= since_at:
             raise BadRequest(f"until ({until_at.isoformat()}) must be after since ({since_at.isoformat()})")
         flt = cls(since=since_at, until=until_at, tz=tz, filters=dict(filters or {}),
@@ -127,39 +128,40 @@ class RequestFilter:
             raise BadRequest(f"at most {MAX_ATTRS} resource attributes in one report")
         return flt
 
+    def attribute_of(self, name: str) -> str | None:
+        """The resource attribute key behind a dimension, or None for a column."""
+        m = _ATTR_KEY.match(name)
+        if m:
+            return m.group(1)
+        return {"agent_type": self.agent_type_attribute, "host": HOST_ATTRIBUTE}.get(name)
+
     def attr_keys(self) -> list[str]:
         """The resource attribute keys the report groups or filters on, each once, in order."""
         names = list(self.group_by) + list(self.filters)
-        return list(dict.fromkeys(_ATTR_KEY.match(n).group(1) for n in names if _ATTR_KEY.match(n)))
+        return list(dict.fromkeys(key for key in map(self.attribute_of, names) if key))
 
     def expression(self, name: str) -> str:
-        """The SQL expression of a dimension over the request set: from the closed set, or an attribute column."""
-        m = _ATTR_KEY.match(name)
-        if m:
-            return f"_attr{self.attr_keys().index(m.group(1))}"
+        """The SQL expression of a dimension over the usage rows: from the closed set, or an attribute column."""
+        key = self.attribute_of(name)
+        if key is not None:
+            return f"_attr{self.attr_keys().index(key)}"
         return DIMENSIONS[name]
 
     def params(self) -> dict:
-        params = {
-            "since": self.since.replace(tzinfo=None),
-            "until": self.until.replace(tzinfo=None),
-            "tz": self.tz,
-            "agent_type_attribute": self.agent_type_attribute,
-        }
+        params = {"since": _naive(self.since), "until": _naive(self.until), "tz": self.tz}
         for i, value in enumerate(self.filters.values()):
             params[f"f{i}"] = value
         for i, key in enumerate(self.attr_keys()):
             params[f"attr{i}"] = key
         return params
 
+    def conditions(self) -> list[str]:
+        return [f"{self.expression(name)} = {{f{i}:String}}" for i, name in enumerate(self.filters)]
+
     def where(self) -> str:
-        clauses = [f"{self.expression(name)} = {{f{i}:String}}" for i, name in enumerate(self.filters)]
+        clauses = self.conditions()
         return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
-    def with_requests(self) -> str:
-        """``WITH req AS (...)``: the deduplicated requests in the window, for a report to select from."""
-        return f"WITH req AS (\n{requests_sql(self.attr_keys())}\n)\n"
 
-    def with_priced_requests(self) -> str:
-        """``WITH req AS (...), priced AS (...)``: the same requests with their cost (pricing/sql)."""
-        return self.with_requests() + priced_cte()
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)

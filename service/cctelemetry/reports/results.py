@@ -124,3 +124,35 @@ class MonitorReport(Result):
     blocks: list[Row] = Field(description="Each person's active 5-hour block.")
     limits: Row = Field(description="The official limits (windows, calibration) of the person concerned.")
     today: Row = Field(description="Today's usage per person (rows) and in all (totals), since local midnight.")
+class ToolsReport(Window):
+    rows: list[Row] = Field(description="One row per tool: calls (tool results), succeeded, failed, success_rate, "
+                            "p50/p95/total duration_ms, accepted/rejected decisions, decisions by source, "
+                            "input_bytes and result_bytes.")
+    totals: Row
+
+
+class ErrorsReport(Window):
+    rows: list[Row] = Field(description="API errors by status_code, model and attempt.")
+    by_status: list[Row]
+    by_model: list[Row]
+    by_attempt: list[Row]
+    totals: Row
+    retries_exhausted: Row = Field(description="Requests that failed after every retry: count, by status and "
+                                   "model, and the cost of the prompts they ended.")
+
+
+class ActivityReport(Window):
+    group_by: list[str]
+    rows: list[Row] = Field(description="Lines added and removed, commits, pull requests, edit decisions and "
+                            "active time, per group.")
+    totals: Row
+    edit_decisions: list[Row] = Field(description="Edit, Write and NotebookEdit decisions by language, tool, "
+                                      "decision and source.")
+
+
+class Timeline(Result):
+    session: str
+    source: str = Field(description="spans (from traces) or events (from the 400-day event log).")
+    interactions: list[Row] = Field(description="Interactions (a user prompt and all it caused), each with its "
+                                    "model requests, each request with the tools it called; a tool that ran a "
+                                    "subagent holds the subagent's requests.")

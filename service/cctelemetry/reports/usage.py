@@ -1,7 +1,8 @@
 """Usage report: requests, tokens and cost grouped by any dimensions.
 
-Every grouped report (this one, cost.py) runs ``grouped()``: the deduplicated requests (query.py),
-priced by the price book (pricing/sql/priced_requests.sql), filtered, grouped by dimensions.
+Every grouped report (this one, cost.py) runs ``grouped()``: the usage rows of the window (source.py: the
+hourly rollup, and the requests at the window's edges), filtered, summed by the dimensions and what prices
+depend on, priced by the price book (pricing/sql/priced_usage.sql), then grouped by the dimensions.
 """
 
 from __future__ import annotations
@@ -11,23 +12,25 @@ from dataclasses import replace
 
 from ..store import Store
 from . import cache as result_cache
-from .query import DIMENSIONS, TIME_DIMENSIONS, RequestFilter
+from .query import TIME_DIMENSIONS, RequestFilter
 from .results import NoMatch, UsageReport
 from .scope import Pricing
+from .source import FINAL_SETTINGS, plan, priced_sums, usage_rows
 
 log = logging.getLogger(__name__)
 
-# The tables a grouped report reads (reports/sql/requests.sql, pricing/sql/priced_requests.sql): the
-# service reuses a result while they are unchanged (cache.py).
-READS = ("api_requests", "model_prices", "model_price_matches")
+# The tables a grouped report reads (source.py, pricing/sql/priced_usage.sql): the service reuses a result
+# while they are unchanged (cache.py).
+READS = ("usage_hourly", "request_copies", "request_resources", "model_rates", "model_resolutions")
 
-# Money is summed as Decimal128(12): exact, and the same whatever order the rows come in.
+# Money is Decimal128(12) throughout: exact, and the same whatever order the rows come in.
 MONEY = "toFloat64(sum(toDecimal128({0}, 12)))"
 
 USAGE_MEASURES = f"""
-    count() AS requests,
+    sum(requests) AS requests,
     sum(input_tokens) AS input_tokens,
     sum(output_tokens) AS output_tokens,
+    sum(reasoning_tokens) AS reasoning_tokens,
     sum(cache_read_tokens) AS cache_read_tokens,
     sum(cache_creation_tokens) AS cache_creation_tokens,
     {MONEY.format("reported_cost_usd")} AS reported_cost_usd,
@@ -47,21 +50,24 @@ COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h
 
 
 def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
-            limit: int = 10_000) -> tuple[list[dict], dict]:  # fmt: skip
+            limit: int = 10_000, use_rollup: bool = True, first_last: bool = False) -> tuple[list[dict], dict]:  # fmt: skip
     """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
 
-    One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together.
+    One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together. With
+    ``first_last``, ``measures`` may use ``first_at`` and ``last_at`` (source.py).
     """
     flt = replace(flt, group_by=list(group_by))
-    params = {**flt.params(), **pricing.params(), "limit": limit + 1}
-    sql = flt.with_priced_requests() + "SELECT"
+    head, params = priced_sums(flt, [flt.expression(d) for d in group_by], first_last, use_rollup)
+    params.update(flt.params(), **pricing.params(), limit=limit + 1)
+    sql = head + "SELECT"
     if group_by:
         keys = ", ".join(f"`{d}`" for d in group_by)
-        sql += "".join(f"\n    {flt.expression(d)} AS `{d}`," for d in group_by) + f"\n    grouping({keys}) != 0 AS _is_total,"
-    sql += f"{measures}\nFROM priced\n{flt.where()}\n"
+        sql += "".join(f"\n    _k{i} AS `{d}`," for i, d in enumerate(group_by)) + f"\n    grouping({keys}) != 0 AS _is_total,"
+    sql += f"{measures}\nFROM priced\n"
     if group_by:
         sql += (f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"
                 "LIMIT {limit:UInt32}")  # fmt: skip
+    sql += FINAL_SETTINGS
     found = _result_rows(store, sql, params)
     totals = {k: v for k, v in found[0].items() if k not in group_by}
     warn_unpriced(totals.get("unknown_models") or [])
@@ -82,11 +88,12 @@ def _result_rows(store: Store, sql: str, params: dict) -> list[dict]:
 
 
 def usage(store: Store, group_by: list[str], flt: RequestFilter, pricing: Pricing | None = None,
-          breakdown: bool = False, limit: int = 10_000) -> UsageReport:  # fmt: skip
-    """Requests, tokens and cost grouped by ``group_by`` (rows) and over everything (totals)."""
+          breakdown: bool = False, limit: int = 10_000, use_rollup: bool = True) -> UsageReport:  # fmt: skip
+    """Requests, tokens and cost grouped by ``group_by`` (rows) and over everything (totals). ``use_rollup``
+    False reads the requests one by one instead of the rollup (the same numbers, slower: for tests)."""
     pricing = pricing or Pricing()
     measures = USAGE_MEASURES + (BREAKDOWN_MEASURES if breakdown else "")
-    rows, totals = grouped(store, flt, group_by, measures, pricing, limit)
+    rows, totals = grouped(store, flt, group_by, measures, pricing, limit, use_rollup)
     if breakdown:
         rows, totals = [nest_cost_by_type(r) for r in rows], nest_cost_by_type(totals)
     return UsageReport.model_construct(
@@ -106,12 +113,14 @@ def unmatched_filters(store: Store, flt: RequestFilter, totals: dict) -> list[di
     dimensions in which its value does occur (``-w agent=coordinator`` when it is an agent_type)."""
     if not flt.filters or totals.get("requests"):
         return []
+    probe = replace(flt, group_by=[*flt.group_by, "agent_type"])  # agent_type is a resource attribute
     columns = []
     for i, name in enumerate(flt.filters):
         value = f"{{f{i}:String}}"
-        columns.append(f"countIf({flt.expression(name)} = {value}) AS matched{i}")
-        columns += [f"countIf({DIMENSIONS[d]} = {value}) AS in{i}_{d}" for d in _LOOK_IN]
-    row = store.rows(flt.with_requests() + "SELECT " + ", ".join(columns) + " FROM req", flt.params())[0]
+        columns.append(f"sumIf(requests, {probe.expression(name)} = {value}) AS matched{i}")
+        columns += [f"sumIf(requests, {probe.expression(d)} = {value}) AS in{i}_{d}" for d in _LOOK_IN]
+    rows, params = usage_rows(probe, plan(probe))
+    row = store.rows(f"SELECT {', '.join(columns)} FROM ({rows}){FINAL_SETTINGS}", {**params, **probe.params()})[0]
     return [NoMatch(filter=name, value=value, found_in=[d for d in _LOOK_IN if d != name and row[f"in{i}_{d}"]])
             .model_dump() for i, (name, value) in enumerate(flt.filters.items()) if not row[f"matched{i}"]]  # fmt: skip
 

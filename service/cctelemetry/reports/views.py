@@ -1,37 +1,46 @@
 """The views people and tools query with SQL (clickhouse-client, ``cctelemetry sql``, ``POST /api/v1/sql``),
 so that ad-hoc SQL gives the reports' numbers:
 
-- ``requests``: one row per model request, duplicates removed and superseded copies left out (the reports'
-  own request set, reports/sql/requests.sql), priced by the book (pricing/sql/priced_requests.sql) with
-  ``reported_cost_usd``, ``computed_cost_usd``, ``cost_usd`` and its parts;
-- ``daily_usage``: per UTC day, agent, model and agent name;
-- ``session_usage``: per session.
+- ``requests``: one row per model request, duplicates collapsed and superseded copies left out, priced by
+  the book (pricing/sql/priced_usage.sql), with ``reported_cost_usd``, ``computed_cost_usd``, ``cost_usd`` and
+  its parts;
+- ``daily_usage``: per UTC day, agent, model and agent name, from the hourly rollup (fast at any size);
+- ``session_usage``: per session, from ``requests``.
 
-The raw ``api_requests`` table holds every copy of a request (retries, transcript lines, merged rows):
-summing it over-counts. The views are (re)created by ``prepare`` (service start, ``cctelemetry migrate``)
-with the service's pricing settings (``CCTELEMETRY_COST_MODE``, ``CCTELEMETRY_CACHE_WRITE_TTL``) written in.
+The raw ``request_copies`` table holds every copy of a request (each source's, merged rows and their
+superseded inputs): summing it over-counts. The views are (re)made by ``prepare`` (service start,
+``cctelemetry migrate``) with the service's pricing settings (``CCTELEMETRY_COST_MODE``,
+``CCTELEMETRY_CACHE_WRITE_TTL``) written in.
 """
 
 from __future__ import annotations
 
 from ..config import Settings
-from ..pricing import priced_cte
 from ..store import Store
 from ..store.sqlfiles import inline, load
-from .query import requests_sql
+from .query import RequestFilter
 from .scope import Pricing
+from .source import priced_per_request, priced_sums
 
 VIEWS = ("requests", "daily_usage", "session_usage")
 
 
 def requests_view_sql(settings: Settings) -> str:
-    pricing = Pricing.from_settings(settings).params()
-    select = f"WITH req AS (\n{requests_sql(window=False)}\n){priced_cte()}SELECT * FROM priced"
-    body = inline(select, agent_type_attribute=settings.agent_type_attribute, **pricing)
+    head, _ = priced_per_request(RequestFilter())  # the whole history: no time condition
+    select = "SELECT * EXCEPT (at, price_day, requests, reported_cost, cache_write_1h_known, cache_write_unknown) FROM priced"
+    body = inline(head + select, **Pricing.from_settings(settings).params())
     return f"CREATE OR REPLACE VIEW requests AS\n{body}"
+
+
+def daily_usage_view_sql(settings: Settings) -> str:
+    head, _ = priced_sums(RequestFilter(), ["toDate(at, 'UTC')", "agent_product", "agent"])
+    select = load(__package__, "view_daily_usage_select")
+    body = inline(head + select, **Pricing.from_settings(settings).params())
+    return body.replace("{r0:DateTime('UTC')}", "toDateTime(0, 'UTC')").replace(
+        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')")
 
 
 def create_views(store: Store, settings: Settings) -> None:
     store.command(requests_view_sql(settings))
-    for name in VIEWS[1:]:
-        store.command(load(__package__, f"view_{name}"))
+    store.command("CREATE OR REPLACE VIEW daily_usage AS\n" + daily_usage_view_sql(settings))
+    store.command(load(__package__, "view_session_usage"))

@@ -35,6 +35,9 @@ from .errors import translate
 log = logging.getLogger(__name__)
 
 ROLES = ("write", "read", "adhoc", "control")
+# One OTLP body may carry events of many days (a backlog, a clock gone wrong): the raw tables are partitioned
+# by day, and ClickHouse refuses, by default, an insert block over 100 partitions.
+_INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 _READ_STATEMENTS = ("Select", "Show", "Describe", "Explain", "Exists")
 _OPEN_LOCK = threading.Lock()
 
@@ -242,7 +245,8 @@ class Store:
         """Insert a batch of rows (lists in ``columns`` order). Returns the number written."""
         if not rows:
             return 0
-        self._call("write", "insert", table, rows, column_names=list(columns), database=self.database)
+        self._call("write", "insert", table, rows, column_names=list(columns), database=self.database,
+                   settings=_INSERT_SETTINGS)  # fmt: skip
         return len(rows)
 
     def insert_columns(self, table: str, data: Iterable[Sequence[Any]], columns: Sequence[str]) -> int:
@@ -250,7 +254,7 @@ class Store:
         if not data or not data[0]:
             return 0
         self._call("write", "insert", table, data, column_names=list(columns), database=self.database,
-                   column_oriented=True)  # fmt: skip
+                   column_oriented=True, settings=_INSERT_SETTINGS)  # fmt: skip
         return len(data[0])
 
     def insert_plain(self, table: str, columns: dict[str, list]) -> int:

@@ -1,4 +1,6 @@
-"""Claude Code transcripts (``~/.claude/projects/**/*.jsonl``) -> ``api_requests``, as backfill.
+"""Session files -> the fact writer's inbox (ingest/facts.py), as backfill: Claude Code transcripts (``~/.claude/projects/**/*.jsonl``),
+Codex rollouts (``$CODEX_HOME/sessions/**/rollout-*.jsonl``) and Gemini chats (``~/.gemini/tmp/*/chats``);
+``agents`` says what differs between them.
 
 ClickHouse reads the JSONL itself: Python only finds the files, decides which bytes of each are new, and
 lays out batch folders for ClickHouse to read. The modules, in the order an import uses them:
@@ -15,14 +17,18 @@ The SQL steps are in ``sql/``: ``raw`` (each line tagged by a cheap code), ``lin
 kind: request, other, blank, invalid_json, unknown_shape, synthetic), ``candidates`` (the copies of one
 response collapse to one row per request, as ccusage does), ``plan`` and ``insert`` (only what is new, or a
 fuller copy, is written as ``source='transcript'``; requests that telemetry delivered too are then merged
-into one row by ``ingest/merge.py``). docs/import.md explains the rules.
+into one row by the fact writer, ``ingest/facts.py``). docs/import.md explains the rules.
 """
 
+from .agents import AGENTS, Agent, get_agent
 from .files import default_roots, find_transcripts, project_and_session
 from .importer import import_transcripts, watch_transcripts
 from .summary import FileProgress, ImportSummary
 
 __all__ = [
+    "AGENTS",
+    "Agent",
+    "get_agent",
     "FileProgress",
     "ImportSummary",
     "default_roots",

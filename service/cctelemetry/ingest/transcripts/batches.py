@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...store import Store
+from .agents import CLAUDE, Agent
 from .files import TranscriptFile
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,13 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_BYTES = 256 * 2**20  # per batch: the candidate lines of this much input are held in memory
 ACTIVE_SECONDS = 60  # a file changed this recently may still be growing: copy its bytes, do not link it
 
+
+
+# The working lines table's columns that only Codex's and Gemini's steps fill.
+_LINES_EXTRA = """,
+    reasoning_tokens UInt64 DEFAULT 0,
+    record LowCardinality(String) DEFAULT '',  -- the line's record type (session_meta, turn_context, ...)
+    tool_tokens UInt64 DEFAULT 0               -- Gemini's tool-use prompt tokens"""
 
 
 def _sql(name: str) -> str:
@@ -43,10 +51,11 @@ def _statements(sql: str) -> list[str]:
 
 
 class ImportRun:
-    """The working tables and batch folders of one import."""
+    """The working tables and batch folders of one import of one agent's files."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, agent: Agent = CLAUDE):
         self.store = store
+        self.agent = agent
         tag = uuid.uuid4().hex[:12]
         kinds = ("UPLOAD", "RAW", "LINES", "FILES", "CAND", "PLAN")
         self.tables = {k: f"_transcript_import_{tag}_{k.lower()}" for k in kinds}
@@ -56,7 +65,14 @@ class ImportRun:
         self.steps = 0
 
     def sql(self, name: str, **extra: str) -> str:
-        return _render(_sql(name), {**self.names, **extra})
+        ordered = "" if self.agent.incremental else ", max_threads = 1"
+        lines_extra = "" if self.agent is CLAUDE else _LINES_EXTRA
+        return _render(_sql(name), {**self.names, "MARKER": self.agent.marker, "ORDERED": ordered,
+                                    "LINES_EXTRA": lines_extra, **extra})  # fmt: skip
+
+    def agent_sql(self, step: str) -> str:
+        """The agent's own step: ``lines`` or ``candidates``."""
+        return self.sql(self.agent.sql_prefix + step)
 
     def __enter__(self) -> "ImportRun":
         self._drop_stale()
@@ -180,7 +196,7 @@ class ImportRun:
                 by_idx[idx].lines += int(n)
 
     def _step2(self) -> None:
-        self.store.command(self.sql("lines"), {"batch": self.steps})
+        self.store.command(self.agent_sql("lines"), {"batch": self.steps})
         self.steps += 1
         self.store.command(f"TRUNCATE TABLE {self.names['RAW']}")
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ...store import Store
+    from .agents import Agent
 
 HEAD_BYTES = 4096  # head_hash covers this much of a file's start
 
@@ -87,23 +88,35 @@ def _walk(root: str) -> Iterable[str]:
             continue
 
 
-def list_files(paths: list[Path] | None) -> tuple[list[TranscriptFile], list[str]]:
-    """The transcript files under ``paths`` (folders or files; default ``default_roots()``), each stat'ed
-    and numbered from 1 (a file gone or unreadable by now has that status); and the paths given that do
-    not exist (none for the default folders, which need not all exist)."""
+def list_files(paths: list[Path] | None, agent: "Agent | None" = None) -> tuple[list[TranscriptFile], list[str]]:
+    """The session files under ``paths`` (folders or files; default: the agent's default folders, or every
+    agent's), each with its agent (``agent``, else detected from its path), stat'ed and numbered from 1 (a
+    file gone or unreadable by now has that status); and the paths given that do not exist (none for the
+    default folders, which need not all exist). A file found under a default folder that is not that
+    agent's kind of file (Gemini's tmp/ holds more than chats) is left out."""
+    from .agents import AGENTS, detect
+
     explicit = bool(paths)
-    found, missing = find_transcripts(paths if explicit else default_roots())
+    if explicit:
+        found, missing = find_transcripts(paths)
+        owned = [(p, a) for p in found if (a := agent or detect(p)) is not None]  # found: sorted, unique
+    else:
+        missing, by_path = [], {}
+        for a in [agent] if agent else AGENTS.values():
+            by_path.update((p, a) for p in find_transcripts(a.roots())[0] if a.owns(p))
+        owned = sorted(by_path.items(), key=lambda item: item[0])
     files: list[TranscriptFile] = []
-    for idx, path in enumerate(found, start=1):
+    for idx, (path, owner) in enumerate(owned, start=1):
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            files.append(TranscriptFile(idx=idx, path=path, size=0, mtime_ns=0, status="vanished"))
+            files.append(TranscriptFile(idx=idx, path=path, size=0, mtime_ns=0, status="vanished", agent=owner.name))
             continue
         except OSError as exc:
-            files.append(TranscriptFile(idx=idx, path=path, size=0, mtime_ns=0, status="unreadable", error=str(exc)))
+            files.append(TranscriptFile(idx=idx, path=path, size=0, mtime_ns=0, status="unreadable", error=str(exc),
+                                        agent=owner.name))  # fmt: skip
             continue
-        files.append(TranscriptFile(idx=idx, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns))
+        files.append(TranscriptFile(idx=idx, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns, agent=owner.name))
     return files, (missing if explicit else [])
 
 
@@ -141,6 +154,7 @@ class TranscriptFile:
     prior_request_lines: int = 0
     status: str = "read"
     error: str = ""
+    agent: str = "claude"  # agents.AGENTS key
 
     @property
     def nbytes(self) -> int:
@@ -178,13 +192,14 @@ def _complete_end(fd: int, start: int, size: int) -> tuple[int, bool]:
     return line_start, True
 
 
-def plan_read(f: TranscriptFile, state: dict | None) -> None:
+def plan_read(f: TranscriptFile, state: dict | None, incremental: bool = True) -> None:
     """Decide which bytes of ``f`` (known to have changed since ``state``, if any) to read: start, end,
-    head_hash."""
+    head_hash. Not ``incremental``: a changed file is read again whole (its lines need the earlier ones)."""
     fd = os.open(f.path, os.O_RDONLY)
     try:
         if state is not None:
-            if f.size > state["size"] and _head_hash(fd, state["imported_to"]) == state["head_hash"]:
+            if (incremental and f.size > state["size"]
+                    and _head_hash(fd, state["imported_to"]) == state["head_hash"]):  # fmt: skip
                 # Grew, same start: an appended transcript. Read from the end of the last complete line.
                 f.start = state["imported_to"]
                 f.prior_lines, f.prior_request_lines = state["lines"], state["request_lines"]

@@ -14,9 +14,11 @@ from queue import Full, Queue
 from typing import Callable
 
 from ...store import Store
+from .. import facts
 from . import statcache
+from .agents import AGENTS, Agent, get_agent
 from .batches import DEFAULT_BATCH_BYTES, ImportRun
-from .files import TranscriptFile, list_files, load_state, plan_read, project_and_session, save_state
+from .files import TranscriptFile, list_files, load_state, plan_read, save_state
 from .summary import MAX_ERRORS, FileProgress, ImportSummary, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -35,18 +37,23 @@ def import_transcripts(
     paths: list[Path] | None = None,
     progress: ProgressFn | None = None,
     *,
+    agent: str | Agent | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> ImportSummary:
-    """Import the transcripts under ``paths`` (folders searched recursively, or files; default
-    ``default_roots()``) into ``api_requests``. Safe to run again: only new bytes are read, and a request
-    already stored is never added twice. Bad lines and vanished files are counted in the summary."""
+    """Import the session files under ``paths`` (folders searched recursively, or files; default: the
+    agent's default folders, or every agent's) into the fact writer's inbox: Claude Code transcripts, Codex
+    rollouts, Gemini chats (``agent``: claude, codex or gemini; omitted, each file's agent is detected from
+    its path). Safe to run again: only new bytes are read, and a request already stored is never added
+    twice. Bad lines and vanished files are counted in the summary."""
+    if not isinstance(agent, Agent):
+        agent = get_agent(agent)
     with _RUN_LOCK:
-        return _import(store, paths, progress, batch_bytes)
+        return _import(store, paths, progress, batch_bytes, agent)
 
 
-def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
+def _import(store: Store, paths, progress, batch_bytes, agent: Agent | None = None) -> ImportSummary:
     t0 = time.perf_counter()
-    files, missing = list_files(paths)
+    files, missing = list_files(paths, agent)
     summary = ImportSummary.start(len(files), missing)
     state = load_state(store) if files else {}
     for f in files:
@@ -62,12 +69,12 @@ def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
     for f in files:
         if f.status != "read":
             ticker.done(f)
-    if todo:
-        with ImportRun(store) as run:
-            _read(run, todo, state, batch_bytes, ticker)
-            read = [f for f in todo if f.status == "read"]
+    for name, group in _by_agent(todo).items():
+        with ImportRun(store, AGENTS[name]) as run:
+            _read(run, group, state, batch_bytes, ticker)
+            read = [f for f in group if f.status == "read"]
             if read:
-                where = [project_and_session(f.path) for f in read]
+                where = [run.agent.where(f.path) for f in read]
                 store.insert_plain(run.tables["FILES"], {"file_idx": [f.idx for f in read],
                                                          "project_dir": [p for p, _ in where],
                                                          "file_session": [s for _, s in where]})  # fmt: skip
@@ -80,6 +87,14 @@ def _import(store: Store, paths, progress, batch_bytes) -> ImportSummary:
     summary.seconds = time.perf_counter() - t0
     log.info("transcript import", extra={"summary": summary.to_dict()})
     return summary
+
+
+def _by_agent(files: list[TranscriptFile]) -> dict[str, list[TranscriptFile]]:
+    """The files of each agent, agents in AGENTS' order: each agent's files go through a run of their own."""
+    groups: dict[str, list[TranscriptFile]] = {name: [] for name in AGENTS}
+    for f in files:
+        groups[f.agent].append(f)
+    return {name: group for name, group in groups.items() if group}
 
 
 def _refresh_statcache(cache, state: dict[str, dict], todo: list[TranscriptFile]) -> None:
@@ -119,7 +134,7 @@ def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: 
                 if stop.is_set():
                     return
                 try:
-                    plan_read(f, state.get(f.path))
+                    plan_read(f, state.get(f.path), run.agent.incremental)
                 except FileNotFoundError:
                     f.status = "vanished"
                 except OSError as exc:
@@ -203,33 +218,25 @@ def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summ
 
 
 def _write_requests(store: Store, run: ImportRun, summary: ImportSummary) -> None:
-    store.command(run.sql("candidates"))
-    store.command(run.sql("plan"))
+    params = {"agent_product": run.agent.product, "service_name": run.agent.service_name}
+    store.command(run.agent_sql("candidates"))
+    store.command(run.sql("plan"), params)
     row = store.query(
         f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
                    countIf(write = 1 AND stored_tokens >= 0)
             FROM {run.names['PLAN']}"""
     ).result_rows[0]
-    summary.requests, summary.new_requests, summary.rows_written, summary.updated_requests = map(int, row)
-    summary.known_requests = summary.requests - summary.new_requests
-    if summary.rows_written:
-        store.command(run.sql("insert"))
-        _merge_with_telemetry(store, run)
-
-
-def _merge_with_telemetry(store: Store, run: ImportRun) -> None:
-    """The requests just written that another source (OpenTelemetry) delivered too become one 'merged' row
-    (ingest/merge.py). Looked up after the insert, so telemetry that arrived meanwhile is included; the
-    service's writer does the same from its side after each flush."""
-    from ..merge import merge_sources
-
-    keys = store.query(
-        f"""SELECT DISTINCT request_key FROM api_requests
-            WHERE agent_product = 'claude_code' AND source NOT IN ('transcript', 'merged')
-              AND request_key IN (SELECT request_key FROM {run.names['PLAN']} WHERE write = 1)"""
-    ).result_rows
-    if keys:
-        merge_sources(store, [k for (k,) in keys], "claude_code")
+    requests, new, written, updated = map(int, row)
+    summary.requests += requests
+    summary.new_requests += new
+    summary.rows_written += written
+    summary.updated_requests += updated
+    summary.known_requests += requests - new
+    if written:
+        # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too.
+        with facts.LOCK:
+            store.command(run.sql("insert"), params)
+            facts.apply(store)
 
 
 # -- watching --------------------------------------------------------------------------------------
@@ -242,13 +249,14 @@ def watch_transcripts(
     stop_event: threading.Event,
     progress: ProgressFn | None = None,
     on_import: Callable[[ImportSummary], None] | None = None,
+    agent: str | Agent | None = None,
 ) -> ImportSummary:
     """Re-run the incremental import every ``interval_s`` seconds until ``stop_event`` is set. Each run's
     summary goes to ``on_import``; returns the running total. A failing run is logged and retried."""
     total = ImportSummary()
     while not stop_event.is_set():
         try:
-            summary = import_transcripts(store, paths, progress)
+            summary = import_transcripts(store, paths, progress, agent=agent)
         except Exception as exc:  # noqa: BLE001 - a watcher keeps watching
             log.warning("transcript import failed: %s", exc)
         else:

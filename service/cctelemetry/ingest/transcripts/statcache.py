@@ -57,13 +57,15 @@ def remove(path: Path) -> None:
         pass
 
 
-def unchanged_summary(path: Path, paths: list[Path] | None) -> ImportSummary | None:
+def unchanged_summary(path: Path, paths: list[Path] | None, agent=None) -> ImportSummary | None:
     """The summary of an import of ``paths`` when the cache shows every file unchanged since it was last
     imported (the same summary the full import gives then); None when an import has work to do."""
     known = read(path)
     if known is None:
         return None
-    files, missing = list_files(paths)
+    from .agents import get_agent
+
+    files, missing = list_files(paths, agent if agent is None or not isinstance(agent, str) else get_agent(agent))
     for f in files:
         if f.status != "read" or known.get(f.path) != [f.size, f.mtime_ns]:
             return None

@@ -1,8 +1,9 @@
 -- What a person spent in given intervals (the official windows observed, and "since the window began" /
 -- "since the last snapshot" for the forecast): cost, tokens and cost per model per interval. Appended to
--- `WITH req AS (...), priced AS (...)`. The intervals come as parallel arrays; those with one key never
--- overlap, so each request joins the one interval of its key that began last before it (ASOF), and counts
--- when it is also before that interval's end: requests in (start, end].
+-- `WITH usage AS (...), priced AS (...)`, a row per request (reports/source.py: priced_per_request). The
+-- intervals come as parallel arrays; those with one key never overlap, so each request joins the one
+-- interval of its key that began last before it (ASOF), and counts when it is also before that interval's
+-- end: requests in (start, end].
 -- Filled in by the report: USER the `user` dimension's expression. No semicolons in this file.
 SELECT
     i.id AS id,

@@ -1,9 +1,9 @@
--- Reconcile, step 1: every priced request in the window (the CTE `priced`) with why its computed cost
--- differs from the reported one. Appended to `WITH req AS (...), priced AS (...)`; ${WHERE} is the
--- report's filter (closed-set expressions, bound values). No semicolons (see priced_requests.sql).
+-- Reconcile, step 1: every priced request of the report (the CTE `priced`, one row per request, filtered
+-- already) with why its computed cost differs from the reported one, in Float64 (the recovery of the 1h
+-- share divides by rates). No semicolons (see pricing/sql/priced_usage.sql).
 , checked AS (
     SELECT
-        *,
+        * REPLACE (toFloat64(computed_cost_usd) AS computed_cost_usd, toFloat64(reported_cost_usd) AS reported_cost_usd),
         computed_cost_usd - reported_cost_usd AS difference_usd,
         -- the 1h share that makes the computed cost equal the reported one (the cost is linear in it)
         if(cache_write_ttl_assumed = 1 AND price_tier = 'base'
@@ -24,5 +24,4 @@
         if(reason = 'cache_write_1h_recovered', toUInt64(greatest(round(_h), 0)), NULL)
             AS recovered_cache_write_1h_tokens
     FROM priced
-    ${WHERE}
 )

@@ -36,7 +36,8 @@ SELECT
     l.cache_split_known,
     l.web_search_requests,
     l.reported_cost_usd,
-    l.input_tokens + l.output_tokens + l.cache_read_tokens + l.cache_creation_tokens AS total_tokens
+    l.input_tokens + l.output_tokens + l.cache_read_tokens + l.cache_creation_tokens AS total_tokens,
+    toUInt64(0) AS reasoning_tokens
 FROM ${LINES} AS l
 INNER JOIN
 (

@@ -1,20 +1,21 @@
--- Transcript import, step 5: the planned rows -> api_requests, as source 'transcript' (priority 1, below
--- OpenTelemetry's 2: reports take cost, tokens, model and agent from telemetry when both have a request,
--- and the 5m/1h cache-write split, which only transcripts know, from here).
-INSERT INTO api_requests
+-- Transcript import, step 5: the planned rows -> the inbox, as the agent's copies of source 'transcript'
+-- (priority 1, below OpenTelemetry's 2: reports take cost, tokens, model and agent from telemetry when both
+-- have a request, and the 5m/1h cache-write split, which only transcripts know, from here). The fact writer
+-- (ingest/facts.py) takes them in right after.
+INSERT INTO api_request_inbox
 (
     timestamp, agent_product, service_name, session_id, prompt_id, request_id, message_id, request_key,
     user_id, user_email, user_account_uuid, organization_id, model, agent, query_source, speed, project,
     git_branch, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens,
     cache_creation_1h_tokens, cache_split_known, web_search_requests, reported_cost_usd, duration_ms, source,
-    source_priority, resource_attributes
+    source_priority, resource_attributes, reasoning_tokens
 )
 SELECT
-    timestamp, 'claude_code', 'claude-code', session_id, '', request_id, message_id, request_key,
+    timestamp, {agent_product:String}, {service_name:String}, session_id, '', request_id, message_id, request_key,
     '', '', '', '', model, agent, '', speed, project,
     git_branch, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cache_creation_5m_tokens,
     cache_creation_1h_tokens, cache_split_known, web_search_requests, reported_cost_usd, NULL, 'transcript',
-    1, map()
+    1, map(), reasoning_tokens
 FROM ${PLAN}
 WHERE write = 1
 -- the rows are distinct per key already: no need to collapse them while inserting

@@ -9,6 +9,9 @@
 -- Code 3 lines (JSON objects without "usage") are not written here: they are counted from ${RAW}.
 -- Nothing raises on bad input: a line that cannot be read gets a kind.
 INSERT INTO ${LINES}
+    (file_idx, line_no, kind, timestamp, session_id, request_id, message_id, uuid, model, attribution_agent,
+     is_sidechain, speed, cwd, git_branch, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+     cache_creation_5m_tokens, cache_creation_1h_tokens, cache_split_known, web_search_requests, reported_cost_usd)
 WITH
     -- The fields read from an entry. JSONExtract fills each one on its own: a missing or mistyped field
     -- becomes its default (NULL for the token counts, so that "absent" and "0" differ).

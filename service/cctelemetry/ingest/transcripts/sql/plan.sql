@@ -1,4 +1,4 @@
--- Transcript import, step 4: the run's requests (${CAND}) against what api_requests already holds.
+-- Transcript import, step 4: the run's requests (${CAND}) against what request_copies already holds.
 --   known            the request key is there already, from any source (OpenTelemetry or an earlier import)
 --   stored_tokens    the most tokens an earlier transcript copy of it has (-1: none)
 --   replay_of        another request key already stored for the same response (same message id and input
@@ -15,18 +15,19 @@ SELECT
 FROM ${CAND} AS c
 LEFT JOIN
 (
-    SELECT request_key, maxIf(toInt64(total_tokens), source = 'transcript') AS tt, countIf(source = 'transcript') AS n,
+    SELECT request_key, maxIf(toInt64(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens),
+                              source = 'transcript') AS tt, countIf(source = 'transcript') AS n,
            if(n > 0, tt, -1) AS stored_tokens
-    FROM api_requests
-    WHERE agent_product = 'claude_code' AND request_key IN (SELECT request_key FROM ${CAND})
+    FROM request_copies
+    WHERE agent_product = {agent_product:String} AND request_key IN (SELECT request_key FROM ${CAND})
     GROUP BY request_key
 ) AS k ON k.request_key = c.request_key
 LEFT JOIN
 (
     SELECT message_id, input_tokens, cache_read_tokens, cache_creation_tokens,
            groupUniqArray(request_key) AS stored_keys
-    FROM api_requests
-    WHERE agent_product = 'claude_code' AND source = 'transcript'
+    FROM request_copies
+    WHERE agent_product = {agent_product:String} AND source = 'transcript'
       AND message_id IN (SELECT message_id FROM ${CAND} WHERE message_id != '')
     GROUP BY message_id, input_tokens, cache_read_tokens, cache_creation_tokens
 ) AS m ON m.message_id = c.message_id AND m.input_tokens = c.input_tokens AND m.cache_read_tokens = c.cache_read_tokens

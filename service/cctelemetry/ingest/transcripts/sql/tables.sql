@@ -2,6 +2,7 @@
 -- ${UPLOAD}: a batch's lines as sent to a ClickHouse server (which cannot read this machine's files);
 -- ${RAW}: the lines of the current batch; ${LINES}: every line worth parsing, parsed; ${FILES}: the run's
 -- files; ${CAND}: one row per distinct request; ${PLAN}: the candidates against what the store already has.
+-- The lines table has a few more columns for Codex and Gemini (batches.py _LINES_EXTRA), none for Claude Code.
 CREATE TABLE ${UPLOAD}
 (
     file_idx UInt32,
@@ -41,7 +42,7 @@ CREATE TABLE ${LINES}
     cache_creation_1h_tokens UInt64,
     cache_split_known UInt8,
     web_search_requests UInt32,
-    reported_cost_usd Nullable(Float64)
+    reported_cost_usd Nullable(Float64)${LINES_EXTRA}
 )
 ENGINE = Memory;
 
@@ -74,7 +75,8 @@ CREATE TABLE ${CAND}
     cache_split_known UInt8,
     web_search_requests UInt32,
     reported_cost_usd Nullable(Float64),
-    total_tokens UInt64
+    total_tokens UInt64,
+    reasoning_tokens UInt64
 )
 ENGINE = Memory;
 

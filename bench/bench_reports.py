@@ -1,0 +1,61 @@
+"""Report latency over a generated store (bench/gen_store.py), cold (no result cache), through the report
+layer in this process: p50/p95 per report, and the same reports read request by request for comparison.
+
+    .venv/bin/python bench/bench_reports.py --data-dir /tmp/cct-1m [--runs 10] [--raw]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from cctelemetry.bootstrap import open_store
+from cctelemetry.config import Settings
+from cctelemetry.reports.catalog import Reports
+
+REPORTS = {
+    "usage?group_by=day": lambda r: r.usage("day"),
+    "usage?group_by=session": lambda r: r.usage("session"),
+    "usage?group_by=model": lambda r: r.usage("model"),
+    "usage?group_by=day,model": lambda r: r.usage("day,model"),
+    "usage?group_by=day&since=7d": lambda r: r.usage("day", since="7d"),
+    "sessions?limit=20": lambda r: r.sessions(limit=20),
+    "cost?group_by=model&period=month": lambda r: r.cost("model", "month"),
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--extra", nargs="*", default=[], help="more report names (blocks...) if the layer has them")
+    args = ap.parse_args()
+    settings = Settings(data_dir=args.data_dir, clickhouse_url="", tz="UTC", report_cache=False)
+    store = open_store(settings)
+    reports = Reports(store, settings)
+    requests = store.scalar("SELECT count() FROM requests")
+    out = {"requests": requests, "reports": {}}
+    for name, call in REPORTS.items():
+        call(reports)  # warm the engine's caches once, as a running service has them
+        times = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            call(reports)
+            times.append((time.perf_counter() - t0) * 1000)
+        out["reports"][name] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1)}
+        print(f"{name:40s} p50 {out['reports'][name]['p50_ms']:7.1f} ms  p95 {out['reports'][name]['p95_ms']:7.1f} ms",
+              file=sys.stderr)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
