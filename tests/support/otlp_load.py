@@ -8,6 +8,7 @@ event has the same tokens and cost, so any set of bodies sums to a known figure.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -64,6 +65,24 @@ class Load:
             ])  # fmt: skip
             sl.log_records.append(record)
         return req.SerializeToString()
+
+    def transcript_line(self, i: int, j: int) -> str:
+        """The same request as Claude Code writes it to the session's transcript (one JSONL line, with its newline)."""
+        at = self.base_ns + (i * self.per_body + j) * 1_000_000
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at // 10**9)) + f".{at // 10**6 % 1000:03d}Z"
+        usage = {"input_tokens": TOKENS["input_tokens"], "output_tokens": TOKENS["output_tokens"],
+                 "cache_read_input_tokens": TOKENS["cache_read_tokens"],
+                 "cache_creation_input_tokens": TOKENS["cache_creation_tokens"],
+                 "cache_creation": {"ephemeral_5m_input_tokens": TOKENS["cache_creation_tokens"],
+                                    "ephemeral_1h_input_tokens": 0},
+                 "server_tool_use": {"web_search_requests": 0}, "service_tier": "standard"}  # fmt: skip
+        entry = {"parentUuid": None, "isSidechain": False, "type": "assistant", "timestamp": stamp,
+                 "uuid": f"u-{self.run}-{i}-{j}", "sessionId": self.session(i), "requestId": self.request_id(i, j),
+                 "cwd": "/home/dev/work", "gitBranch": "main", "version": "2.1.197",
+                 "message": {"id": f"msg_{self.run}_{i}_{j}", "type": "message", "role": "assistant",
+                             "model": "claude-sonnet-4-5", "content": [{"type": "text", "text": "ok"}],
+                             "usage": usage}}  # fmt: skip
+        return json.dumps(entry) + "\n"
 
     def totals(self, bodies: int) -> dict:
         """What ``bodies`` whole bodies add up to in a usage report's totals."""
