@@ -37,11 +37,13 @@ class Client:
     # -- transport ---------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
-                timeout: float | None = None) -> Any:  # fmt: skip
+                timeout: float | None = None, raw: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+        """``body`` goes as JSON; ``raw`` as is, with the ``headers`` given (its Content-Type among them)."""
         query = urlencode([(k, _param(v)) for k, v in (params or {}).items() if v is not None])
         target = self._prefix + path + (f"?{query}" if query else "")
-        headers = {"Accept": "application/json"}
-        data = None
+        headers = {"Accept": "application/json", **(headers or {})}
+        data = raw
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
@@ -108,6 +110,11 @@ class Client:
 
     def import_(self, paths: list[str] | None = None, **body: Any) -> dict:
         return self.post("/api/v1/import", {"paths": paths, **body}, timeout=None)
+
+    def import_upload(self, push: bytes, gzipped: bool = True) -> dict:
+        """Send a push of session files to a hub (ingest/transcripts/upload.py has its format)."""
+        headers = {"Content-Type": "application/x-tar", **({"Content-Encoding": "gzip"} if gzipped else {})}
+        return self.request("POST", "/api/v1/import/upload", raw=push, headers=headers, timeout=None)
 
 
 def _param(value: Any) -> str:

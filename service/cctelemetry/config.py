@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
                                           "the fact writer looks again, for inserts that were slow to become visible.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
+    max_upload_bytes: int = Field(default=512 * 2**20, ge=1, description="A hub: most bytes of session files one "
+                                  "push (POST /api/v1/import/upload) may carry, after gunzip.")
+    host_name: str = Field(default="", description="This machine's name in the host dimension, for the session files "
+                           "it pushes to a hub (cctelemetry import --to); empty: the system's host name.")
+    cluster: str = Field(default="", description="A ClickHouse cluster (remote_servers) to create the schema on: "
+                         "ON CLUSTER, Replicated*MergeTree and Distributed tables sharded by session. Empty: one server.")
 
     def resolved_clickhouse_url(self) -> str:
         return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"
