@@ -88,7 +88,8 @@ def machines(tmp_path):
 
 def test_two_machines_one_hub_totals_add_up_exactly(tmp_path, machines):
     laptop, desktop = machines
-    laptop_env = clean_env(laptop, CCTELEMETRY_HOST_NAME="laptop")
+    # (a token: sent by the push as Authorization: Bearer; a hub without one configured takes it as it is)
+    laptop_env = clean_env(laptop, CCTELEMETRY_HOST_NAME="laptop", CCTELEMETRY_API_TOKEN="laptop-token")
     desktop_env = clean_env(desktop, CCTELEMETRY_HOST_NAME="desktop")
     with ServeProcess(tmp_path / "hub-data") as hub, ServeProcess(tmp_path / "desktop-data", env=desktop_env) as own:
         hub_api = Client(hub.api_url)
