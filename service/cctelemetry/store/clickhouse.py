@@ -281,11 +281,13 @@ class Store:
         except Exception as exc:  # noqa: BLE001 - a health probe reports, it does not raise
             return f"{type(exc).__name__}: {exc}"
 
-    def create_database(self) -> bool:
-        """Create our database if it is missing; True when it was created now."""
+    def create_database(self, cluster: str = "") -> bool:
+        """Create our database if it is missing (on every node of ``cluster``, when named); True when it was
+        created now."""
         existed = self.database_exists()
         if not existed:
-            self._call("write", "command", f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+            on = f" ON CLUSTER {quote_ident(cluster)}" if cluster else ""
+            self._call("write", "command", f"CREATE DATABASE IF NOT EXISTS `{self.database}`{on}")
             for pool in self._pools.values():
                 pool.forget_database()
         return not existed
