@@ -1,4 +1,4 @@
-# cctelemetry: make install | make run | make test | make bench
+# cctelemetry: make install | make run | make test | make bench | make soak
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test test-fast fuzz-long bench tools lint clean
+.PHONY: install install-dev run test test-fast fuzz-long bench soak tools lint clean
 
 # The runtime only: what the service and the CLI need.
 install: $(STAMP)
@@ -55,6 +55,11 @@ bench: install-dev tools
 	$(PY) bench/bench_terminal.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_live.py
+
+# 10 minutes at 2,000 OTLP events/s with reports, the dashboard's queries and a transcript import running too:
+# count in = count stored, ack latency, RSS over time (bench/soak.py; a 25 s version runs in make test).
+soak: install-dev
+	$(PY) bench/soak.py --seconds 600 --rate 2000
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

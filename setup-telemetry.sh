@@ -18,11 +18,17 @@
 #   ./setup-telemetry.sh --check           POST an empty OTLP/JSON batch to <endpoint>/v1/logs, expect 200
 #                                          (grpc: an empty LogsService/Export, expect grpc-status 0)
 #   ./setup-telemetry.sh                   all of the above that only print
+#   ... --endpoint URL --token T           any of these against a hub (a cctelemetry service many machines
+#                                          report to): its OTLP endpoint, and the token it wants, sent as
+#                                          OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<T>
 #
 # Knobs (environment, all optional):
 #   CCTELEMETRY_OTLP_PROTOCOL         default http/protobuf; grpc or http/json (--protocol wins)
 #   CCTELEMETRY_OTLP_ENDPOINT         default http://127.0.0.1:4318, or http://127.0.0.1:4317 for grpc
-#                                     (the stack's collector, or `cctelemetry serve`'s OTLP ports)
+#                                     (the stack's collector, or `cctelemetry serve`'s OTLP ports); --endpoint wins
+#   CCTELEMETRY_API_TOKEN             the token to send (--token wins); none: no header
+#   CCTELEMETRY_HOST_NAME             this machine's name in resource attribute host.name (the reports'
+#                                     host dimension); default `uname -n`, unless OTEL_RESOURCE_ATTRIBUTES has one
 #   CCTELEMETRY_TEAM                  adds resource attribute team=<value>
 #   CCTELEMETRY_AGENT_TYPE            adds resource attribute agent.type=<value>
 #   CCTELEMETRY_LOG_USER_PROMPTS      1 to include prompt text (default 0: redacted)
@@ -51,7 +57,7 @@ _cct_set_protocol() {
 _cct_endpoint() {
     local ep default=http://127.0.0.1:4318
     [ "$(_cct_protocol)" = "grpc" ] && default=http://127.0.0.1:4317
-    ep="${CCTELEMETRY_OTLP_ENDPOINT:-$default}"
+    ep="${_cct_ep:-${CCTELEMETRY_OTLP_ENDPOINT:-$default}}"
     while [ "${ep%/}" != "$ep" ]; do ep="${ep%/}"; done
     printf '%s' "$ep"
 }
@@ -72,15 +78,33 @@ _cct_urlencode() {
     printf '%s' "$out"
 }
 
-# OTEL_RESOURCE_ATTRIBUTES: the caller's own entries, minus any team= / agent.type= we manage,
-# plus ours. Prints nothing when there is nothing to set.
+# The machine's name for host.name: CCTELEMETRY_HOST_NAME, else `uname -n` (what Python's socket.gethostname(),
+# and so `cctelemetry import --to`, says too); empty when the caller's OTEL_RESOURCE_ATTRIBUTES names one already.
+_cct_host_name() {
+    if [ -n "${CCTELEMETRY_HOST_NAME:-}" ]; then
+        printf '%s' "$CCTELEMETRY_HOST_NAME"
+        return 0
+    fi
+    case ",${OTEL_RESOURCE_ATTRIBUTES:-}" in
+        *,host.name=*) ;;
+        *) uname -n 2>/dev/null ;;
+    esac
+}
+
+# OTEL_RESOURCE_ATTRIBUTES: the caller's own entries, minus any team= / agent.type= / host.name= we manage,
+# plus ours (host.name always: Claude Code sends host.arch but not the machine's name). Prints nothing when
+# there is nothing to set.
 _cct_resource_attributes() {
-    local existing="${OTEL_RESOURCE_ATTRIBUTES:-}" kept="" item rest ours=""
+    local existing="${OTEL_RESOURCE_ATTRIBUTES:-}" kept="" item rest ours="" host
     if [ -n "${CCTELEMETRY_TEAM:-}" ]; then
         ours="team=$(_cct_urlencode "$CCTELEMETRY_TEAM")"
     fi
     if [ -n "${CCTELEMETRY_AGENT_TYPE:-}" ]; then
         ours="${ours:+$ours,}agent.type=$(_cct_urlencode "$CCTELEMETRY_AGENT_TYPE")"
+    fi
+    host="$(_cct_host_name)"
+    if [ -n "$host" ]; then
+        ours="${ours:+$ours,}host.name=$(_cct_urlencode "$host")"
     fi
     if [ -z "$ours" ]; then
         printf '%s' "$existing"
@@ -91,11 +115,44 @@ _cct_resource_attributes() {
         item="${rest%%,*}"
         if [ "$item" = "$rest" ]; then rest=""; else rest="${rest#*,}"; fi
         case "$item" in
-            ""|team=*|agent.type=*) ;;
+            "") ;;
+            team=*) [ -n "${CCTELEMETRY_TEAM:-}" ] || kept="${kept:+$kept,}$item" ;;
+            agent.type=*) [ -n "${CCTELEMETRY_AGENT_TYPE:-}" ] || kept="${kept:+$kept,}$item" ;;
+            host.name=*) [ -n "$host" ] || kept="${kept:+$kept,}$item" ;;
             *) kept="${kept:+$kept,}$item" ;;
         esac
     done
     printf '%s' "${kept:+$kept,}$ours"
+}
+
+# The token to send: --token, else CCTELEMETRY_API_TOKEN.
+_cct_token() {
+    printf '%s' "${_cct_tok:-${CCTELEMETRY_API_TOKEN:-}}"
+}
+
+# curl's -H for the token ("Authorization:" with nothing after it makes curl send no such header).
+_cct_auth_header() {
+    local token
+    token="$(_cct_token)"
+    if [ -n "$token" ]; then printf 'Authorization: Bearer %s' "$token"; else printf 'Authorization:'; fi
+}
+
+# OTEL_EXPORTER_OTLP_HEADERS with the token (W3C baggage format: the value percent-encoded, so the space of
+# "Bearer <token>" is %20), the caller's other headers kept. Prints nothing without a token.
+_cct_headers() {
+    local token existing="${OTEL_EXPORTER_OTLP_HEADERS:-}" kept="" item rest
+    token="$(_cct_token)"
+    [ -n "$token" ] || return 0
+    rest="$existing"
+    while [ -n "$rest" ]; do
+        item="${rest%%,*}"
+        if [ "$item" = "$rest" ]; then rest=""; else rest="${rest#*,}"; fi
+        case "$item" in
+            ""|[Aa]uthorization=*|AUTHORIZATION=*) ;;
+            *) kept="${kept:+$kept,}$item" ;;
+        esac
+    done
+    printf '%s' "${kept:+$kept,}Authorization=Bearer%20$(_cct_urlencode "$token")"
 }
 
 _cct_prompts() {
@@ -120,6 +177,10 @@ _cct_lines() {
     if [ -n "$ra" ]; then
         printf 'OTEL_RESOURCE_ATTRIBUTES=%s\n' "$ra"
     fi
+    ra="$(_cct_headers)"
+    if [ -n "$ra" ]; then
+        printf 'OTEL_EXPORTER_OTLP_HEADERS=%s\n' "$ra"
+    fi
 }
 
 _cct_export() {
@@ -139,6 +200,10 @@ _cct_export() {
     if [ -n "$ra" ]; then
         export OTEL_RESOURCE_ATTRIBUTES="$ra"
     fi
+    ra="$(_cct_headers)"
+    if [ -n "$ra" ]; then
+        export OTEL_EXPORTER_OTLP_HEADERS="$ra"
+    fi
 }
 
 _cct_print_env() {
@@ -151,17 +216,20 @@ _cct_print_env() {
 }
 
 _cct_print_codex() {
-    local ep prompts="false"
+    local ep prompts="false" headers="" token
     ep="$(_cct_endpoint)"
     [ "$(_cct_prompts)" = "1" ] && prompts="true"
+    token="$(_cct_token)"
+    # Codex's exporters take their own headers (https://github.com/openai/codex/blob/main/docs/config.md#otel)
+    [ -n "$token" ] && headers=", headers = { \"authorization\" = \"Bearer $token\" }"
     if [ "$(_cct_protocol)" = "grpc" ]; then
         cat <<EOF
 # ~/.codex/config.toml  (Codex CLI; OTLP/gRPC to cctelemetry)
 [otel]
 environment = "${CCTELEMETRY_TEAM:-dev}"
 log_user_prompt = $prompts
-exporter = { otlp-grpc = { endpoint = "$ep" } }
-metrics_exporter = { otlp-grpc = { endpoint = "$ep" } }
+exporter = { otlp-grpc = { endpoint = "$ep"$headers } }
+metrics_exporter = { otlp-grpc = { endpoint = "$ep"$headers } }
 EOF
         return 0
     fi
@@ -170,8 +238,8 @@ EOF
 [otel]
 environment = "${CCTELEMETRY_TEAM:-dev}"
 log_user_prompt = $prompts
-exporter = { otlp-http = { endpoint = "$ep/v1/logs", protocol = "binary" } }
-metrics_exporter = { otlp-http = { endpoint = "$ep/v1/metrics", protocol = "binary" } }
+exporter = { otlp-http = { endpoint = "$ep/v1/logs", protocol = "binary"$headers } }
+metrics_exporter = { otlp-http = { endpoint = "$ep/v1/metrics", protocol = "binary"$headers } }
 EOF
 }
 
@@ -209,13 +277,15 @@ _cct_check() {
     fi
     ep="$(_cct_endpoint)"
     if command -v curl >/dev/null 2>&1; then
-        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+        code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "$(_cct_auth_header)" \
             -H 'Content-Type: application/json' --data '{"resourceLogs":[]}' "$ep/v1/logs" 2>/dev/null)" \
             || _cct_listens "$?" || code=bad
     elif command -v python3 >/dev/null 2>&1; then
-        code="$(python3 - "$ep/v1/logs" <<'EOF'
-import socket, sys, urllib.request, urllib.error
+        code="$(CCT_TOKEN="$(_cct_token)" python3 - "$ep/v1/logs" <<'EOF'
+import os, socket, sys, urllib.request, urllib.error
 req = urllib.request.Request(sys.argv[1], data=b'{"resourceLogs":[]}', headers={"Content-Type": "application/json"})
+if os.environ.get("CCT_TOKEN"):
+    req.add_header("Authorization", "Bearer " + os.environ["CCT_TOKEN"])
 try:
     print(urllib.request.urlopen(req, timeout=5).status)
 except urllib.error.HTTPError as e:
@@ -268,6 +338,7 @@ _cct_check_grpc() {
         case "$ep" in https://*) h2=--http2 ;; esac
         # one gRPC message: not compressed (1 byte), length 0 (4 bytes), no payload = an empty export request
         out="$(printf '\0\0\0\0\0' | curl -s -o /dev/null -D - --max-time 5 "$h2" -H 'content-type: application/grpc' \
+            -H "$(_cct_auth_header)" \
             -H 'te: trailers' --data-binary @- "$url" 2>/dev/null)" || _cct_listens "$?" || out="${out:-http1}"
         out="$(printf '%s' "$out" | tr -d '\r')"
         status="$(printf '%s\n' "$out" | grep -i '^grpc-status:' | head -n 1 | sed 's/^[^:]*: *//')"
@@ -558,34 +629,52 @@ else:
 
 _cct_usage() {
     cat <<'EOF'
-usage: source ./setup-telemetry.sh [--protocol grpc|http/protobuf|http/json] [--check] [--quiet]
-       ./setup-telemetry.sh [--protocol P] [--persist | --unpersist | --statusline | --no-statusline | --print-codex |
-                            --print-gemini | --env | --check]
+usage: source ./setup-telemetry.sh [--protocol grpc|http/protobuf|http/json] [--endpoint URL] [--token T] [--check] [--quiet]
+       ./setup-telemetry.sh [--protocol P] [--endpoint URL] [--token T]
+                            [--persist | --unpersist | --statusline | --no-statusline | --print-codex |
+                             --print-gemini | --env | --check]
 EOF
 }
 
+# _cct_value OPTION VALUE: take the value of --protocol, --endpoint or --token; 2 (with a message) when it is bad.
+_cct_value() {
+    case "$1" in
+        --protocol) _cct_set_protocol "$2" ;;
+        --endpoint)
+            case "$2" in
+                http://?*|https://?*) _cct_ep="$2" ;;
+                *) printf 'cctelemetry: --endpoint takes the OTLP base URL, e.g. http://hub.example:4318 (got "%s")\n' "$2" >&2
+                   return 2 ;;
+            esac ;;
+        --token)
+            if [ -z "$2" ]; then printf 'cctelemetry: --token needs a value\n' >&2; return 2; fi
+            _cct_tok="$2" ;;
+    esac
+}
+
 _cct_sourced_main() {
-    local check=0 quiet=0 arg want=0
+    local check=0 quiet=0 arg want=""
     for arg in "$@"; do
-        if [ "$want" = "1" ]; then
-            _cct_set_protocol "$arg" || return 2
-            want=0
+        if [ -n "$want" ]; then
+            _cct_value "$want" "$arg" || return 2
+            want=""
             continue
         fi
         case "$arg" in
             --check) check=1 ;;
             --quiet|-q) quiet=1 ;;
-            --protocol) want=1 ;;
-            --protocol=*) _cct_set_protocol "${arg#--protocol=}" || return 2 ;;
+            --protocol|--endpoint|--token) want="$arg" ;;
+            --protocol=*|--endpoint=*|--token=*) _cct_value "${arg%%=*}" "${arg#*=}" || return 2 ;;
             *) ;;  # bash hands a sourced file the caller's arguments when given none: ignore
         esac
     done
-    if [ "$want" = "1" ]; then _cct_set_protocol "" || return 2; fi
+    if [ -n "$want" ]; then _cct_value "$want" "" || return 2; fi
     _cct_set_protocol "$(_cct_protocol)" || return 2
     _cct_export
     if [ "$quiet" = "0" ]; then
-        printf 'cctelemetry: Claude Code telemetry on -> %s (OTLP %s)\n' \
-            "$OTEL_EXPORTER_OTLP_ENDPOINT" "$OTEL_EXPORTER_OTLP_PROTOCOL" >&2
+        printf 'cctelemetry: Claude Code telemetry on -> %s (OTLP %s%s)\n' \
+            "$OTEL_EXPORTER_OTLP_ENDPOINT" "$OTEL_EXPORTER_OTLP_PROTOCOL" \
+            "$([ -n "$(_cct_token)" ] && printf ', with a token')" >&2
     fi
     if [ "$check" = "1" ]; then
         _cct_check
@@ -595,24 +684,26 @@ _cct_sourced_main() {
 }
 
 _cct_main() {
-    local arg want=0 actions=0
-    for arg in "$@"; do  # the protocol first, wherever it stands, so that every action uses it
-        if [ "$want" = "1" ]; then
-            _cct_set_protocol "$arg" || return 2
-            want=0
+    local arg want="" actions=0
+    for arg in "$@"; do  # protocol, endpoint and token first, wherever they stand, so that every action uses them
+        if [ -n "$want" ]; then
+            _cct_value "$want" "$arg" || return 2
+            want=""
             continue
         fi
         case "$arg" in
-            --protocol) want=1 ;;
-            --protocol=*) _cct_set_protocol "${arg#--protocol=}" || return 2 ;;
+            --protocol|--endpoint|--token) want="$arg" ;;
+            --protocol=*|--endpoint=*|--token=*) _cct_value "${arg%%=*}" "${arg#*=}" || return 2 ;;
             *) actions=$((actions + 1)) ;;
         esac
     done
-    if [ "$want" = "1" ]; then _cct_set_protocol "" || return 2; fi
+    if [ -n "$want" ]; then _cct_value "$want" "" || return 2; fi
     _cct_set_protocol "$(_cct_protocol)" || return 2
     if [ "$actions" -eq 0 ]; then
         local opt=""
         [ "$(_cct_protocol)" = "http/protobuf" ] || opt=" --protocol $(_cct_protocol)"
+        [ -z "${_cct_ep:-}" ] || opt="$opt --endpoint $_cct_ep"
+        [ -z "${_cct_tok:-}" ] || opt="$opt --token ..."
         printf '# This shell was not changed. Load the variables with:  source ./setup-telemetry.sh%s\n' "$opt"
         printf '# or make them permanent for Claude Code with:          ./setup-telemetry.sh%s --persist\n\n' "$opt"
         printf '# Claude Code\n'
@@ -625,10 +716,10 @@ _cct_main() {
     fi
     local rc=0
     for arg in "$@"; do
-        if [ "$want" = "1" ]; then want=0; continue; fi  # the value of --protocol
+        if [ -n "$want" ]; then want=""; continue; fi  # the value of --protocol, --endpoint or --token
         case "$arg" in
-            --protocol) want=1 ;;
-            --protocol=*) ;;
+            --protocol|--endpoint|--token) want="$arg" ;;
+            --protocol=*|--endpoint=*|--token=*) ;;
             --persist) _cct_persist persist || rc=$? ;;
             --unpersist) _cct_persist unpersist || rc=$? ;;
             --statusline) _cct_statusline statusline || rc=$? ;;
@@ -648,8 +739,9 @@ _cct_cleanup() {
     unset -f _cct_protocol _cct_set_protocol _cct_check_grpc _cct_listens _cct_endpoint _cct_urlencode _cct_resource_attributes _cct_prompts _cct_lines _cct_export \
         _cct_print_env _cct_print_codex _cct_print_gemini _cct_check _cct_settings_file _cct_persist \
         _cct_statusline _cct_statusline_program \
-        _cct_usage _cct_sourced_main _cct_main _cct_cleanup 2>/dev/null
-    unset _cct_sourced _cct_proto
+        _cct_usage _cct_sourced_main _cct_main _cct_cleanup _cct_value _cct_host_name _cct_token _cct_headers \
+        _cct_auth_header 2>/dev/null
+    unset _cct_sourced _cct_proto _cct_ep _cct_tok
 }
 
 # Sourced or executed? zsh: ZSH_EVAL_CONTEXT ends in ":file" when sourced; bash: BASH_SOURCE[0]

@@ -50,7 +50,7 @@ def _has_embedded_data(settings: Settings) -> bool:
 def prepare(store: Store, settings: Settings) -> Prepared:
     """Idempotent, and cheap when there is nothing to do (the CLI runs it before a local report)."""
     created = not store.database_exists()
-    applied = migrate(store, settings.raw_ttl_hours, settings.retention_days)
+    applied = migrate(store, settings.raw_ttl_hours, settings.retention_days, settings.cluster)
     sync_prices(store, current_book(settings.prices_file))
     create_views(store, settings)
     facts.recover(store)

@@ -52,12 +52,14 @@ class Client:
     # -- transport ---------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None,
-                timeout: float | None = None, text: bool = False) -> Any:  # fmt: skip
-        """The JSON answer, or with ``text`` the body as text (GET /metrics)."""
+                timeout: float | None = None, text: bool = False, raw: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Any:  # fmt: skip
+        """The JSON answer, or with ``text`` the body as text (GET /metrics). ``body`` goes as JSON; ``raw`` as
+        is, with the ``headers`` given (its Content-Type among them)."""
         query = urlencode([(k, _param(v)) for k, v in (params or {}).items() if v is not None])
         target = self._prefix + path + (f"?{query}" if query else "")
-        headers = {"Accept": "application/json"}
-        data = None
+        headers = {"Accept": "application/json", **(headers or {})}
+        data = raw
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
@@ -264,6 +266,11 @@ class Client:
 
     def import_(self, paths: list[str] | None = None, **body: Any) -> dict:
         return self.post("/api/v1/import", {"paths": paths, **body}, timeout=None)
+
+    def import_upload(self, push: bytes, gzipped: bool = True) -> dict:
+        """Send a push of session files to a hub (ingest/transcripts/upload.py has its format)."""
+        headers = {"Content-Type": "application/x-tar", **({"Content-Encoding": "gzip"} if gzipped else {})}
+        return self.request("POST", "/api/v1/import/upload", raw=push, headers=headers, timeout=None)
 
 
 def telemetry_env(env: dict[str, str], endpoint: str, attributes: dict[str, str]) -> dict[str, str]:

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API from a "
                               "browser (CORS); empty: none.")
 
+    # -- a hub and a cluster (docs/hub.md) ------------------------------------------------------------------
+    max_upload_bytes: int = Field(default=512 * 2**20, ge=1, description="A hub: most bytes of session files one "
+                                  "push (POST /api/v1/import/upload) may carry, after gunzip.")
+    host_name: str = Field(default="", description="This machine's name in the host dimension, for the session files "
+                           "it pushes to a hub (cctelemetry import --to); empty: the system's host name.")
+    cluster: str = Field(default="", description="A ClickHouse cluster (remote_servers) to create the schema on: "
+                         "ON CLUSTER, Replicated*MergeTree and Distributed tables sharded by session. Empty: one server.")
+
     def resolved_clickhouse_url(self) -> str:
         return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"
 

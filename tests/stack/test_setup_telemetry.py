@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from urllib.parse import quote
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -30,6 +31,8 @@ EXPECTED = {
     "OTEL_LOGS_EXPORT_INTERVAL": "5000",
     "OTEL_LOG_USER_PROMPTS": "0",
 }
+# setup-telemetry.sh names the machine (resource attribute host.name, the host dimension): `uname -n`, percent-encoded
+HOST = "host.name=" + quote(os.uname().nodename, safe="._~-")
 SHELLS = ["bash", pytest.param("zsh", marks=pytest.mark.skipif(not shutil.which("zsh"), reason="zsh not installed"))]
 
 
@@ -54,7 +57,8 @@ def test_sourced_exports_claude_code_variables(shell, tmp_path):
     env = sourced_env(shell, tmp_path)
     for key, value in EXPECTED.items():
         assert env.get(key) == value, f"{shell}: {key}={env.get(key)!r}"
-    assert "OTEL_RESOURCE_ATTRIBUTES" not in env
+    assert env["OTEL_RESOURCE_ATTRIBUTES"] == HOST
+    assert "OTEL_EXPORTER_OTLP_HEADERS" not in env
     assert "Claude Code telemetry on" in env["__stderr__"]
 
 
@@ -70,7 +74,8 @@ def test_sourced_overrides_and_resource_attributes(shell, tmp_path):
     )  # fmt: skip
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector.internal:14318"
     assert env["OTEL_LOG_USER_PROMPTS"] == "1"
-    assert env["OTEL_RESOURCE_ATTRIBUTES"] == "deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code"
+    assert env["OTEL_RESOURCE_ATTRIBUTES"] == ("deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code,"
+                                               + HOST)  # fmt: skip
     assert env["__stderr__"] == ""
 
 
@@ -145,13 +150,13 @@ def test_persist_round_trip_keeps_other_keys(tmp_path):
     assert data["env"]["FOO"] == "1"
     for key, value in EXPECTED.items():
         assert data["env"][key] == value
-    assert data["env"]["OTEL_RESOURCE_ATTRIBUTES"] == "team=platform"
+    assert data["env"]["OTEL_RESOURCE_ATTRIBUTES"] == "team=platform," + HOST
     backups = list(settings.parent.glob("settings.json.cctelemetry-backup-*"))
     assert backups and json.loads(backups[0].read_text()) == ORIGINAL
 
     # persisting again (without the team) is idempotent and drops what it no longer sets
     assert run(tmp_path, "--persist").returncode == 0
-    assert "OTEL_RESOURCE_ATTRIBUTES" not in json.loads(settings.read_text())["env"]
+    assert json.loads(settings.read_text())["env"]["OTEL_RESOURCE_ATTRIBUTES"] == HOST
 
     out = run(tmp_path, "--unpersist")
     assert out.returncode == 0, out.stderr

@@ -36,21 +36,33 @@ def import_(
     watch: bool = typer.Option(False, "--watch", help="Keep importing what is new, every --interval seconds."),
     interval: float = typer.Option(5.0, "--interval", help="Seconds between imports with --watch.", min=0.1),
     json_: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    to: str = typer.Option(None, "--to", help="Push the files' new bytes to a hub (a cctelemetry service other "
+                           "machines report to, e.g. http://hub:8000), which imports them; resumable, only what is "
+                           "new is sent."),  # fmt: skip
+    token: str = typer.Option(None, "--token", envvar="CCTELEMETRY_API_TOKEN", help="With --to: the hub's API token."),
+    host_name: str = typer.Option(None, "--host-name", help="With --to: this machine's name in the hub's host "
+                                  "dimension (default CCTELEMETRY_HOST_NAME, else the system's host name)."),  # fmt: skip
+    full: bool = typer.Option(False, "--full", help="With --to: send every file whole again (the hub counts "
+                              "nothing twice)."),  # fmt: skip
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
     """Import Claude Code, Codex and Gemini session files (backfill): only new lines, every request once,
-    alongside telemetry."""
+    alongside telemetry. With --to, push them to a hub instead."""
     from ..config import Settings
     from ..errors import TelemetryError
 
     from .options import fail, quiet_logs
-    from .source import find_service
+    from .source import find_service, settings_token
 
     quiet_logs()
     settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
     try:
         roots = _roots(paths, agent)
+        if to:
+            _to_hub(settings, to, token or settings_token(settings), host_name, roots, agent, full, watch, interval,
+                    json_)  # fmt: skip
+            return
         service = find_service(settings, api_url, data_dir_given=data_dir is not None)
         if service is not None:
             _through_api(service, roots, watch, interval, json_, agent)
@@ -185,6 +197,49 @@ def _through_api(api, roots: list[str], watch: bool, interval: float, as_json: b
         pass
 
 
+# -- to a hub ---------------------------------------------------------------------------------------
+
+
+def _to_hub(settings, url: str, token: str | None, host_name: str | None, roots: list[str], agent: str | None,
+            full: bool, watch: bool, interval: float, as_json: bool) -> None:  # fmt: skip
+    import time
+
+    from ..client import Client
+    from ..push import push
+
+    hub = Client(url, token=token, timeout=600)
+    folder = settings.data_dir.expanduser() / "pushes"
+    host = host_name or settings.host_name
+    paths = [Path(p) for p in roots]
+    if not paths:
+        _print({"files": 0, "note": "no session folder found"}, as_json)
+        return
+    if not watch:
+        with _progress(enabled=not as_json) as progress:
+            result = push(hub, paths, folder, agent=agent, host=host, full=full,
+                          progress=_bytes_progress(progress))  # fmt: skip
+        _print(result.to_dict(), as_json)
+        return
+    err_console.print(f"pushing {', '.join(roots)} to {hub.url} every {interval:g}s (Ctrl-C to stop)")
+    try:
+        while True:
+            body = push(hub, paths, folder, agent=agent, host=host).to_dict()
+            if body.get("files_sent") or body.get("skipped_files"):
+                _print(body, as_json, brief=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+def _bytes_progress(update):
+    """The push's (bytes sent, bytes to send) onto the import's progress bar."""
+    if update is None:
+        return None
+    from ..ingest.transcripts import FileProgress
+
+    return lambda done, total: update(FileProgress(Path("."), "read", 0, 0, 0, done, total))
+
+
 # -- output ----------------------------------------------------------------------------------------
 
 _ROWS = [
@@ -200,6 +255,10 @@ _ROWS = [
     ("known_requests", "  already known (earlier import or telemetry)"),
     ("updated_requests", "  known, fuller copy now"),
     ("rows_written", "rows written"),
+    ("files_sent", "files sent to the hub"),
+    ("bytes_sent", "bytes sent"),
+    ("bytes_on_wire", "  gzip'd, on the wire"),
+    ("uploads", "uploads"),
     ("bytes_read", "bytes read"),
     ("seconds", "seconds"),
 ]
@@ -217,7 +276,8 @@ def _print(body: dict, as_json: bool, brief: bool = False) -> None:
             + _skips(body)
         )
         return
-    table = Table(title="transcript import", show_header=False)
+    title = f"push to {body['hub']} as host {body['host']}" if "hub" in body else "transcript import"
+    table = Table(title=title, show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, label in _ROWS:

@@ -54,12 +54,24 @@ def serve(
 
 
 @app.command()
-def migrate(data_dir: DataDir = None) -> None:
+def migrate(
+    data_dir: DataDir = None,
+    print_sql: Annotated[bool, typer.Option("--print-sql", help="Print every migration's statements as they would "
+                                            "run (for CCTELEMETRY_CLUSTER: rendered for the cluster) and change "
+                                            "nothing.")] = False,  # fmt: skip
+) -> None:
     """Apply pending schema migrations, sync the price book and the SQL views (also done when the service
     starts). Creates the store when there is none, and says so."""
     from ..bootstrap import open_store, prepare
 
     settings = settings_for(data_dir)
+    if print_sql:
+        from ..store.migrate import rendered
+
+        ledger, files = rendered(settings.database, settings.raw_ttl_hours, settings.retention_days, settings.cluster)
+        for statement in ledger + [s for m, statements in files for s in [f"-- {m.version:04d}_{m.name}", *statements]]:
+            print(statement if statement.startswith("-- ") else statement.strip() + ";\n")
+        return
     try:
         store = open_store(settings, create=True)
         prepared = prepare(store, settings)

@@ -16,8 +16,8 @@ the bookmark (the inbox's ``inserted_at``) never passes a row that is not yet vi
 the collector writes the inbox without us: the service then runs ``apply`` every second and looks
 ``lookback_s`` behind its bookmark, which is safe because a step is idempotent.
 
-A step that did not finish (a crash between its writes) leaves ``facts_dirty`` set: ``recover`` rebuilds the
-rollup from ``request_copies`` and takes the inbox in again.
+A step that did not finish (a crash, or a store that went away between its writes) leaves ``facts_dirty`` set:
+the next step (or ``recover``, at start) rebuilds the rollup from ``request_copies`` and takes the inbox in again.
 """
 
 from __future__ import annotations
@@ -65,6 +65,13 @@ def apply(store: Store, lookback_s: float = 0.0) -> Step:
     """Take in the inbox's copies newer than the bookmark (minus ``lookback_s``); returns what it did."""
     with LOCK:
         started = time.perf_counter()
+        if _state(store, _DIRTY):
+            # A step of this or an earlier run stopped between its writes (the store went away, the process was
+            # killed): request_copies may hold rows the rollup has not. Make the rollup again before going on, so
+            # a long-running service heals without waiting for its next start (recover()).
+            log.warning("the last fact step did not finish: rebuilding the rollup")
+            rebuild_rollup(store)
+            _set_state(store, _DIRTY, "")
         bookmark = _state(store, _WATERMARK)
         low = datetime.fromisoformat(bookmark) if bookmark else EPOCH
         high = store.scalar("SELECT max(inserted_at) FROM api_request_inbox", role="write")

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
 
-from ..errors import BadRequest, QueryError, StoreUnavailable
+from ..errors import BadRequest, QueryError, StoreUnavailable, TelemetryError
 from .errors import translate
 
 log = logging.getLogger(__name__)
@@ -273,17 +273,25 @@ class Store:
         return count
 
     def ping(self) -> bool:
+        return not self.probe()
+
+    def probe(self) -> str:
+        """Why the store does not answer, in one line ('' when it does): what ``/healthz`` says."""
         try:
             self._call("control", "query", "SELECT 1")
-            return True
-        except Exception:  # noqa: BLE001 - a health probe reports, it does not raise
-            return False
+            return ""
+        except TelemetryError as exc:
+            return exc.message
+        except Exception as exc:  # noqa: BLE001 - a health probe reports, it does not raise
+            return f"{type(exc).__name__}: {exc}"
 
-    def create_database(self) -> bool:
-        """Create our database if it is missing; True when it was created now."""
+    def create_database(self, cluster: str = "") -> bool:
+        """Create our database if it is missing (on every node of ``cluster``, when named); True when it was
+        created now."""
         existed = self.database_exists()
         if not existed:
-            self._call("write", "command", f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+            on = f" ON CLUSTER {quote_ident(cluster)}" if cluster else ""
+            self._call("write", "command", f"CREATE DATABASE IF NOT EXISTS `{self.database}`{on}")
             for pool in self._pools.values():
                 pool.forget_database()
         return not existed

@@ -2,7 +2,8 @@
 
 Why not Alembic: see migrations/README.md. The files use three tokens only: the database is the
 client's current one, ``${RAW_TTL}`` and ``${RETENTION}`` become ClickHouse intervals. Statements in
-a file are separated by a ``;`` at the end of a line.
+a file are separated by a ``;`` at the end of a line. For a cluster (``CCTELEMETRY_CLUSTER``) each statement is
+rendered again by store/cluster.py: ON CLUSTER, Replicated*MergeTree, Distributed tables sharded by session.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clickhouse import Store
+from .cluster import ClusterDDL
 from .sqlfiles import render, statements, trusted
 
 log = logging.getLogger(__name__)
@@ -85,18 +87,33 @@ def applied_versions(store: Store) -> dict[int, str]:
     return {int(v): c for v, c in rows}
 
 
-def migrate(store: Store, raw_ttl_hours: int = 72, retention_days: int = 400) -> list[Migration]:
+def rendered(database: str, raw_ttl_hours: int = 72, retention_days: int = 400, cluster: str = "",
+             ) -> tuple[list[str], list[tuple[Migration, list[str]]]]:  # fmt: skip
+    """The ledger's DDL and every migration's statements as they run: as written on one server, rendered for
+    ``cluster`` when one is named (every file is rendered in order, applied or not: a later file may refer to an
+    earlier file's table)."""
+    if not cluster:
+        return [_LEDGER], [(m, m.statements(raw_ttl_hours, retention_days)) for m in load_migrations()]
+    ddl = ClusterDDL(cluster, database)
+    ledger = ddl.render(_LEDGER)
+    return ledger, [(m, [r for s in m.statements(raw_ttl_hours, retention_days) for r in ddl.render(s)])
+                    for m in load_migrations()]  # fmt: skip
+
+
+def migrate(store: Store, raw_ttl_hours: int = 72, retention_days: int = 400, cluster: str = "") -> list[Migration]:
     """Apply every pending migration; returns the ones applied now. Safe to run again."""
-    store.create_database()
-    store.command(_LEDGER)
+    ledger, files = rendered(store.database, raw_ttl_hours, retention_days, cluster)
+    store.create_database(cluster)
+    for statement in ledger:
+        store.command(statement)
     done = applied_versions(store)
     applied = []
-    for migration in load_migrations():
+    for migration, to_run in files:
         if migration.version in done:
             if done[migration.version] != migration.checksum:
                 log.warning("migration %04d_%s changed after it was applied", migration.version, migration.name)
             continue
-        for statement in migration.statements(raw_ttl_hours, retention_days):
+        for statement in to_run:
             store.command(statement)
         store.insert_plain(
             "schema_migrations",

@@ -4,14 +4,17 @@ are on the service's machine (backfill)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from ...errors import BadRequest
+from ...errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from ...ingest.transcripts import import_transcripts
-from ..deps import StoreDep
+from ...ingest.transcripts.upload import FORMAT, receive
+from ..deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["import"])
 
@@ -45,4 +48,36 @@ def post_import(store: StoreDep, body: ImportRequest | None = None) -> dict:
             raise BadRequest(f"paths must be absolute (they are read on the service's machine): {relative[0]!r}")
     agent = body.agent if body else None
     summary = import_transcripts(store, [Path(os.path.expanduser(p)) for p in paths] if paths else None, agent=agent)
+    return summary.to_dict()
+
+
+PUSH_MEDIA_TYPE = "application/x-tar"
+
+
+@router.post(
+    "/import/upload",
+    summary="Import session files pushed from another machine (a hub)",
+    openapi_extra={"requestBody": {"required": True, "content": {PUSH_MEDIA_TYPE: {"schema": {
+        "type": "string", "format": "binary",
+        "description": f"A tar stream (gzip'd with Content-Encoding: gzip): manifest.json ({FORMAT}: host, and per "
+                       "file its path on the sender, agent, start and end offsets), then each file's bytes."}}}}},
+)  # fmt: skip
+async def post_import_upload(request: Request, store: StoreDep, settings: SettingsDep) -> dict:
+    """What ``cctelemetry import --to URL`` sends: the new bytes of a machine's session files. They are imported
+    here as ``POST /api/v1/import`` imports local files, de-duplicated against everything this service holds
+    (telemetry from any machine, earlier pushes), with ``host.name`` set to the sending machine. Answers the
+    import's summary. Sending the same bytes again adds nothing."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != PUSH_MEDIA_TYPE:
+        raise UnsupportedMediaType(f"a push is {PUSH_MEDIA_TYPE} (cctelemetry import --to URL sends it), not {media!r}")
+    limit = settings.max_upload_bytes
+    with tempfile.SpooledTemporaryFile(max_size=64 * 2**20) as body:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the push is over the {limit}-byte limit (CCTELEMETRY_MAX_UPLOAD_BYTES)")
+            body.write(chunk)
+        body.seek(0)
+        summary = await run_in_threadpool(receive, store, body, request.headers.get("content-encoding"), limit)
     return summary.to_dict()

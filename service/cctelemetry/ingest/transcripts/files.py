@@ -155,13 +155,14 @@ class TranscriptFile:
     status: str = "read"
     error: str = ""
     agent: str = "claude"  # agents.AGENTS key
+    origin: str = ""  # where the bytes came from when that is not ``path`` (a file pushed from another machine)
 
     @property
     def nbytes(self) -> int:
         return max(self.end - self.start, 0)
 
 
-def _head_hash(fd: int, n: int) -> str:
+def head_hash(fd: int, n: int) -> str:
     return hashlib.blake2b(os.pread(fd, min(n, HEAD_BYTES), 0), digest_size=8).hexdigest()
 
 
@@ -199,7 +200,7 @@ def plan_read(f: TranscriptFile, state: dict | None, incremental: bool = True) -
     try:
         if state is not None:
             if (incremental and f.size > state["size"]
-                    and _head_hash(fd, state["imported_to"]) == state["head_hash"]):  # fmt: skip
+                    and head_hash(fd, state["imported_to"]) == state["head_hash"]):  # fmt: skip
                 # Grew, same start: an appended transcript. Read from the end of the last complete line.
                 f.start = state["imported_to"]
                 f.prior_lines, f.prior_request_lines = state["lines"], state["request_lines"]
@@ -207,7 +208,7 @@ def plan_read(f: TranscriptFile, state: dict | None, incremental: bool = True) -
                 # Shrank, changed without growing, or another file now has this name: from the start.
                 f.reread = True
         f.end, f.pending = _complete_end(fd, f.start, f.size)
-        f.head_hash = _head_hash(fd, f.end)
+        f.head_hash = head_hash(fd, f.end)
     finally:
         os.close(fd)
 

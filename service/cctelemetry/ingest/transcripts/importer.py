@@ -69,24 +69,38 @@ def _import(store: Store, paths, progress, batch_bytes, agent: Agent | None = No
     for f in files:
         if f.status != "read":
             ticker.done(f)
+    import_files(store, files, todo, summary, state=state, batch_bytes=batch_bytes, ticker=ticker,
+                 on_read=lambda read: save_state(store, read))  # fmt: skip
+    if cache is not None and files:  # (with no files found, the table's state was not loaded)
+        _refresh_statcache(cache, state, todo)
+    summarize(files, summary)
+    summary.seconds = time.perf_counter() - t0
+    log.info("transcript import", extra={"summary": summary.to_dict()})
+    return summary
+
+
+def import_files(store: Store, files: list[TranscriptFile], todo: list[TranscriptFile], summary: ImportSummary, *,
+                 state: dict | None = None, batch_bytes: int = DEFAULT_BATCH_BYTES, ticker: "_Ticker | None" = None,
+                 on_read: Callable[[list[TranscriptFile]], None] | None = None,
+                 resource_attributes: dict[str, str] | None = None) -> None:  # fmt: skip
+    """Steps 1-5 for the files of ``todo`` (each agent's in a run of its own), the numbers into ``summary``.
+    ``state``: what earlier imports read of each file (None: read every file from its start); ``on_read``: called
+    with each agent's files once their requests are written; ``resource_attributes``: the imported rows' (a hub
+    sets ``host.name``, the machine the files came from)."""
+    ticker = ticker or _Ticker(None, len(files), 0)
     for name, group in _by_agent(todo).items():
         with ImportRun(store, AGENTS[name]) as run:
-            _read(run, group, state, batch_bytes, ticker)
+            _read(run, group, state or {}, batch_bytes, ticker)
             read = [f for f in group if f.status == "read"]
             if read:
-                where = [run.agent.where(f.path) for f in read]
+                where = [run.agent.where(f.origin or f.path) for f in read]
                 store.insert_plain(run.tables["FILES"], {"file_idx": [f.idx for f in read],
                                                          "project_dir": [p for p, _ in where],
                                                          "file_session": [s for _, s in where]})  # fmt: skip
                 _count_kinds(store, run, files, summary)
-                _write_requests(store, run, summary)
-                save_state(store, read)
-    if cache is not None and files:  # (with no files found, the table's state was not loaded)
-        _refresh_statcache(cache, state, todo)
-    _summarize(files, summary)
-    summary.seconds = time.perf_counter() - t0
-    log.info("transcript import", extra={"summary": summary.to_dict()})
-    return summary
+                _write_requests(store, run, summary, resource_attributes or {})
+                if on_read is not None:
+                    on_read(read)
 
 
 def _by_agent(files: list[TranscriptFile]) -> dict[str, list[TranscriptFile]]:
@@ -172,7 +186,7 @@ def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: 
         producer.join(30)
 
 
-def _summarize(files: list[TranscriptFile], summary: ImportSummary) -> None:
+def summarize(files: list[TranscriptFile], summary: ImportSummary) -> None:
     for f in files:
         if f.status == "read":
             summary.files_read += 1 if f.nbytes > 0 or f.reread else 0
@@ -187,7 +201,7 @@ def _summarize(files: list[TranscriptFile], summary: ImportSummary) -> None:
         else:
             summary.skipped_files[f.status] = summary.skipped_files.get(f.status, 0) + 1
             if len(summary.errors) < MAX_ERRORS:
-                summary.errors.append(f"{f.path}: {f.status}" + (f" ({f.error})" if f.error else ""))
+                summary.errors.append(f"{f.origin or f.path}: {f.status}" + (f" ({f.error})" if f.error else ""))
 
 
 class _Ticker:
@@ -217,7 +231,7 @@ def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summ
             summary.skipped_lines[kind] = summary.skipped_lines.get(kind, 0) + n
 
 
-def _write_requests(store: Store, run: ImportRun, summary: ImportSummary) -> None:
+def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resource_attributes: dict[str, str]) -> None:
     params = {"agent_product": run.agent.product, "service_name": run.agent.service_name}
     store.command(run.agent_sql("candidates"))
     store.command(run.sql("plan"), params)
@@ -235,7 +249,8 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary) -> Non
     if written:
         # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too.
         with facts.LOCK:
-            store.command(run.sql("insert"), params)
+            store.command(run.sql("insert"), {**params, "attribute_keys": list(resource_attributes),
+                                              "attribute_values": list(resource_attributes.values())})
             facts.apply(store)
 
 

@@ -39,6 +39,12 @@ class ImportSummary:
             summary.errors.extend(f"{p}: no such file or folder" for p in missing[:MAX_ERRORS])
         return summary
 
+    @classmethod
+    def from_dict(cls, body: dict) -> "ImportSummary":
+        """A summary as ``to_dict`` gave it (a hub's answer to a push), its known fields only."""
+        names = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in body.items() if k in names})
+
     @property
     def duplicate_lines(self) -> int:
         """Request lines that were copies of another (split content blocks, re-logged responses)."""
