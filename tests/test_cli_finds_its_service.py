@@ -118,3 +118,38 @@ def test_a_local_command_says_which_store_and_nothing_on_stderr(tmp_path):
     assert f"data in chdb://{data}" in out.stdout
     out = cli("sql", "SELECT count() AS n FROM requests", "--json", "--data-dir", str(data), env=env)
     assert out.returncode == 0 and out.stderr == "" and json.loads(out.stdout)["rows"] == [{"n": 0}]
+
+
+# What a report from a running service must not load: the settings model (pydantic-settings), the engine, the
+# web app (pydantic itself comes with Typer 0.29, which coerces parameters with it). Measured as modules, not
+# milliseconds, so it holds on a busy machine; make bench measures the wall time.
+HEAVY = ("pydantic_settings", "chdb", "clickhouse_connect", "fastapi", "starlette", "grpc")
+PROBE = """
+import sys
+from cctelemetry.cli.main import app
+sys.argv = ["cctelemetry", *sys.argv[1:]]
+try:
+    app()
+except SystemExit:
+    pass
+print("LOADED", sorted({m.split(".")[0] for m in sys.modules} & set(%r)))
+""" % (HEAVY,)
+
+
+@pytest.mark.parametrize("how", ["data-dir", "api-url", "dotenv"])
+def test_a_report_from_a_running_service_loads_no_settings_model_nor_engine(service, tmp_path, how):
+    env, cwd = dict(service["env"]), None
+    args = ["usage", "--by", "day", "--json"]
+    if how == "data-dir":
+        args += ["--data-dir", str(service["data"])]
+    elif how == "api-url":
+        args += ["--api-url", service["url"]]
+    else:  # the data folder from a .env file in the working directory, as the settings read it
+        (tmp_path / ".env").write_text(f"cctelemetry_data_dir={service['data']}\n")
+        cwd = tmp_path
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=cwd,
+                         timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    body, loaded = out.stdout.rsplit("LOADED", 1)
+    assert json.loads(body)["totals"]["requests"] > 0
+    assert loaded.strip() == "[]", loaded

@@ -36,7 +36,7 @@ def service(tmp_path_factory):
     env = clean_env(tmp)
     log = open(tmp / "service.log", "wb")
     proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(port), "--otlp-port",
-                             str(free_port()), "--grpc-port", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+                             str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -14,11 +14,11 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from . import locate
+
 
 def default_data_dir() -> Path:
-    """The user's data folder: ``$XDG_DATA_HOME/cctelemetry`` (``~/.local/share/cctelemetry``)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "cctelemetry"
+    return Path(locate.default_data_dir())
 
 
 class Settings(BaseSettings):

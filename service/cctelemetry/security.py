@@ -44,14 +44,22 @@ class Tokens:
 
     @classmethod
     def from_settings(cls, settings) -> Tokens:
-        write = [settings.api_token.get_secret_value().strip()]
-        if settings.api_token_file:
-            write += _read_file(settings.api_token_file, "CCTELEMETRY_API_TOKEN_FILE")[:1]
-        read = [t.strip() for t in settings.read_tokens.get_secret_value().split(",")]
-        if settings.read_tokens_file:
-            read += _read_file(settings.read_tokens_file, "CCTELEMETRY_READ_TOKENS_FILE")
+        return cls.from_values(settings.api_token.get_secret_value(), settings.api_token_file,
+                               settings.read_tokens.get_secret_value(), settings.read_tokens_file,
+                               settings.auth_header)  # fmt: skip
+
+    @classmethod
+    def from_values(cls, api_token: str = "", api_token_file: str = "", read_tokens: str = "",
+                    read_tokens_file: str = "", auth_header: str = "") -> Tokens:  # fmt: skip
+        """The tokens from the settings' raw values (also read without the settings model: locate.py)."""
+        write = [api_token.strip()]
+        if api_token_file:
+            write += _read_file(api_token_file, "CCTELEMETRY_API_TOKEN_FILE")[:1]
+        read = [t.strip() for t in read_tokens.split(",")]
+        if read_tokens_file:
+            read += _read_file(read_tokens_file, "CCTELEMETRY_READ_TOKENS_FILE")
         return cls(write=tuple(t for t in write if t), read=tuple(t for t in read if t),
-                   header=settings.auth_header.strip().lower())  # fmt: skip
+                   header=auth_header.strip().lower())  # fmt: skip
 
     @property
     def enabled(self) -> bool:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..config import Settings
 from ..errors import TelemetryError
 from .render import err_console
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Embedded data folder.")]
 ApiUrl = Annotated[str | None, typer.Option("--api-url", help="A running service to ask (default: the data "
@@ -30,6 +32,8 @@ Where = Annotated[
 
 
 def settings_for(data_dir: Path | None = None, **overrides) -> Settings:
+    from ..config import Settings  # not at import: a report from a running service never builds it
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
@@ -64,7 +68,7 @@ def ask(data_dir: Path | None, api_url: str | None, call: Callable[[Any], dict])
     try:
         from .source import open_source
 
-        source = open_source(settings_for(data_dir), api_url, data_dir_given=data_dir is not None)
+        source = open_source(data_dir, api_url)
         return call(source), source
     except TelemetryError as exc:
         fail(exc)

@@ -36,8 +36,8 @@ def width() -> int:
     return 200
 
 
-console = Console(width=width(), highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an error is one line, however long
+console = Console(width=width(), highlight=False, emoji=False)  # ":" in times is not an emoji code (and 70 ms)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # an error is one line, however long
 
 
 def emit(body: dict, rows_key: str = "rows", as_json: bool = False, as_csv: bool = False, title: str = "",

@@ -13,39 +13,56 @@ Which one, in order:
 
 from __future__ import annotations
 
-import os
 import socket
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .. import runtime
+from .. import locate, runtime
 from ..client import Client
-from ..config import Settings
 from ..errors import StoreUnavailable
 
+if TYPE_CHECKING:  # the settings model is built only when the store is opened here (pydantic: ~150 ms)
+    from ..config import Settings
 
-def open_source(settings: Settings, api_url: str | None = None, data_dir_given: bool = False):
-    return find_service(settings, api_url, data_dir_given) or local_reports(settings)
+
+def open_source(data_dir: Path | None = None, api_url: str | None = None):
+    """The running service, else the report layer over the store (``data_dir`` given: that folder's)."""
+    service = locate_service(data_dir, api_url)
+    if service is not None:
+        return service
+    from .options import settings_for
+
+    return local_reports(settings_for(data_dir))
 
 
 def find_service(settings: Settings, api_url: str | None = None, data_dir_given: bool = False) -> Client | None:
-    """The running service to ask (rules 1-3 above), or None when the store is to be opened here."""
-    explicit = api_url or os.environ.get("CCTELEMETRY_API_URL") or ""
+    return locate_service(settings.data_dir if data_dir_given else None, api_url)
+
+
+def locate_service(data_dir: Path | None = None, api_url: str | None = None) -> Client | None:
+    """The running service to ask (rules 1-3 above), or None when the store is to be opened here. Reads the
+    few settings it needs without the settings model (locate.py), so a report from a service starts fast."""
+    env = locate.environment()
+    token = locate.client_token(env)
+    explicit = api_url or env.get("CCTELEMETRY_API_URL") or ""
     if explicit:
-        client = Client(explicit, token=settings_token(settings))
+        client = Client(explicit, token=token)
         client.get("/healthz", timeout=5)  # unreachable: StoreUnavailable, one line
         return client
-    recorded = runtime.read(settings.data_dir)
+    folder = Path(data_dir).expanduser() if data_dir is not None else Path(locate.data_dir(env))
+    recorded = runtime.read(folder)
     if recorded:
-        client = Client(recorded["api_url"], token=settings_token(settings))
+        client = Client(recorded["api_url"], token=token)
         if not client.healthy(timeout=5):
             raise StoreUnavailable(
-                f"the service (pid {recorded['pid']}) of {settings.data_dir} does not answer at {recorded['api_url']}; "
+                f"the service (pid {recorded['pid']}) of {folder} does not answer at {recorded['api_url']}; "
                 "it may be starting or stuck (see its log)"
             )
         return client
-    default = settings.resolved_api_url()
-    if not data_dir_given and not _custom_data_dir() and _listening(default):
-        client = Client(default, token=settings_token(settings))
+    default = locate.default_api_url(env)
+    if data_dir is None and not env.get("CCTELEMETRY_DATA_DIR") and _listening(default):
+        client = Client(default, token=token)
         if client.healthy():
             return client
     return None
@@ -75,10 +92,6 @@ def settings_token(settings: Settings) -> str | None:
     return (tokens.write or tokens.read or (None,))[0]
 
 
-def _custom_data_dir() -> bool:
-    return bool(os.environ.get("CCTELEMETRY_DATA_DIR"))
-
-
 def _listening(url: str) -> bool:
     """A plain connect: nothing listening is the common case, and says so in microseconds."""
     parts = urlsplit(url)
@@ -89,4 +102,4 @@ def _listening(url: str) -> bool:
     return True
 
 
-__all__ = ["open_source", "local_reports", "describe"]
+__all__ = ["open_source", "find_service", "locate_service", "local_reports", "describe"]
