@@ -49,12 +49,10 @@ test-fast: install-dev
 fuzz-long: install-dev
 	$(PY) -m pytest -q -s -m fuzz_long tests/test_fuzz.py
 
+# Every benchmark in one run (bench/run_all.py): bench/results.json, and the README's table rebuilt from it.
+# One step: make bench STEPS=reports_1m,terminal
 bench: install-dev tools
-	$(PY) bench/bench_ingest.py
-	$(PY) bench/bench_import.py
-	$(PY) bench/bench_terminal.py
-	$(PY) bench/bench_dashboard.py
-	$(PY) bench/bench_live.py
+	$(PY) bench/run_all.py $(if $(STEPS),--only $(STEPS) --keep)
 
 # 10 minutes at 2,000 OTLP events/s with reports, the dashboard's queries and a transcript import running too:
 # count in = count stored, ack latency, RSS over time (bench/soak.py; a 25 s version runs in make test).

@@ -1,7 +1,8 @@
 """Report latency over a generated store (bench/gen_store.py), cold (no result cache), through the report
-layer in this process: p50/p95 per report, and the same reports read request by request for comparison.
+layer in this process: p50/p95 per report. With ``--raw``, the usage reports are also read request by request
+(the path without rollups), timed once, and their numbers must be exactly the rollup's (else it exits 1).
 
-    .venv/bin/python bench/bench_reports.py --data-dir /tmp/cct-1m [--runs 10] [--raw]
+    .venv/bin/python bench/bench_reports.py --data-dir /tmp/cct-1m [--runs 10] [--raw] [--json PATH]
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ REPORTS = {
     "usage?group_by=day&since=7d": lambda r: r.usage("day", since="7d"),
     "sessions?limit=20": lambda r: r.sessions(limit=20),
     "cost?group_by=model&period=month": lambda r: r.cost("model", "month"),
+    "blocks": lambda r: r.blocks(),
+    "blocks?active=true": lambda r: r.blocks(active=True),
 }
+RAW = ("day", "session", "model", "day,model")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,7 +41,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--extra", nargs="*", default=[], help="more report names (blocks...) if the layer has them")
+    ap.add_argument("--raw", action="store_true", help="also read the usage reports request by request, compare")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
     settings = Settings(data_dir=args.data_dir, clickhouse_url="", tz="UTC", report_cache=False)
     store = open_store(settings)
@@ -54,7 +59,34 @@ def main() -> None:
         out["reports"][name] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1)}
         print(f"{name:40s} p50 {out['reports'][name]['p50_ms']:7.1f} ms  p95 {out['reports'][name]['p95_ms']:7.1f} ms",
               file=sys.stderr)
+    if args.raw:
+        out["raw"] = raw_path(reports)
     print(json.dumps(out))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    if args.raw and not all(r["equal"] for r in out["raw"].values()):
+        sys.exit(1)
+
+
+def raw_path(reports: Reports) -> dict:
+    """Each usage report read request by request (no rollup): its time, and whether every number is equal."""
+    from cctelemetry.reports import usage as usage_reports
+    from cctelemetry.reports.query import parse_dimensions
+    from cctelemetry.reports.scope import Pricing
+
+    out = {}
+    for group_by in RAW:
+        dims = parse_dimensions(group_by)
+        flt = reports._filter(None, None, None, None, dims)
+        pricing = Pricing.from_settings(reports.settings, None)
+        fast = usage_reports.usage(reports.store, dims, flt, pricing).to_dict()
+        t0 = time.perf_counter()
+        slow = usage_reports.usage(reports.store, dims, flt, pricing, use_rollup=False).to_dict()
+        took = round((time.perf_counter() - t0) * 1000, 1)
+        equal = fast["rows"] == slow["rows"] and fast["totals"] == slow["totals"]
+        out[f"usage?group_by={group_by}"] = {"ms": took, "equal": equal}
+        print(f"raw usage?group_by={group_by:28s} {took:9.1f} ms  equal: {equal}", file=sys.stderr)
+    return out
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cctelemetry-bench-terminal-"))
     api = free_port()
@@ -130,6 +131,11 @@ def main() -> None:
             endpoint.append(time.perf_counter() - started)
         result["statusline_endpoint"] = ms(endpoint)
         result["monitor_once_service"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--api-url", url], 10, env=env))
+        # issue 11.4: any CLI report from a running service in under 300 ms wall, process start to exit
+        result["cli_help"] = ms(timed([str(CLI), "--help"], 10, env=env))
+        for name, report in (("cli_usage_day", ["usage", "--by", "day"]), ("cli_sessions", ["sessions"]),
+                             ("cli_cost", ["cost"]), ("cli_blocks", ["blocks"])):  # fmt: skip
+            result[name] = ms(timed([str(CLI), *report, "--api-url", url], 20, env={**env, "COLUMNS": "160"}))
         for name, path in (("blocks_api", "/api/v1/blocks"), ("blocks_active_api", "/api/v1/blocks?active=true"),
                            ("limits_api", "/api/v1/limits")):  # fmt: skip
             times = []
@@ -146,12 +152,16 @@ def main() -> None:
                                             env=env))  # fmt: skip
     shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
     s = result
     print(f"statusline, service running ({s['requests']:,} requests): p50 {s['statusline_service']['p50_ms']} ms, "
           f"p95 {s['statusline_service']['p95_ms']} ms (python -c pass: p50 {s['python_startup']['p50_ms']} ms); "
           f"no service: p95 {s['statusline_no_service']['p95_ms']} ms; the endpoint alone: p95 "
           f"{s['statusline_endpoint']['p95_ms']} ms\nmonitor --once: p50 {s['monitor_once_service']['p50_ms']} ms "
-          f"through the service, {s['monitor_once_store']['p50_ms']} ms on the store", file=sys.stderr)  # fmt: skip
+          f"through the service, {s['monitor_once_store']['p50_ms']} ms on the store\nCLI reports through the "
+          f"service, p95: usage --by day {s['cli_usage_day']['p95_ms']} ms, sessions {s['cli_sessions']['p95_ms']} ms, "
+          f"cost {s['cli_cost']['p95_ms']} ms, blocks {s['cli_blocks']['p95_ms']} ms", file=sys.stderr)  # fmt: skip
 
 
 if __name__ == "__main__":

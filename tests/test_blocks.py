@@ -17,6 +17,7 @@ import pytest
 from conftest import live_service
 
 from cctelemetry.reports.catalog import Reports
+from cctelemetry.reports.scope import Pricing
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from claude_events import Request, post  # noqa: E402
@@ -158,3 +159,35 @@ def test_cli_blocks(reports, service_state):
 
 def _t(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, store, settings, seed):
+    """Many requests exactly on the hour, in the same rollup rows as later ones: wherever such an hour closes a
+    block it is split (and the blocks after it move), so the blocks equal those of the raw requests."""
+    import random
+
+    from cctelemetry.reports import blocks as block_reports
+    from cctelemetry.reports.source import Plan
+
+    rng = random.Random(seed)
+    start, user = datetime(2026, 9, 1, 6, tzinfo=timezone.utc), f"split{seed}@x"
+    at, out = start, []
+    for i in range(300):
+        at += timedelta(hours=rng.choice([0, 1, 1, 2, 7])) if rng.random() < 0.5 else timedelta(minutes=rng.randint(1, 50))
+        on_hour = at.replace(minute=0, second=0, microsecond=0)
+        session = f"split-{seed}-{i // 20}"
+        out.append(req(on_hour, user=user, session=session, cost=0.01))  # exactly on the hour
+        out.append(req(on_hour + timedelta(minutes=rng.randint(0, 59), milliseconds=rng.randint(1, 999)), user=user,
+                       session=session, cost=0.02))  # fmt: skip
+    post(client, out)
+    reports = Reports(store, settings)
+    got = reports.blocks(filters={"user": user}, now=NOW)
+    flt = reports._filter(None, None, None, {"user": user})
+    pricing = Pricing.from_settings(settings, None)
+    raw = block_reports._buckets(store, flt, pricing, Plan(None, ((flt.since, flt.until),)))
+    expected = block_reports.walk(raw, block_reports.BLOCK_HOURS)
+    assert [(b["start"], b["requests"]) for b in got["blocks"]] == [
+        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0) for b in expected
+    ]
+    assert got["totals"]["requests"] == 600

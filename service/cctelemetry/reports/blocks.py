@@ -9,7 +9,7 @@ minute and cost per hour between the block's first and last request; the active 
 extends that rate to the block's end.
 
 ClickHouse sums the usage rows (the hourly rollup; reports/source.py) into per-person hourly buckets
-(sql/block_buckets.sql); this module walks the buckets in time order, which is sequential
+(sql/block_buckets.sql); this module walks the buckets in time order (exact_walk), which is sequential
 by nature (where the next block starts depends on where this one started), and adds gaps, activity, burn
 rate and projection. A year of one person's use is at most ~17,500 buckets, whatever the request count.
 
@@ -38,8 +38,9 @@ WARNING_SHARE = 0.8  # ccusage's BLOCKS_WARNING_THRESHOLD: "warning" above 80 % 
 # it: the walk starts this long before ``since`` and must find a 5-hour pause there (checked, else it
 # starts from the first request ever).
 LOOKBACK = timedelta(hours=24)
-# Hours read again request by request at most (beyond, the whole window is).
+# Hours read again request by request at most, in at most so many rounds (beyond, the whole window is).
 MAX_EXACT_HOURS = 200
+MAX_SPLIT_ROUNDS = 8
 MEASURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
 MONEY = ("reported_cost_usd", "computed_cost_usd", "cost_usd")
 
@@ -76,9 +77,11 @@ class Gap:
     end: datetime
 
 
-def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EPOCH) -> list[Block | Gap]:
+def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EPOCH,
+         closing_mixed: set[datetime] | None = None) -> list[Block | Gap]:  # fmt: skip
     """One person's buckets, in time order -> their blocks and gaps, in the order ccusage makes them.
-    ``scan_from``: no request of theirs before it was read (EPOCH: none exists)."""
+    ``scan_from``: no request of theirs before it was read (EPOCH: none exists). ``closing_mixed`` collects
+    the hours of mixed buckets that close a block (see exact_walk)."""
     length = timedelta(hours=hours)
     out: list[Block | Gap] = []
     current: Block | None = None
@@ -91,6 +94,8 @@ def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EP
                 if first - current.last_at > length:
                     out.append(Gap(current.user, current.last_at + length, first))
             current = Block(bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length)
+        elif closing_mixed is not None and bucket["hour"] - current.start == length and _mixed(bucket):
+            closing_mixed.add(bucket["hour"])
         current.add(bucket)
     if current is not None:
         out.append(current)
@@ -151,21 +156,36 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     )  # fmt: skip
 
 
-def bucket_rows(store: Store, flt: RequestFilter, pricing: Pricing) -> list[dict]:
-    """The hourly buckets of ``flt``'s requests, per person, in time order (sql/block_buckets.sql): from the
-    hourly rollup, except the hours where it cannot tell the requests exactly on the hour from later ones,
-    which are read request by request."""
+def exact_walk(store: Store, flt: RequestFilter, pricing: Pricing, hours: int, scan_from: datetime
+               ) -> dict[str, list[Block | Gap]]:  # fmt: skip
+    """Every person's blocks and gaps over ``flt``'s window, from the hourly buckets (sql/block_buckets.sql).
+
+    A bucket from the rollup cannot tell requests exactly on the hour from later ones in the same rollup
+    row. That matters only where the hour closes a block (its start + 5 h): there the requests on the hour
+    belong to the closing block and the later ones start the next. Which hours close blocks is known only
+    by walking, so: walk, read the hours that matter again request by request, walk again (a split hour
+    moves the blocks after it), until no such hour is left."""
     buckets = _buckets(store, flt, pricing, None)
-    mixed = sorted({b["hour"] for b in buckets if not b["on_the_hour"] and b["first_at"] == b["hour"]})
-    if not mixed:
-        return buckets
-    if len(mixed) <= MAX_EXACT_HOURS:
-        exact, replaced = Plan(None, tuple((h, h + timedelta(hours=1)) for h in mixed)), set(mixed)
-    else:
-        exact, replaced = Plan(None, ((flt.since, flt.until),)), {b["hour"] for b in buckets}
-    kept = [b for b in buckets if b["hour"] not in replaced] + _buckets(store, flt, pricing, exact)
-    kept.sort(key=lambda b: (b["user"], b["first_at"]))
-    return kept
+    exact: set[datetime] = set()
+    for _ in range(MAX_SPLIT_ROUNDS):
+        closing: set[datetime] = set()
+        walked = {user: walk(mine, hours, scan_from, closing) for user, mine in _by_user(buckets).items()}
+        closing -= exact
+        if not closing:
+            return walked
+        exact |= closing
+        if len(exact) > MAX_EXACT_HOURS:
+            break
+        again = _buckets(store, flt, pricing, Plan(None, tuple((h, h + timedelta(hours=1)) for h in sorted(closing))))
+        buckets = sorted([b for b in buckets if b["hour"] not in closing] + again,
+                         key=lambda b: (b["user"], b["first_at"]))  # fmt: skip
+    whole = _buckets(store, flt, pricing, Plan(None, ((flt.since, flt.until),)))
+    return {user: walk(mine, hours, scan_from) for user, mine in _by_user(whole).items()}
+
+
+def _mixed(bucket: dict) -> bool:
+    """From rollup rows whose first request is exactly on the hour and others later (see exact_walk)."""
+    return not bucket["on_the_hour"] and bucket["first_at"] == bucket["hour"]
 
 
 def _buckets(store: Store, flt: RequestFilter, pricing: Pricing, plan_: Plan | None) -> list[dict]:
@@ -188,16 +208,12 @@ def walk_all(store: Store, flt: RequestFilter, pricing: Pricing, since: datetime
     them (stable: a block comes before a gap that starts at the same time)."""
     scan_from = EPOCH if since <= EPOCH + LOOKBACK else since - LOOKBACK
     scan_until = FAR_FUTURE if flt.until >= FAR_FUTURE - timedelta(hours=hours) else flt.until + timedelta(hours=hours)
-    walked = _walk(bucket_rows(store, replace(flt, since=scan_from, until=scan_until), pricing), hours, scan_from)
+    walked = exact_walk(store, replace(flt, since=scan_from, until=scan_until), pricing, hours, scan_from)
     if not all(anchored(w, since) for w in walked.values()):
-        walked = _walk(bucket_rows(store, replace(flt, since=EPOCH, until=scan_until), pricing), hours, EPOCH)
+        walked = exact_walk(store, replace(flt, since=EPOCH, until=scan_until), pricing, hours, EPOCH)
     out = [b for w in walked.values() for b in w]
     out.sort(key=lambda b: (b.start, b.user))
     return out
-
-
-def _walk(buckets: list[dict], hours: int, scan_from: datetime) -> dict[str, list[Block | Gap]]:
-    return {user: walk(mine, hours, scan_from) for user, mine in _by_user(buckets).items()}
 
 
 def _by_user(buckets: list[dict]) -> dict[str, list[dict]]:
