@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable
 
+from ..errors import BadRequest
 from ..ingest.rate_limits import SnapshotRecorder
 from ..reports.cache import fingerprint
 from ..reports.usage import READS
@@ -80,6 +81,8 @@ class FreshCache:
                 while len(self._entries) > MAX_KEYS:
                     self._entries.popitem(last=False)
             return value
+        except BadRequest:  # the caller's parameters: its answer (a 400), not a failure to log
+            raise
         except Exception:
             log.exception("live figures could not be computed", extra={"key": repr(key)})
             raise

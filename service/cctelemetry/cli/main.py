@@ -69,8 +69,12 @@ def migrate(
         from ..store.migrate import rendered
 
         ledger, files = rendered(settings.database, settings.raw_ttl_hours, settings.retention_days, settings.cluster)
-        for statement in ledger + [s for m, statements in files for s in [f"-- {m.version:04d}_{m.name}", *statements]]:
-            print(statement if statement.startswith("-- ") else statement.strip() + ";\n")
+        for statement in ledger:
+            print(statement.strip() + ";\n")
+        for migration, statements in files:  # a statement may itself start with a comment: every one ends in ;
+            print(f"-- {migration.version:04d}_{migration.name}")
+            for statement in statements:
+                print(statement.strip() + ";\n")
         return
     try:
         store = open_store(settings, create=True)
