@@ -1,7 +1,8 @@
 """Generate a store of N model requests straight into the tables (request_copies), as if they had arrived
 one by one, then build the hourly rollup from them: the 1M- and 10M-request stores the report benchmark
 reads. Sessions are runs of consecutive requests a few seconds apart, spread over `--days` days, with the
-models, agents, users and projects of a team.
+models, agents, users and projects of a team. Times have milliseconds, as the agents' are (a store of whole
+seconds has a request exactly on the hour in one hour of ~7, which the blocks report must then read again).
 
     .venv/bin/python bench/gen_store.py --requests 1000000 --data-dir /tmp/cct-1m
 """
@@ -23,7 +24,8 @@ INSERT INTO request_copies
      cache_split_known, reported_cost_usd, duration_ms, source, source_priority, resource_attributes, version)
 SELECT
     toDateTime64('2026-01-01 00:00:00', 3, 'UTC')
-        + toIntervalSecond(intDiv(s * 7919, 1) % ({days:UInt32} * 86400) + (number % {per:UInt64}) * 13) AS timestamp,
+        + toIntervalSecond(intDiv(s * 7919, 1) % ({days:UInt32} * 86400) + (number % {per:UInt64}) * 13)
+        + toIntervalMillisecond(1 + (number * 7919) % 999) AS timestamp,
     if(s % 10 < 8, 'claude_code', if(s % 10 = 8, 'codex', 'gemini_cli')),
     'claude-code',
     concat('sess-', toString(s)),

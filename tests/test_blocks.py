@@ -191,3 +191,17 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
         (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0) for b in expected
     ]
     assert got["totals"]["requests"] == 600
+
+
+def test_hundreds_of_hours_read_again_are_one_small_query(store, settings):
+    """Blocks may re-read hundreds of single hours request by request: that is one read of the requests with a
+    condition per hour, not the rollup's SQL repeated per hour (which went past the engine's max_query_size)."""
+    from cctelemetry.reports import blocks as block_reports
+    from cctelemetry.reports.source import Plan, priced_sums
+
+    reports = Reports(store, settings)
+    flt = reports._filter(None, None, None, None)
+    hours = tuple((T + timedelta(hours=i), T + timedelta(hours=i + 1)) for i in range(500))
+    sql, _ = priced_sums(flt, ["model"], plan_=Plan(None, hours))
+    assert len(sql) < 120_000
+    assert block_reports._buckets(store, flt, Pricing.from_settings(settings, None), Plan(None, hours)) == []

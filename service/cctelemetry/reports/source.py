@@ -77,14 +77,18 @@ def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tu
                      "WHERE hour >= {r0:DateTime('UTC')} AND hour < {r1:DateTime('UTC')}")  # fmt: skip
         params.update(r0=_naive(plan_.hours[0]), r1=_naive(plan_.hours[1]))
     extra = PER_REQUEST if per_request else ", timestamp AS at"
-    for i, (start, end) in enumerate(plan_.raw):
+    if plan_.raw:
+        # one read of the requests for every range (blocks re-read hundreds of single hours: one query part per
+        # range would repeat the whole rollup SQL each time, past the engine's max_query_size)
         facts = "SELECT *, toInt8(1) AS sign FROM request_copies FINAL WHERE superseded = 0"
-        if (start, end) != (EPOCH, FAR_FUTURE):  # the whole history needs no condition (and views bind nothing)
-            facts += (f" AND timestamp >= {{e{i}a:DateTime64(3, 'UTC')}}"
-                      f" AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}}")  # fmt: skip
+        if plan_.raw != ((EPOCH, FAR_FUTURE),):  # the whole history needs no condition (and views bind nothing)
+            ranges = [f"(timestamp >= {{e{i}a:DateTime64(3, 'UTC')}} AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}})"
+                      for i in range(len(plan_.raw))]  # fmt: skip
+            facts += f" AND ({' OR '.join(ranges)})"
+            for i, (start, end) in enumerate(plan_.raw):
+                params.update({f"e{i}a": _naive(start), f"e{i}b": _naive(end)})
         select = f"SELECT * FROM (WITH facts AS ({facts})\n{usage_rows_sql(extra)})"
         parts.append(select if per_request else f"SELECT {columns}, at FROM ({select})")
-        params.update({f"e{i}a": _naive(start), f"e{i}b": _naive(end)})
     rows = "\nUNION ALL\n".join(parts)
     keys = flt.attr_keys()
     if keys:
