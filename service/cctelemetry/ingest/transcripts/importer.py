@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # Line kinds from sql/lines.sql that are skipped (the others: 'request', 'other').
 SKIP_KINDS = ("blank", "invalid_json", "unknown_shape", "synthetic")
 
+# Requests handed to the fact writer per step: its working tables hold about 0.5 KB per request.
+FACT_STEP_ROWS = 200_000
+
 _RUN_LOCK = threading.Lock()  # one import at a time per process (watch loop, API, CLI share a store)
 
 
@@ -234,7 +237,9 @@ def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summ
 def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resource_attributes: dict[str, str]) -> None:
     params = {"agent_product": run.agent.product, "service_name": run.agent.service_name}
     store.command(run.agent_sql("candidates"))
+    store.command(f"TRUNCATE TABLE {run.names['LINES']}")  # every later step reads the candidates: free the lines
     store.command(run.sql("plan"), params)
+    store.command(f"TRUNCATE TABLE {run.names['CAND']}")
     row = store.query(
         f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
                    countIf(write = 1 AND stored_tokens >= 0)
@@ -246,11 +251,14 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resour
     summary.rows_written += written
     summary.updated_requests += updated
     summary.known_requests += requests - new
-    if written:
-        # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too.
+    # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too. In parts
+    # of whole sessions (the fact writer's key starts with the session), so that its working tables hold one part.
+    parts = max(1, -(-written // FACT_STEP_ROWS))
+    for part in range(parts if written else 0):
         with facts.LOCK:
             store.command(run.sql("insert"), {**params, "attribute_keys": list(resource_attributes),
-                                              "attribute_values": list(resource_attributes.values())})
+                                              "attribute_values": list(resource_attributes.values()),
+                                              "parts": parts, "part": part})  # fmt: skip
             facts.apply(store)
 
 

@@ -1,6 +1,6 @@
 -- Transcript import: the working tables of one run (Memory engine; dropped when the run ends).
 -- ${UPLOAD}: a batch's lines as sent to a ClickHouse server (which cannot read this machine's files);
--- ${RAW}: the lines of the current batch; ${LINES}: every line worth parsing, parsed; ${FILES}: the run's
+-- ${RAW}: the lines of the current batch that step 2 reads, and its marker lines (code 8: where each file starts); ${LINES}: every line worth parsing, parsed; ${FILES}: the run's
 -- files; ${CAND}: one row per distinct request; ${PLAN}: the candidates against what the store already has.
 -- The lines table has a few more columns for Codex and Gemini (batches.py _LINES_EXTRA), none for Claude Code.
 CREATE TABLE ${UPLOAD}
@@ -13,6 +13,7 @@ ENGINE = Memory;
 CREATE TABLE ${RAW}
 (
     file_idx UInt32,
+    rn UInt64,
     code UInt8,
     line String
 )
