@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..pricing.sync import resolve_new_models
 from ..store import Store
-from ..store.rollup import usage_rows_sql
+from ..store.rollup import BOUNDS, GRAIN, MEASURES, usage_rows_sql
 from ..store.sqlfiles import ident, load, load_statements, render, trusted
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ def _tokens() -> dict:
     tokens = {name: ident(table) for name, table in WORK_TABLES.items()}
     tokens["CONTENT_HASH"] = trusted(load(__package__, "facts_content_hash"))
     tokens["USAGE_ROWS"] = trusted(usage_rows_sql())
+    # the rollup's grain and its measures summed (first_at, last_at: min and max), in the table's column order
+    tokens["GRAIN"] = trusted(", ".join(GRAIN))
+    tokens["SUMS"] = trusted(", ".join([f"sum({m}) AS {m}" for m in MEASURES] + [
+        f"{'min' if b == 'first_at' else 'max'}({b}) AS {b}" for b in BOUNDS]))  # fmt: skip
     return tokens
 
 
