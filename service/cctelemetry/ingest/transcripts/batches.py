@@ -145,11 +145,13 @@ class ImportRun:
     def _step1(self, files: list[TranscriptFile], path: str) -> None:
         by_idx = {f.idx: f for f in files}
         if self.store.embedded:
-            # One thread, so that line numbers follow the file (the markers' places say whose each line is).
+            # One thread, so that line numbers follow the file (the markers' places say whose each line is);
+            # blocks of 8k lines: with the default 64k, a batch's read held 100 MB more at its peak.
             src = (
                 "(SELECT toUInt32(0) AS file_idx, rowNumberInAllBlocks() AS rn, line "
                 "FROM file({path:String}, LineAsString) SETTINGS storage_file_read_method = 'pread', "
-                "input_format_parallel_parsing = 0, max_threads = 1, max_read_buffer_size = 1048576)"
+                "input_format_parallel_parsing = 0, max_threads = 1, max_read_buffer_size = 1048576, "
+                "max_block_size = 8192)"
             )
             self.store.command(self.sql("raw", SOURCE=trusted(src)), {"path": path, "marker": self.marker})
             # A file's lines are those between its marker and the next one.
@@ -171,6 +173,25 @@ class ImportRun:
         self.store.command(self.agent_sql("lines"), {"batch": self.steps})
         self.steps += 1
         self.store.command(f"TRUNCATE TABLE {self.names['RAW']}")
+        if self.steps % 4 == 0:
+            release_memory(self.store)
+
+
+def release_memory(store: Store) -> None:
+    """Hand the memory the engine freed back to the system (embedded engine). Its allocator (jemalloc) keeps
+    freed pages for reuse: after a 64 MiB batch was read and its table emptied, 160 MB more stayed resident,
+    and over a run that grew to most of the peak RSS. ``SYSTEM JEMALLOC PURGE`` returns them (~10 ms)."""
+    global _PURGE
+    if not store.embedded or not _PURGE:
+        return
+    try:
+        store.command("SYSTEM JEMALLOC PURGE")
+    except Exception as exc:  # noqa: BLE001 - an engine built without jemalloc: nothing to release
+        log.info("cannot release memory: %s", str(exc).split("\n")[0])
+        _PURGE = False
+
+
+_PURGE = True
 
 
 def _append(out: int, f: TranscriptFile, marker: str) -> None:
