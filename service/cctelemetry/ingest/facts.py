@@ -101,7 +101,8 @@ def _step(store: Store, since: datetime, until: datetime) -> Step:
     copies = int(store.scalar(f"SELECT count() FROM `{WORK_TABLES['BATCH']}`", role="write") or 0)
     if not copies:
         return Step()
-    store.command(_sql("facts_stored"))
+    if int(store.scalar(_sql("facts_stored_any"), role="write") or 0):
+        store.command(_sql("facts_stored"))
     version = {"version": time.time_ns() // 1000}
     store.command(_sql("facts_fresh"), version)
     if int(store.scalar(_sql("facts_contested"), role="write") or 0):

@@ -236,34 +236,33 @@ def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summ
 
 def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resource_attributes: dict[str, str]) -> None:
     """Steps 3-5: one row per request, planned against the store, written to the inbox and taken in by the fact
-    writer, which merges a request telemetry delivered too. Steps 4-5 go in parts of whole sessions (the fact
-    writer's key starts with the session), so that their working tables and joins hold one part at a time."""
+    writer, which merges a request telemetry delivered too. Step 5 goes in parts of whole sessions (the fact
+    writer's key starts with the session), so that its working tables hold one part at a time."""
     params = {"agent_product": run.agent.product, "service_name": run.agent.service_name}
     store.command(run.agent_sql("candidates"))
     store.command(f"TRUNCATE TABLE {run.names['LINES']}")  # every later step reads the candidates: free the lines
     release_memory(store)
-    candidates = int(store.scalar(f"SELECT count() FROM {run.names['CAND']}", role="write") or 0)
-    parts = max(1, -(-candidates // FACT_STEP_ROWS))
-    for part in range(parts if candidates else 0):
-        where = {"parts": parts, "part": part}
-        store.command(run.sql("plan"), {**params, **where})
-        row = store.query(
-            f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
-                       countIf(write = 1 AND stored_tokens >= 0)
-                FROM {run.names['PLAN']}"""
-        ).result_rows[0]
-        requests, new, written, updated = map(int, row)
-        summary.requests += requests
-        summary.new_requests += new
-        summary.rows_written += written
-        summary.updated_requests += updated
-        summary.known_requests += requests - new
-        if written:
-            with facts.LOCK:
-                store.command(run.sql("insert"), {**params, "attribute_keys": list(resource_attributes),
-                                                  "attribute_values": list(resource_attributes.values())})  # fmt: skip
-                facts.apply(store)
-        store.command(f"TRUNCATE TABLE {run.names['PLAN']}")
+    store.command(run.sql("plan"), params)
+    store.command(f"TRUNCATE TABLE {run.names['CAND']}")
+    release_memory(store)
+    row = store.query(
+        f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
+                   countIf(write = 1 AND stored_tokens >= 0)
+            FROM {run.names['PLAN']}"""
+    ).result_rows[0]
+    requests, new, written, updated = map(int, row)
+    summary.requests += requests
+    summary.new_requests += new
+    summary.rows_written += written
+    summary.updated_requests += updated
+    summary.known_requests += requests - new
+    parts = max(1, -(-written // FACT_STEP_ROWS))
+    for part in range(parts if written else 0):
+        with facts.LOCK:
+            store.command(run.sql("insert"), {**params, "attribute_keys": list(resource_attributes),
+                                              "attribute_values": list(resource_attributes.values()),
+                                              "parts": parts, "part": part})  # fmt: skip
+            facts.apply(store)
         release_memory(store)
 
 

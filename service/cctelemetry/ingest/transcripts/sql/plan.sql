@@ -1,5 +1,4 @@
--- Transcript import, step 4: the run's requests (${CAND}) against what request_copies already holds, one part of
--- the sessions at a time (by a hash of the session: the parts never share a request).
+-- Transcript import, step 4: the run's requests (${CAND}) against what request_copies already holds.
 --   known            the request key is there already, from any source (OpenTelemetry or an earlier import)
 --   stored_tokens    the most tokens an earlier transcript copy of it has (-1: none)
 --   replay_of        another request key already stored for the same response (same message id and input
@@ -13,7 +12,7 @@ SELECT
     if(k.request_key != '', k.stored_tokens, -1) AS stored_tokens,
     arrayFirst(k -> k != c.request_key, m.stored_keys) AS replay_of,
     toUInt8(replay_of = '' AND toInt64(c.total_tokens) > stored_tokens) AS write
-FROM (SELECT * FROM ${CAND} WHERE cityHash64(session_id) % {parts:UInt64} = {part:UInt64}) AS c
+FROM ${CAND} AS c
 LEFT JOIN
 (
     SELECT request_key, maxIf(toInt64(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens),
@@ -21,7 +20,7 @@ LEFT JOIN
            if(n > 0, tt, -1) AS stored_tokens
     FROM request_copies
     WHERE agent_product = {agent_product:String}
-      AND request_key IN (SELECT request_key FROM ${CAND} WHERE cityHash64(session_id) % {parts:UInt64} = {part:UInt64})
+      AND request_key IN (SELECT request_key FROM ${CAND})
     GROUP BY request_key
 ) AS k ON k.request_key = c.request_key
 LEFT JOIN
@@ -30,8 +29,7 @@ LEFT JOIN
            groupUniqArray(request_key) AS stored_keys
     FROM request_copies
     WHERE agent_product = {agent_product:String} AND source = 'transcript'
-      AND message_id IN (SELECT message_id FROM ${CAND}
-                         WHERE message_id != '' AND cityHash64(session_id) % {parts:UInt64} = {part:UInt64})
+      AND message_id IN (SELECT message_id FROM ${CAND} WHERE message_id != '')
     GROUP BY message_id, input_tokens, cache_read_tokens, cache_creation_tokens
 ) AS m ON m.message_id = c.message_id AND m.input_tokens = c.input_tokens AND m.cache_read_tokens = c.cache_read_tokens
       AND m.cache_creation_tokens = c.cache_creation_tokens
