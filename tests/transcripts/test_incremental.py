@@ -197,3 +197,31 @@ def test_progress_reports_each_file_once_up_to_the_totals(store, tmp_path):
     again = []
     import_transcripts(store, [projects], again.append)
     assert [p.status for p in again] == ["unchanged"] * 14 and again[-1].bytes_total == 0
+
+
+def test_each_new_byte_is_copied_once_and_each_batch_file_read_once(store, tmp_path, monkeypatch):
+    # The import hands ClickHouse each batch as one file (batches.py): every byte of every transcript goes into a
+    # batch file exactly once, ClickHouse reads each batch file once (step 1), and nothing of them is left.
+    projects = copy_tree(tmp_path / "claude")
+    copied: dict[str, list[tuple[int, int]]] = {}
+    real_sendfile, real_step1, step1_paths = os.sendfile, batches.ImportRun._step1, []
+
+    def sendfile(out, fd, offset, count):
+        sent = real_sendfile(out, fd, offset, count)
+        copied.setdefault(os.readlink(f"/proc/self/fd/{fd}"), []).append((offset, sent))
+        return sent
+
+    def step1(self, files, path):
+        step1_paths.append(path)
+        return real_step1(self, files, path)
+
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    monkeypatch.setattr(batches.ImportRun, "_step1", step1)
+    summary = import_transcripts(store, [projects], batch_bytes=20_000)  # several batches
+    sizes = {str(p): p.stat().st_size for p in projects.rglob("*.jsonl")}
+    assert {p: sum(n for _, n in ranges) for p, ranges in copied.items()} == sizes
+    for ranges in copied.values():  # consecutive, never overlapping
+        assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:]))
+    assert sum(sizes.values()) == summary.bytes_read
+    assert len(step1_paths) == len(set(step1_paths)) > 1
+    assert not any(os.path.exists(p) for p in step1_paths)
