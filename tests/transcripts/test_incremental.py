@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -225,3 +226,17 @@ def test_each_new_byte_is_copied_once_and_each_batch_file_read_once(store, tmp_p
     assert sum(sizes.values()) == summary.bytes_read
     assert len(step1_paths) == len(set(step1_paths)) > 1
     assert not any(os.path.exists(p) for p in step1_paths)
+
+
+def test_without_sendfile_the_bytes_are_copied_through_a_buffer(store, tmp_path, monkeypatch):
+    # macOS's sendfile takes only sockets: the batch file is then written from a buffer, with the same result.
+    projects = copy_tree(tmp_path / "claude")
+
+    def no_sendfile(out, fd, offset, count):
+        raise OSError(errno.ENOTSOCK, "Socket operation on non-socket")
+
+    monkeypatch.setattr(os, "sendfile", no_sendfile)
+    monkeypatch.setattr(batches, "_SENDFILE", True)
+    summary = import_transcripts(store, [projects])
+    assert batches._SENDFILE is False
+    assert summary.files_read == 14 and summary.requests == 21 and summary.lines == 112 and not summary.errors

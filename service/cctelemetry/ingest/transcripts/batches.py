@@ -11,6 +11,7 @@ and the same SQL runs from it.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -201,17 +202,39 @@ def _append(out: int, f: TranscriptFile, marker: str) -> None:
     fd = os.open(f.path, os.O_RDONLY)
     try:
         os.write(out, f"{marker}{f.idx}\n".encode())
-        offset, count = f.start, f.end - f.start
-        while count > 0:
-            sent = os.sendfile(out, fd, offset, count)
-            if sent == 0:
-                raise OSError(f"{f.path} shrank while it was read")
-            offset += sent
-            count -= sent
+        _copy(out, fd, f.start, f.end - f.start, f.path)
         if f.end > f.start and os.pread(fd, 1, f.end - 1) != b"\n":
             os.write(out, b"\n")
     finally:
         os.close(fd)
+
+
+def _copy(out: int, fd: int, offset: int, count: int, path: str) -> None:
+    """``count`` bytes of ``fd`` from ``offset`` onto ``out``: kernel to kernel where the system can (Linux's
+    ``sendfile`` takes any file), else through a buffer (macOS's takes only sockets)."""
+    global _SENDFILE
+    while count > 0:
+        if _SENDFILE:
+            try:
+                sent = os.sendfile(out, fd, offset, count)
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+                    raise
+                _SENDFILE = False
+                continue
+        else:
+            chunk = os.pread(fd, min(count, 1 << 20), offset)
+            sent = len(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(out, view) :]
+        if sent == 0:
+            raise OSError(f"{path} shrank while it was read")
+        offset += sent
+        count -= sent
+
+
+_SENDFILE = hasattr(os, "sendfile")
 
 
 def _scratch_root() -> str | None:
