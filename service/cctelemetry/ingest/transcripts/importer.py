@@ -130,7 +130,7 @@ def _resume_at(f: TranscriptFile, state: dict | None) -> int:
 
 
 def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: int, ticker: "_Ticker") -> None:
-    """Plan the files and lay out batch folders in a thread of its own (file I/O, in Python) while this
+    """Plan the files and write batch files in a thread of its own (file I/O, in Python) while this
     thread has ClickHouse read the batches already laid out: the two overlap."""
     queue: Queue = Queue(maxsize=2)
     stop = threading.Event()
@@ -179,8 +179,8 @@ def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: 
             if kind == "error":
                 raise payload
             if kind == "batch":
-                folder, live, batch = payload
-                run.load_batch(folder, live)
+                batch_file, live, batch = payload
+                run.load_batch(batch_file, live)
                 payload = batch
             for f in payload:
                 ticker.done(f)
