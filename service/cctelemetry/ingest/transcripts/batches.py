@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from ...store import Store
-from ...store.sqlfiles import Fragment, fragment, ident, load, render, statements, trusted
+from ...store.sqlfiles import Fragment, ident, load, render, statements, trusted
 from .agents import CLAUDE, Agent
 from .files import TranscriptFile
 
@@ -35,8 +35,6 @@ _LINES_EXTRA = """,
     tool_tokens UInt64 DEFAULT 0               -- Gemini's tool-use prompt tokens"""
 
 _TABLE_KINDS = ("UPLOAD", "RAW", "LINES", "FILES", "CAND", "PLAN")
-# Code of a marker line in the raw table (raw.sql); the others are 0-7.
-MARKER_CODE = 8
 
 
 class ImportRun:
@@ -58,20 +56,11 @@ class ImportRun:
         tokens = {k: ident(v) for k, v in self.tables.items()}
         tokens["MARKER"] = trusted(self.agent.marker)  # agents.py's own SQL, one per agent
         tokens["LINES_EXTRA"] = trusted("" if self.agent is CLAUDE else _LINES_EXTRA)
-        tokens["RAW_LINES"] = fragment("embedded" if self.store.embedded else "server", self._raw_lines())
-        return render(load(__package__, name), **tokens, **extra)
-
-    def _raw_lines(self) -> dict[str, str]:
-        """What step 2 reads: the raw table's lines with their file. Read from a batch file, a line's file is
-        the last marker line before it (an ASOF join on the line number); uploaded, each line has its own."""
-        raw = self.names["RAW"]
-        return {
-            "embedded": f"""(SELECT m.file_idx AS file_idx, r.rn AS rn, r.code AS code, r.line AS line
-                FROM (SELECT rn, code, line, toUInt8(0) AS k FROM {raw} WHERE code != {MARKER_CODE}) AS r
-                ASOF INNER JOIN (SELECT file_idx, rn AS start, toUInt8(0) AS k FROM {raw} WHERE code = {MARKER_CODE}) AS m
-                ON r.k = m.k AND r.rn >= m.start)""",
-            "server": f"(SELECT file_idx, rn, code, line FROM {raw})",
-        }  # fmt: skip
+        # step 1's source and step 2's lines: from a batch file (embedded) or an upload table (server)
+        where = "batch_file" if self.store.embedded else "upload"
+        tokens["SOURCE"] = trusted(render(load(__package__, f"source_{where}"), UPLOAD=tokens["UPLOAD"]))
+        tokens["RAW_LINES"] = trusted(render(load(__package__, f"raw_lines_{where}"), RAW=tokens["RAW"]))
+        return render(load(__package__, name), **{**tokens, **extra})
 
     def agent_sql(self, step: str) -> str:
         """The agent's own step: ``lines`` or ``candidates``."""
@@ -146,26 +135,15 @@ class ImportRun:
     def _step1(self, files: list[TranscriptFile], path: str) -> None:
         by_idx = {f.idx: f for f in files}
         if self.store.embedded:
-            # One thread, so that line numbers follow the file (the markers' places say whose each line is);
-            # blocks of 8k lines: with the default 64k, a batch's read held 100 MB more at its peak.
-            src = (
-                "(SELECT toUInt32(0) AS file_idx, rowNumberInAllBlocks() AS rn, line "
-                "FROM file({path:String}, LineAsString) SETTINGS storage_file_read_method = 'pread', "
-                "input_format_parallel_parsing = 0, max_threads = 1, max_read_buffer_size = 1048576, "
-                "max_block_size = 8192)"
-            )
-            self.store.command(self.sql("raw", SOURCE=trusted(src)), {"path": path, "marker": self.marker})
+            self.store.command(self.sql("raw"), {"path": path, "marker": self.marker})
             # A file's lines are those between its marker and the next one.
-            marks = self.store.query(
-                f"SELECT file_idx, rn FROM {self.names['RAW']} WHERE code = {MARKER_CODE} ORDER BY rn"
-            ).result_rows
+            marks = self.store.query(self.sql("marks")).result_rows
             for (idx, at), (_, next_at) in zip(marks, marks[1:]):
                 if idx in by_idx:
                     by_idx[idx].lines += int(next_at) - int(at) - 1
         else:
             counts = _upload(self.store, self.tables["UPLOAD"], files)
-            src = f"(SELECT file_idx, rowNumberInAllBlocks() AS rn, line FROM {self.names['UPLOAD']})"
-            self.store.command(self.sql("raw", SOURCE=trusted(src)), {"path": "", "marker": self.marker})
+            self.store.command(self.sql("raw"), {"marker": self.marker})
             self.store.command(f"TRUNCATE TABLE {self.names['UPLOAD']}")
             for idx, n in counts.items():
                 by_idx[idx].lines += n

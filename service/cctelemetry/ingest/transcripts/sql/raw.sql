@@ -1,7 +1,8 @@
 -- Transcript import, step 1: the lines of one batch -> ${RAW}, each with its line number (rn) in the batch.
--- ${SOURCE} yields (file_idx, rn, line): on the embedded engine, ClickHouse reads the batch file (every file's
--- new bytes after a marker line, {marker:String} || file index; batches.py) in one thread, in order; on a
--- ClickHouse server, from an upload table that gives each line its file.
+-- The source yields (file_idx, rn, line): on the embedded engine, ClickHouse reads the batch file (every file's
+-- new bytes after a marker line, the marker || file index; batches.py) in one thread, in order
+-- (source_batch_file.sql); on a ClickHouse server, from an upload table that gives each line its file
+-- (source_upload.sql).
 --
 -- code: 8 = a marker line (its file index kept as file_idx); else 4 = a line the agent's parsing step needs
 -- (${MARKER}: for Claude Code, it mentions the key "usage"), 2 = starts with {, 1 = ends with }. Plain
