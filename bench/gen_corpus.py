@@ -1,6 +1,13 @@
 """Write a realistic, deterministic Claude Code transcript corpus (default 1 GiB) for the import benchmark.
 
-    python bench/gen_corpus.py OUT_DIR [--size-mb 1024] [--seed 7]
+    python bench/gen_corpus.py OUT_DIR [--size-mb 1024] [--seed 7] [--profile heavy|dense]
+                                       [--sessions N --days D]
+
+Two profiles: ``heavy`` (default: tool results are most of the bytes, about 120k requests per GiB) and
+``dense`` (short tool results and texts, one content block per response line mostly: about 700k requests per
+GiB, what a long-running heavy user accumulates). ``--sessions N --days D`` spreads N sessions evenly over D
+days (default: sessions follow each other until the size is reached). The dense corpus of the import
+benchmark: ``--profile dense --size-mb 1300 --sessions 3000 --days 100``.
 
 Layout, as Claude Code leaves ``~/.claude/projects``: ``OUT_DIR/projects/<project>/<session>.jsonl`` plus
 ``<session>/subagents/agent-<id>.jsonl`` (+ ``.meta.json``). Point ``CLAUDE_CONFIG_DIR`` at ``OUT_DIR``.
@@ -53,10 +60,22 @@ def _compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+# Size medians (bytes) and odds per profile: heavy = big tool results; dense = many short requests.
+PROFILES = {
+    "heavy": {"prompt": 300, "tool_result": 1_500, "tool_sigma": 1.4, "tool_cap": 250_000, "thinking_p": 0.35,
+              "thinking": 600, "text_p": 0.75, "text": 400, "session": 350_000},
+    "dense": {"prompt": 80, "tool_result": 60, "tool_sigma": 0.8, "tool_cap": 4_000, "thinking_p": 0.05,
+              "thinking": 100, "text_p": 0.2, "text": 60, "session": 450_000},
+}
+
+
 class Corpus:
-    def __init__(self, out: Path, size_bytes: int, seed: int, projects: int):
+    def __init__(self, out: Path, size_bytes: int, seed: int, projects: int, profile: str = "heavy",
+                 sessions: int = 0, days: float = 0):
         self.out = out / "projects"
         self.size_bytes = size_bytes
+        self.profile = PROFILES[profile]
+        self.session_count, self.days = sessions, days
         self.rng = random.Random(seed)
         self.written = 0
         self.files = 0
@@ -110,6 +129,16 @@ class Corpus:
 
     def run(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.session_count:
+            # N sessions spread over the days, each of a share of what is left to write (log-normal around it;
+            # subagents' files come on top of a session's target, so the share adjusts as it goes)
+            step = timedelta(days=self.days or 100) / self.session_count
+            for i in range(self.session_count):
+                share = max(self.size_bytes - self.written, 0) / (self.session_count - i)
+                self.session(BASE_TIME + step * i, median=max(share * 0.55, 20_000))
+                if self.files % 200 == 0:
+                    print(f"  {self.written / 2**20:,.0f} MiB, {self.files} files", file=sys.stderr)
+            return
         clock = BASE_TIME
         while self.written < self.size_bytes:
             clock += timedelta(minutes=self.rng.randint(5, 240))
@@ -117,7 +146,7 @@ class Corpus:
             if self.files % 200 == 0:
                 print(f"  {self.written / 2**20:,.0f} MiB, {self.files} files", file=sys.stderr)
 
-    def session(self, start: datetime) -> None:
+    def session(self, start: datetime, median: float | None = None) -> None:
         rng = self.rng
         cwd, folder = rng.choice(self.projects)
         session_id = self.uid()
@@ -127,7 +156,10 @@ class Corpus:
             "streaming": rng.random() < 0.5, "cache_1h": rng.random() < 0.3, "context": rng.randint(8_000, 20_000),
             "version": f"2.1.{rng.randint(90, 240)}",
         }  # fmt: skip
-        target = self.lognormal_size(350_000, 1.0, 6_000_000)
+        if median is None:
+            target = self.lognormal_size(self.profile["session"], 1.0, 6_000_000)
+        else:  # a share of the size: spread less, so that the total lands near it
+            target = self.lognormal_size(median * 0.82, 0.6, int(median * 12))
         path = self.out / folder / f"{session_id}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         lines: list[str] = []
@@ -179,7 +211,7 @@ class Corpus:
         uid = self.uid()
         user = self.common(ctx, sidechain, agent_id) | {
             "promptId": prompt_id, "type": "user",
-            "message": {"role": "user", "content": self.text(self.lognormal_size(300, 1.0, 8_000))},
+            "message": {"role": "user", "content": self.text(self.lognormal_size(self.profile["prompt"], 1.0, 8_000))},
             "uuid": uid, "timestamp": self.ts(ctx, 1000, 120_000), "permissionMode": "default",
         } | self.tail(ctx)  # fmt: skip
         out.append(_compact(user))
@@ -239,11 +271,12 @@ class Corpus:
         msg_id = "msg_01" + self.hexid(22)
         req_id = "req_011C" + self.hexid(20)
         blocks = []
-        if rng.random() < 0.35:
-            blocks.append({"type": "thinking", "thinking": self.text(self.lognormal_size(600, 1.0, 12_000)),
+        prof = self.profile
+        if rng.random() < prof["thinking_p"]:
+            blocks.append({"type": "thinking", "thinking": self.text(self.lognormal_size(prof["thinking"], 1.0, 12_000)),
                            "signature": self.hexid(rng.randint(200, 600))})  # fmt: skip
-        if rng.random() < 0.75 or last:
-            blocks.append({"type": "text", "text": self.text(self.lognormal_size(400, 1.0, 10_000))})
+        if rng.random() < prof["text_p"] or last:
+            blocks.append({"type": "text", "text": self.text(self.lognormal_size(prof["text"], 1.0, 10_000))})
         if not last:
             tool = rng.choice(TOOLS)
             blocks.append({"type": "tool_use", "id": "toolu_01" + self.hexid(22), "name": tool,
@@ -274,7 +307,8 @@ class Corpus:
 
     def tool_result(self, ctx, sidechain: bool, agent_id: str | None) -> str:
         rng = self.rng
-        n = self.lognormal_size(1_500, 1.4, 250_000)
+        prof = self.profile
+        n = self.lognormal_size(prof["tool_result"], prof["tool_sigma"], prof["tool_cap"])
         body = self.code(n) if rng.random() < 0.6 else self.text(n)
         uid = self.uid()
         line = self.common(ctx, sidechain, agent_id) | {
@@ -335,15 +369,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=float, default=1024, help="approximate corpus size in MiB (default 1024)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--projects", type=int, default=40)
+    ap.add_argument("--profile", choices=sorted(PROFILES), default="heavy")
+    ap.add_argument("--sessions", type=int, default=0, help="this many sessions, spread over --days")
+    ap.add_argument("--days", type=float, default=100)
     args = ap.parse_args(argv)
     if (args.out / "projects").exists() and any((args.out / "projects").iterdir()):
         ap.error(f"{args.out}/projects is not empty")
     t0 = time.perf_counter()
-    corpus = Corpus(args.out, int(args.size_mb * 2**20), args.seed, args.projects)
+    corpus = Corpus(args.out, int(args.size_mb * 2**20), args.seed, args.projects, args.profile, args.sessions,
+                    args.days)
     corpus.run()
     took = time.perf_counter() - t0
     summary = {"dir": str(args.out), "bytes": corpus.written, "files": corpus.files, "responses": corpus.responses,
-               "seed": args.seed, "seconds": round(took, 1)}  # fmt: skip
+               "seed": args.seed, "profile": args.profile, "sessions": args.sessions,
+               "seconds": round(took, 1)}  # fmt: skip
     print(json.dumps(summary))
     return 0
 

@@ -49,6 +49,9 @@ STATEMENTS = [
     (re.compile(r"^\s*ALTER\s+TABLE", re.I), {"ALTER"}),
     (re.compile(r"^\s*OPTIMIZE", re.I), {"OPTIMIZE"}),
     (re.compile(r"^\s*(WITH|SELECT|SHOW|DESCRIBE|EXPLAIN|EXISTS|\()", re.I), {"SELECT"}),
+    # The embedded engine's freed memory handed back by the importer (ingest/transcripts/batches.py
+    # release_memory): sent only when the store is embedded, never to the stack's server.
+    (re.compile(r"^\s*SYSTEM\s+JEMALLOC\s+PURGE\s*$", re.I), set()),
 ]
 WRITES = ("INSERT", "CREATE", "DROP", "TRUNCATE", "EXCHANGE", "ALTER", "OPTIMIZE")
 SYSTEM_TABLE = re.compile(r"\bsystem\.([a-z_]+)", re.I)

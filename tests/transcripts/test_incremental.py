@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -166,24 +167,23 @@ def test_unreadable_file_is_counted_and_the_rest_imported(store, tmp_path, monke
     assert summary.files_read == 13 and summary.requests == 21 - 2
 
 
-def test_a_batch_that_fails_is_read_in_parts(store, tmp_path, monkeypatch):
-    # ClickHouse fails the whole batch query when one file cannot be read (e.g. it vanished between the
-    # folder listing and the read): the batch is halved until that file is alone, the rest imported.
+def test_a_file_that_shrinks_while_it_is_copied_is_left_for_the_next_run(store, tmp_path, monkeypatch):
+    # The batch file gets each file's planned bytes; a file cut short meanwhile (rewritten by its agent) gives
+    # fewer: none of its bytes go in, it is counted as unreadable, the rest imported, and no state is kept for
+    # it, so the next run reads it again from its start.
     projects = copy_tree(tmp_path / "claude")
     victim = str(projects / "-home-dev01-work" / "bf023f1c-2b12-4a0f-adcb-a641db7e98fa.jsonl")
-    real, calls = batches.ImportRun._step1, []
+    real = batches._append
 
-    def step1(self, files, glob):
-        calls.append(len(files))
-        if any(f.path == victim for f in files):
-            raise RuntimeError("Code: 1001. DB::Exception: simulated read error")
-        return real(self, files, glob)
+    def append(out, f, marker):
+        if f.path == victim:
+            os.truncate(victim, 10)
+        return real(out, f, marker)
 
-    monkeypatch.setattr(batches.ImportRun, "_step1", step1)
+    monkeypatch.setattr(batches, "_append", append)
     summary = import_transcripts(store, [projects])
-    assert summary.skipped_files == {"unreadable": 1} and "simulated read error" in summary.errors[0]
+    assert summary.skipped_files == {"unreadable": 1} and "shrank" in summary.errors[0]
     assert summary.files_read == 13 and summary.requests == 21 - 2 and summary.lines == 112 - 10
-    assert len(calls) <= 2 * 4 + 1  # log2(14) levels, two halves each
     assert victim not in state(store)
 
 
@@ -198,3 +198,45 @@ def test_progress_reports_each_file_once_up_to_the_totals(store, tmp_path):
     again = []
     import_transcripts(store, [projects], again.append)
     assert [p.status for p in again] == ["unchanged"] * 14 and again[-1].bytes_total == 0
+
+
+def test_each_new_byte_is_copied_once_and_each_batch_file_read_once(store, tmp_path, monkeypatch):
+    # The import hands ClickHouse each batch as one file (batches.py): every byte of every transcript goes into a
+    # batch file exactly once, ClickHouse reads each batch file once (step 1), and nothing of them is left.
+    projects = copy_tree(tmp_path / "claude")
+    copied: dict[str, list[tuple[int, int]]] = {}
+    real_sendfile, real_step1, step1_paths = os.sendfile, batches.ImportRun._step1, []
+
+    def sendfile(out, fd, offset, count):
+        sent = real_sendfile(out, fd, offset, count)
+        copied.setdefault(os.readlink(f"/proc/self/fd/{fd}"), []).append((offset, sent))
+        return sent
+
+    def step1(self, files, path):
+        step1_paths.append(path)
+        return real_step1(self, files, path)
+
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    monkeypatch.setattr(batches.ImportRun, "_step1", step1)
+    summary = import_transcripts(store, [projects], batch_bytes=20_000)  # several batches
+    sizes = {str(p): p.stat().st_size for p in projects.rglob("*.jsonl")}
+    assert {p: sum(n for _, n in ranges) for p, ranges in copied.items()} == sizes
+    for ranges in copied.values():  # consecutive, never overlapping
+        assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:]))
+    assert sum(sizes.values()) == summary.bytes_read
+    assert len(step1_paths) == len(set(step1_paths)) > 1
+    assert not any(os.path.exists(p) for p in step1_paths)
+
+
+def test_without_sendfile_the_bytes_are_copied_through_a_buffer(store, tmp_path, monkeypatch):
+    # macOS's sendfile takes only sockets: the batch file is then written from a buffer, with the same result.
+    projects = copy_tree(tmp_path / "claude")
+
+    def no_sendfile(out, fd, offset, count):
+        raise OSError(errno.ENOTSOCK, "Socket operation on non-socket")
+
+    monkeypatch.setattr(os, "sendfile", no_sendfile)
+    monkeypatch.setattr(batches, "_SENDFILE", True)
+    summary = import_transcripts(store, [projects])
+    assert batches._SENDFILE is False
+    assert summary.files_read == 14 and summary.requests == 21 and summary.lines == 112 and not summary.errors

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..pricing.sync import resolve_new_models
 from ..store import Store
-from ..store.rollup import usage_rows_sql
+from ..store.rollup import BOUNDS, GRAIN, MEASURES, usage_rows_sql
 from ..store.sqlfiles import ident, load, load_statements, render, trusted
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ def _tokens() -> dict:
     tokens = {name: ident(table) for name, table in WORK_TABLES.items()}
     tokens["CONTENT_HASH"] = trusted(load(__package__, "facts_content_hash"))
     tokens["USAGE_ROWS"] = trusted(usage_rows_sql())
+    # the rollup's grain and its measures summed (first_at, last_at: min and max), in the table's column order
+    tokens["GRAIN"] = trusted(", ".join(GRAIN))
+    tokens["SUMS"] = trusted(", ".join([f"sum({m}) AS {m}" for m in MEASURES] + [
+        f"{'min' if b == 'first_at' else 'max'}({b}) AS {b}" for b in BOUNDS]))  # fmt: skip
     return tokens
 
 
@@ -97,7 +101,8 @@ def _step(store: Store, since: datetime, until: datetime) -> Step:
     copies = int(store.scalar(f"SELECT count() FROM `{WORK_TABLES['BATCH']}`", role="write") or 0)
     if not copies:
         return Step()
-    store.command(_sql("facts_stored"))
+    if int(store.scalar(_sql("facts_stored_any"), role="write") or 0):
+        store.command(_sql("facts_stored"))
     version = {"version": time.time_ns() // 1000}
     store.command(_sql("facts_fresh"), version)
     if int(store.scalar(_sql("facts_contested"), role="write") or 0):

@@ -1,5 +1,8 @@
 -- Fact step 5: the rollup follows what step 4 wrote: each request whose live row changed goes out as it was
 -- (-1) and in as it is now (+1), so the rollup sums to what request_copies says.
+-- Summed by the rollup's grain before the insert (the table sums rows of one grain anyway; first_at and last_at
+-- are its min and max): an import's 600k requests are 40k rows here, and sorting 600k rows by the 23 columns
+-- of the key on insert took 1.2 s, this 0.45 s.
 INSERT INTO usage_hourly
 WITH facts AS
 (
@@ -13,4 +16,6 @@ WITH facts AS
     FROM ${NEW}
     WHERE superseded = 0
 )
-${USAGE_ROWS}
+SELECT ${GRAIN}, ${SUMS}
+FROM (${USAGE_ROWS})
+GROUP BY ${GRAIN}

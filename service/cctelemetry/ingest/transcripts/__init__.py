@@ -3,10 +3,11 @@ Codex rollouts (``$CODEX_HOME/sessions/**/rollout-*.jsonl``) and Gemini chats (`
 ``agents`` says what differs between them.
 
 ClickHouse reads the JSONL itself: Python only finds the files, decides which bytes of each are new, and
-lays out batch folders for ClickHouse to read. The modules, in the order an import uses them:
+copies those bytes into one batch file at a time for ClickHouse to read. The modules, in the order an import
+uses them:
 
 - ``files``: finding the transcripts, which of their bytes are new, ``transcript_files`` (what was read);
-- ``batches``: one run's working tables and batch folders; steps 1-2, reading and parsing the lines;
+- ``batches``: one run's working tables and batch files; steps 1-2, reading and parsing the lines;
 - ``importer``: the import itself, steps 3-5 (one row per request, against the store, written), and the
   watch loop;
 - ``statcache``: a copy of ``transcript_files`` next to the embedded data, so that a run with nothing new

@@ -1,32 +1,32 @@
-"""One import's working tables and batch folders, and the first two SQL steps (read, parse).
+"""One import's working tables and batch files, and the first two SQL steps (read, parse).
 
-ClickHouse reads the files, not Python: each batch is a folder of ``<idx>.jsonl`` entries, symlinks to
-whole files or copies of the new bytes of grown ones, read with ``file('<folder>/*.jsonl', LineAsString)``.
-A ClickHouse server cannot see this machine's files: there the lines are uploaded into a working table
+ClickHouse reads the lines, not Python, but it pays about 0.1 ms per file it opens (measured with
+``file('<folder>/*.jsonl', One)`` over 33k transcripts: 3 s before a byte is read), and a Claude Code
+projects folder is mostly small subagent files. So Python copies each batch's new bytes into one file in a
+scratch folder (``sendfile``: kernel to kernel, no Python objects), each file's bytes after a marker line
+that names it, and ClickHouse reads that one file in order: the marker lines tell which file every line came
+from. A ClickHouse server cannot see this machine's files: there the lines are uploaded into a working table
 and the same SQL runs from it.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
 import tempfile
-import time
 import uuid
-from importlib import resources
 from pathlib import Path
 
 from ...store import Store
+from ...store.sqlfiles import Fragment, ident, load, render, statements, trusted
 from .agents import CLAUDE, Agent
 from .files import TranscriptFile
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_BYTES = 256 * 2**20  # per batch: the candidate lines of this much input are held in memory
-ACTIVE_SECONDS = 60  # a file changed this recently may still be growing: copy its bytes, do not link it
-
-
+DEFAULT_BATCH_BYTES = 64 * 2**20  # per batch: this much input is copied, read and parsed at a time
 
 # The working lines table's columns that only Codex's and Gemini's steps fill.
 _LINES_EXTRA = """,
@@ -34,41 +34,33 @@ _LINES_EXTRA = """,
     record LowCardinality(String) DEFAULT '',  -- the line's record type (session_meta, turn_context, ...)
     tool_tokens UInt64 DEFAULT 0               -- Gemini's tool-use prompt tokens"""
 
-
-def _sql(name: str) -> str:
-    return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text()
-
-
-def _render(sql: str, names: dict[str, str]) -> str:
-    for key, value in names.items():
-        sql = sql.replace("${" + key + "}", value)
-    return sql
-
-
-def _statements(sql: str) -> list[str]:
-    parts = [p.strip() for p in sql.split(";\n")]
-    return [p for p in parts if any(ln.strip() and not ln.strip().startswith("--") for ln in p.splitlines())]
+_TABLE_KINDS = ("UPLOAD", "RAW", "LINES", "FILES", "CAND", "PLAN")
 
 
 class ImportRun:
-    """The working tables and batch folders of one import of one agent's files."""
+    """The working tables and batch files of one import of one agent's files."""
 
     def __init__(self, store: Store, agent: Agent = CLAUDE):
         self.store = store
         self.agent = agent
-        tag = uuid.uuid4().hex[:12]
-        kinds = ("UPLOAD", "RAW", "LINES", "FILES", "CAND", "PLAN")
-        self.tables = {k: f"_transcript_import_{tag}_{k.lower()}" for k in kinds}
+        self.tag = uuid.uuid4().hex[:12]
+        self.tables = {k: f"_transcript_import_{self.tag}_{k.lower()}" for k in _TABLE_KINDS}
         self.names = {k: f"`{v}`" for k, v in self.tables.items()}
+        # A line no transcript has: a control character, then this run's random tag.
+        self.marker = f"\x1e{self.tag}:"
         self.tmp = Path(tempfile.mkdtemp(prefix="cctelemetry-import-", dir=_scratch_root()))
         self.batches = 0
         self.steps = 0
 
-    def sql(self, name: str, **extra: str) -> str:
-        ordered = "" if self.agent.incremental else ", max_threads = 1"
-        lines_extra = "" if self.agent is CLAUDE else _LINES_EXTRA
-        return _render(_sql(name), {**self.names, "MARKER": self.agent.marker, "ORDERED": ordered,
-                                    "LINES_EXTRA": lines_extra, **extra})  # fmt: skip
+    def sql(self, name: str, **extra: Fragment) -> str:
+        tokens = {k: ident(v) for k, v in self.tables.items()}
+        tokens["MARKER"] = trusted(self.agent.marker)  # agents.py's own SQL, one per agent
+        tokens["LINES_EXTRA"] = trusted("" if self.agent is CLAUDE else _LINES_EXTRA)
+        # step 1's source and step 2's lines: from a batch file (embedded) or an upload table (server)
+        where = "batch_file" if self.store.embedded else "upload"
+        tokens["SOURCE"] = trusted(render(load(__package__, f"source_{where}"), UPLOAD=tokens["UPLOAD"]))
+        tokens["RAW_LINES"] = trusted(render(load(__package__, f"raw_lines_{where}"), RAW=tokens["RAW"]))
+        return render(load(__package__, name), **{**tokens, **extra})
 
     def agent_sql(self, step: str) -> str:
         """The agent's own step: ``lines`` or ``candidates``."""
@@ -76,7 +68,7 @@ class ImportRun:
 
     def __enter__(self) -> "ImportRun":
         self._drop_stale()
-        for statement in _statements(self.sql("tables")):
+        for statement in statements(self.sql("tables")):
             self.store.command(statement)
         return self
 
@@ -103,144 +95,159 @@ class ImportRun:
     # -- reading a batch ---------------------------------------------------------------------------
 
     def lay_out_batch(self, batch: list[TranscriptFile]) -> tuple[Path, list[TranscriptFile]]:
-        """The batch folder for ClickHouse to read (embedded engine); files that are gone are marked."""
-        folder = self.tmp / f"b{self.batches}"
+        """The batch file for ClickHouse to read (embedded engine): each file's new bytes after a marker line
+        naming it. Files that are gone or cannot be read are marked and left out. A ClickHouse server reads
+        nothing here: its lines are uploaded at load time."""
+        path = self.tmp / f"b{self.batches}.jsonl"
         self.batches += 1
-        folder.mkdir()
         live: list[TranscriptFile] = []
-        for f in batch:
-            try:
-                if self.store.embedded:  # a ClickHouse server reads nothing here: the lines are uploaded
-                    self._lay_out(f, folder)
-                live.append(f)
-            except FileNotFoundError:
-                f.status = "vanished"
-            except OSError as exc:
-                f.status, f.error = "unreadable", str(exc)
-        return folder, live
+        if not self.store.embedded:
+            return path, list(batch)
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for f in batch:
+                at = os.lseek(out, 0, os.SEEK_CUR)
+                try:
+                    _append(out, f, self.marker)
+                    live.append(f)
+                except FileNotFoundError:
+                    f.status = "vanished"
+                    os.ftruncate(out, at)
+                    os.lseek(out, at, os.SEEK_SET)
+                except OSError as exc:
+                    f.status, f.error = "unreadable", str(exc)
+                    os.ftruncate(out, at)
+                    os.lseek(out, at, os.SEEK_SET)
+            os.write(out, f"{self.marker}0\n".encode())  # the end: the last file's lines stop here
+        finally:
+            os.close(out)
+        return path, live
 
-    def load_batch(self, folder: Path, live: list[TranscriptFile]) -> None:
+    def load_batch(self, path: Path, live: list[TranscriptFile]) -> None:
         """Steps 1 and 2 for a laid-out batch; per-file line counts land on the TranscriptFile objects."""
         try:
             if live:
-                try:
-                    self._step1(live, str(folder / "*.jsonl"))
-                except Exception as exc:  # noqa: BLE001 - isolate the file that failed, keep the rest
-                    log.info("batch failed (%s); reading it in parts", str(exc).split("\n")[0])
-                    self._bisect(live, folder)
-                    return
+                self._step1(live, str(path))
                 self._step2()
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        for f in live:  # a linked file may vanish while ClickHouse reads the folder
-            if f.status == "read" and not os.path.exists(f.path):
-                f.status = "vanished"
+            path.unlink(missing_ok=True)
 
-    def _bisect(self, files: list[TranscriptFile], folder: Path) -> None:
-        """A batch failed (a file vanished between listing and reading, or cannot be read): read it in
-        halves, each half's entries moved to a folder of its own, down to the file that fails."""
-        self.store.command(f"TRUNCATE TABLE {self.names['RAW']}")
-        half = len(files) // 2
-        for part in (files[:half], files[half:]) if half else (files,):
-            sub = folder / f"part{self.batches}"
-            self.batches += 1
-            sub.mkdir()
-            for f in part:
-                f.lines = 0
-                entry = folder / f"{f.idx}.jsonl"
-                if os.path.lexists(entry):
-                    os.rename(entry, sub / entry.name)
-            try:
-                self._step1(part, str(sub / "*.jsonl"))
-            except Exception as exc:  # noqa: BLE001
-                if len(part) > 1:
-                    self._bisect(part, sub)
-                    continue
-                self.store.command(f"TRUNCATE TABLE {self.names['RAW']}")
-                (f,) = part
-                f.lines = 0
-                if not os.path.exists(f.path):
-                    f.status = "vanished"
-                else:
-                    f.status, f.error = "unreadable", str(exc).split("\n")[0]
-                continue
-            self._step2()
-
-    def _lay_out(self, f: TranscriptFile, folder: Path) -> None:
-        """The file's new bytes as ``<folder>/<idx>.jsonl``: a symlink to a whole file that is not being
-        written to, else a copy of the byte range (so a line appended meanwhile is not half read)."""
-        entry = folder / f"{f.idx}.jsonl"
-        whole = f.start == 0 and f.end == f.size
-        if whole and time.time() - f.mtime_ns / 1e9 > ACTIVE_SECONDS:
-            os.symlink(f.path, entry)
-            return
-        with open(f.path, "rb") as src, open(entry, "wb") as dst:
-            _copy_range(src, dst, f.start, f.end - f.start)
-
-    def _step1(self, files: list[TranscriptFile], glob: str) -> None:
-        if self.store.embedded:
-            src = (
-                "(SELECT toUInt32OrZero(substring(_file, 1, position(_file, '.') - 1)) AS file_idx, line "
-                "FROM file({glob:String}, LineAsString) SETTINGS storage_file_read_method = 'pread', "
-                "input_format_parallel_parsing = 0, max_read_buffer_size = 131072)"
-            )
-            self.store.command(self.sql("raw", SOURCE=src), {"glob": glob})
-        else:
-            _upload(self.store, self.tables["UPLOAD"], files)
-            self.store.command(self.sql("raw", SOURCE=self.names["UPLOAD"]))
-            self.store.command(f"TRUNCATE TABLE {self.names['UPLOAD']}")
-        counts = self.store.query(f"SELECT file_idx, count() FROM {self.names['RAW']} GROUP BY file_idx").result_rows
+    def _step1(self, files: list[TranscriptFile], path: str) -> None:
         by_idx = {f.idx: f for f in files}
-        for idx, n in counts:
-            if idx in by_idx:
-                by_idx[idx].lines += int(n)
+        if self.store.embedded:
+            self.store.command(self.sql("raw"), {"path": path, "marker": self.marker})
+            # A file's lines are those between its marker and the next one.
+            marks = self.store.query(self.sql("marks")).result_rows
+            for (idx, at), (_, next_at) in zip(marks, marks[1:]):
+                if idx in by_idx:
+                    by_idx[idx].lines += int(next_at) - int(at) - 1
+        else:
+            counts = _upload(self.store, self.tables["UPLOAD"], files)
+            self.store.command(self.sql("raw"), {"marker": self.marker})
+            self.store.command(f"TRUNCATE TABLE {self.names['UPLOAD']}")
+            for idx, n in counts.items():
+                by_idx[idx].lines += n
 
     def _step2(self) -> None:
         self.store.command(self.agent_sql("lines"), {"batch": self.steps})
         self.steps += 1
         self.store.command(f"TRUNCATE TABLE {self.names['RAW']}")
+        if self.steps % 4 == 0:
+            release_memory(self.store)
+
+
+def release_memory(store: Store) -> None:
+    """Hand the memory the engine freed back to the system (embedded engine). Its allocator (jemalloc) keeps
+    freed pages for reuse: after a 64 MiB batch was read and its table emptied, 160 MB more stayed resident,
+    and over a run that grew to most of the peak RSS. ``SYSTEM JEMALLOC PURGE`` returns them (~10 ms)."""
+    global _PURGE
+    if not store.embedded or not _PURGE:
+        return
+    try:
+        store.command("SYSTEM JEMALLOC PURGE")
+    except Exception as exc:  # noqa: BLE001 - an engine built without jemalloc: nothing to release
+        log.info("cannot release memory: %s", str(exc).split("\n")[0])
+        _PURGE = False
+
+
+_PURGE = True
+
+
+def _append(out: int, f: TranscriptFile, marker: str) -> None:
+    """``f``'s bytes [start, end) onto the batch file ``out``, after a marker line naming it, and a newline
+    when its last line has none (a whole JSON object written without one). A file that shrank meanwhile
+    is unreadable for this run (the next one sees its new size and reads it again)."""
+    fd = os.open(f.path, os.O_RDONLY)
+    try:
+        os.write(out, f"{marker}{f.idx}\n".encode())
+        _copy(out, fd, f.start, f.end - f.start, f.path)
+        if f.end > f.start and os.pread(fd, 1, f.end - 1) != b"\n":
+            os.write(out, b"\n")
+    finally:
+        os.close(fd)
+
+
+def _copy(out: int, fd: int, offset: int, count: int, path: str) -> None:
+    """``count`` bytes of ``fd`` from ``offset`` onto ``out``: kernel to kernel where the system can (Linux's
+    ``sendfile`` takes any file), else through a buffer (macOS's takes only sockets)."""
+    global _SENDFILE
+    while count > 0:
+        if _SENDFILE:
+            try:
+                sent = os.sendfile(out, fd, offset, count)
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP):
+                    raise
+                _SENDFILE = False
+                continue
+        else:
+            chunk = os.pread(fd, min(count, 1 << 20), offset)
+            sent = len(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(out, view) :]
+        if sent == 0:
+            raise OSError(f"{path} shrank while it was read")
+        offset += sent
+        count -= sent
+
+
+_SENDFILE = hasattr(os, "sendfile")
 
 
 def _scratch_root() -> str | None:
-    """Where batch folders go: a tmpfs when there is one (a batch is thousands of symlinks, created and
-    removed: cheap in memory, slow on some disks), else the default temporary folder."""
+    """Where batch files go: a tmpfs when there is one (written once, read once, removed), else the
+    default temporary folder."""
     shm = "/dev/shm"
     if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
         return shm
     return None
 
 
-def _copy_range(src, dst, offset: int, count: int) -> None:
-    try:
-        while count > 0:
-            sent = os.sendfile(dst.fileno(), src.fileno(), offset, count)
-            if sent == 0:
-                break
-            offset += sent
-            count -= sent
-    except OSError:
-        src.seek(offset)
-        while count > 0:
-            chunk = src.read(min(count, 1 << 20))
-            if not chunk:
-                break
-            dst.write(chunk)
-            count -= len(chunk)
-
-
-def _upload(store: Store, table: str, files: list[TranscriptFile]) -> None:
-    """ClickHouse server path: send a batch's new lines to the server (its step 1 tags them there)."""
+def _upload(store: Store, table: str, files: list[TranscriptFile]) -> dict[int, int]:
+    """ClickHouse server path: send a batch's new lines to the server (its step 1 tags them there).
+    Returns the number of lines per file."""
     idx: list[int] = []
     lines: list[bytes] = []
+    counts: dict[int, int] = {}
     for f in files:
-        fd = os.open(f.path, os.O_RDONLY)
         try:
-            chunk = os.pread(fd, f.end - f.start, f.start).split(b"\n")
-        finally:
-            os.close(fd)
+            fd = os.open(f.path, os.O_RDONLY)
+            try:
+                chunk = os.pread(fd, f.end - f.start, f.start).split(b"\n")
+            finally:
+                os.close(fd)
+        except FileNotFoundError:
+            f.status = "vanished"
+            continue
+        except OSError as exc:
+            f.status, f.error = "unreadable", str(exc)
+            continue
         if chunk and chunk[-1] == b"":
             chunk.pop()
         idx.extend([f.idx] * len(chunk))
         lines.extend(chunk)
+        counts[f.idx] = len(chunk)
     if lines:
         store.insert_columns(table, [idx, lines], ["file_idx", "line"])
+    return counts

@@ -17,7 +17,7 @@ from ...store import Store
 from .. import facts
 from . import statcache
 from .agents import AGENTS, Agent, get_agent
-from .batches import DEFAULT_BATCH_BYTES, ImportRun
+from .batches import DEFAULT_BATCH_BYTES, ImportRun, release_memory
 from .files import TranscriptFile, list_files, load_state, plan_read, save_state
 from .summary import MAX_ERRORS, FileProgress, ImportSummary, ProgressFn
 
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # Line kinds from sql/lines.sql that are skipped (the others: 'request', 'other').
 SKIP_KINDS = ("blank", "invalid_json", "unknown_shape", "synthetic")
+
+# Requests planned and handed to the fact writer per step (its working tables hold about 0.5 KB per request).
+FACT_STEP_ROWS = 150_000
 
 _RUN_LOCK = threading.Lock()  # one import at a time per process (watch loop, API, CLI share a store)
 
@@ -127,7 +130,7 @@ def _resume_at(f: TranscriptFile, state: dict | None) -> int:
 
 
 def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: int, ticker: "_Ticker") -> None:
-    """Plan the files and lay out batch folders in a thread of its own (file I/O, in Python) while this
+    """Plan the files and write batch files in a thread of its own (file I/O, in Python) while this
     thread has ClickHouse read the batches already laid out: the two overlap."""
     queue: Queue = Queue(maxsize=2)
     stop = threading.Event()
@@ -176,8 +179,8 @@ def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: 
             if kind == "error":
                 raise payload
             if kind == "batch":
-                folder, live, batch = payload
-                run.load_batch(folder, live)
+                batch_file, live, batch = payload
+                run.load_batch(batch_file, live)
                 payload = batch
             for f in payload:
                 ticker.done(f)
@@ -232,9 +235,16 @@ def _count_kinds(store: Store, run: ImportRun, files: list[TranscriptFile], summ
 
 
 def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resource_attributes: dict[str, str]) -> None:
+    """Steps 3-5: one row per request, planned against the store, written to the inbox and taken in by the fact
+    writer, which merges a request telemetry delivered too. Step 5 goes in parts of whole sessions (the fact
+    writer's key starts with the session), so that its working tables hold one part at a time."""
     params = {"agent_product": run.agent.product, "service_name": run.agent.service_name}
     store.command(run.agent_sql("candidates"))
+    store.command(f"TRUNCATE TABLE {run.names['LINES']}")  # every later step reads the candidates: free the lines
+    release_memory(store)
     store.command(run.sql("plan"), params)
+    store.command(f"TRUNCATE TABLE {run.names['CAND']}")
+    release_memory(store)
     row = store.query(
         f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
                    countIf(write = 1 AND stored_tokens >= 0)
@@ -246,12 +256,14 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resour
     summary.rows_written += written
     summary.updated_requests += updated
     summary.known_requests += requests - new
-    if written:
-        # Into the inbox, then taken in by the fact writer, which merges a request telemetry delivered too.
+    parts = max(1, -(-written // FACT_STEP_ROWS))
+    for part in range(parts if written else 0):
         with facts.LOCK:
             store.command(run.sql("insert"), {**params, "attribute_keys": list(resource_attributes),
-                                              "attribute_values": list(resource_attributes.values())})
+                                              "attribute_values": list(resource_attributes.values()),
+                                              "parts": parts, "part": part})  # fmt: skip
             facts.apply(store)
+        release_memory(store)
 
 
 # -- watching --------------------------------------------------------------------------------------

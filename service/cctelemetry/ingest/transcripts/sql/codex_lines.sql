@@ -56,7 +56,7 @@ FROM
     SELECT
         line,
         file_idx,
-        rowNumberInAllBlocks() AS rn,
+        rn,
         if(code = 7, '', line) AS rare,
         trimBoth(rare) AS rare_trimmed,
         multiIf(
@@ -69,7 +69,7 @@ FROM
         JSONExtract(line, entry_type) AS e,
         if(e.type = 'token_usage_record', e.payload.usage, e.payload.info.last_token_usage) AS u,
         parseDateTime64BestEffortOrNull(e.timestamp, 3, 'UTC') AS ts
-    FROM ${RAW}
+    FROM ${RAW_LINES}
     WHERE code != 3
 )
 SETTINGS max_threads = 1

@@ -48,7 +48,7 @@ FROM
     (
         SELECT
             file_idx,
-            rowNumberInAllBlocks() AS rn,
+            rn,
             if(code = 7, '', line) AS rare,
             trimBoth(rare) AS rare_trimmed,
             multiIf(
@@ -61,7 +61,7 @@ FROM
             if(JSONHas(line, '$set', 'sessionId'), JSONExtractString(line, '$set', 'sessionId'),
                JSONExtractString(line, 'sessionId')) AS session,
             if(JSONHas(line, '$set', 'messages'), JSONExtractArrayRaw(line, '$set', 'messages'), [line]) AS msgs
-        FROM ${RAW}
+        FROM ${RAW_LINES}
         WHERE code != 3
     )
     ARRAY JOIN msgs AS msg, arrayEnumerate(msgs) AS part

@@ -6,7 +6,7 @@
 --   'unknown_shape'  JSON, but not an entry we can read (not an object, usage without token counts,
 --                    no timestamp, no id at all)
 --   'synthetic'      the <synthetic> placeholder of a failed request, zero usage
--- Code 3 lines (JSON objects without "usage") are not written here: they are counted from ${RAW}.
+-- Code 3 lines (JSON objects without "usage") are not in ${RAW}: they are only counted.
 -- Nothing raises on bad input: a line that cannot be read gets a kind.
 INSERT INTO ${LINES}
     (file_idx, line_no, kind, timestamp, session_id, request_id, message_id, uuid, model, attribution_agent,
@@ -28,7 +28,7 @@ WITH
 SELECT
     file_idx,
     -- unique in the run: the batch number in the high bits
-    {batch:UInt64} * 4294967296 + rowNumberInAllBlocks() AS line_no,
+    {batch:UInt64} * 4294967296 + rn AS line_no,
     multiIf(
         kind0 != 'candidate', kind0,
         -- JSONExtract gives all defaults for text that is not JSON: only then is the line checked (rarely).
@@ -67,6 +67,7 @@ FROM
     SELECT
         line,
         file_idx,
+        rn,
         -- Lines other than code 7 ({"...usage"...}) are rare: only they are trimmed and validated, through a
         -- column that is empty for every other line (a condition on the whole line would copy it).
         if(code = 7, '', line) AS rare,
@@ -85,6 +86,6 @@ FROM
         ifNull(u.input_tokens, 0) + ifNull(u.output_tokens, 0) + ifNull(u.cache_read_input_tokens, 0)
             + ifNull(u.cache_creation_input_tokens, 0) AS tokens,
         parseDateTime64BestEffortOrNull(e.timestamp, 3, 'UTC') AS ts
-    FROM ${RAW}
+    FROM ${RAW_LINES}
     WHERE code != 3
 )

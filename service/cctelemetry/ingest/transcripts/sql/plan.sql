@@ -19,7 +19,8 @@ LEFT JOIN
                               source = 'transcript') AS tt, countIf(source = 'transcript') AS n,
            if(n > 0, tt, -1) AS stored_tokens
     FROM request_copies
-    WHERE agent_product = {agent_product:String} AND request_key IN (SELECT request_key FROM ${CAND})
+    WHERE agent_product = {agent_product:String}
+      AND request_key IN (SELECT request_key FROM ${CAND})
     GROUP BY request_key
 ) AS k ON k.request_key = c.request_key
 LEFT JOIN
