@@ -1,8 +1,8 @@
 """The daily and session reports, ccusage 20.0.24 next to cctelemetry on the same transcripts, cold and repeated.
 
-    .venv/bin/python bench/bench_vs_ccusage.py [--corpus DIR] [--size-mb 1024] [--runs 4] [--json PATH]
+    .venv/bin/python bench/bench_vs_ccusage.py [--corpus dense|heavy] [--runs 4] [--json PATH]
 
-The corpus (``DIR/projects``, bench/gen_corpus.py writes it when absent) is imported once into a fresh data
+The corpus (bench_import.py's, written by bench/gen_corpus.py on first use) is imported once into a fresh data
 folder (not timed here: bench_import.py times the import). Then, alternating to spread machine noise, each
 as a whole process timed from spawn to exit:
 
@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_import import CCUSAGE, REPO, VENV_PY, ccusage_totals, free_port, run_timed, serving, warm
+from bench_import import CCUSAGE, REPO, ccusage_totals, ensure_corpus, free_port, run_timed, serving, warm
 
 CLI = str(REPO / ".venv" / "bin" / "cctelemetry")
 REPORTS = {"daily": "day", "session": "session"}
@@ -42,23 +42,20 @@ def summary(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, default=REPO / ".bench" / "corpus", help="a CLAUDE_CONFIG_DIR")
-    ap.add_argument("--size-mb", type=float, default=1024, help="corpus size when it has to be generated")
+    ap.add_argument("--corpus", choices=("dense", "heavy"), default="dense", help="bench_import.py's corpus")
     ap.add_argument("--runs", type=int, default=4, help="runs of each command (the first is the cold one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args(argv)
 
-    projects = args.corpus / "projects"
-    if not projects.is_dir():
-        subprocess.run([str(VENV_PY), str(REPO / "bench" / "gen_corpus.py"), str(args.corpus),
-                        "--size-mb", str(args.size_mb)], check=True)  # fmt: skip
+    projects = ensure_corpus(REPO / ".bench" / ("dense" if args.corpus == "dense" else "corpus"), args.corpus)
+    corpus = projects.parent
     if not CCUSAGE.exists():
         subprocess.run([str(REPO / "scripts" / "install-ccusage.sh")], check=True)
     work = Path(tempfile.mkdtemp(prefix="cctelemetry-bench-vs-"))
     home = work / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCTELEMETRY_", "CLAUDE_", "XDG_CONFIG"))}
-    cc_env = {**env, "CLAUDE_CONFIG_DIR": str(args.corpus), "HOME": str(home), "NO_COLOR": "1"}
+    cc_env = {**env, "CLAUDE_CONFIG_DIR": str(corpus), "HOME": str(home), "NO_COLOR": "1"}
     ct_env = {**env, "CCTELEMETRY_API_PORT": str(free_port()), "HOME": str(home)}
     data = work / "data"
     size = warm(projects)
@@ -82,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             for report, by in REPORTS.items():
                 timed(f"service_{report}", [CLI, "usage", "--by", by, "--json", "--api-url", base], ct_env)
 
-    result: dict = {"corpus": {"bytes": size, "files": sum(1 for _ in projects.rglob("*.jsonl"))},
+    result: dict = {"corpus": {"name": args.corpus, "bytes": size, "files": sum(1 for _ in projects.rglob("*.jsonl"))},
                     "import_s": round(imported["wall_s"], 2), "ccusage_version": "20.0.24"}  # fmt: skip
     for name, values in runs.items():
         result[name] = summary(values)

@@ -60,14 +60,18 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             out.append((f"the same usage reports request by request at {label}", f"up to {ms(slowest)}; "
                         f"numbers {'equal' if equal else 'DIFFERENT'}", "exactly equal", f"reports_{size}"))  # fmt: skip
     imp = steps.get("import") or {}
-    out.append(("first import / ccusage session (dense corpus)", ratio(get(imp, "ratio_import_to_ccusage")),
-                "≤ 0.4×", "import"))  # fmt: skip
-    if get(imp, "heavy") is not None:
-        out.append(("first import / ccusage session (heavy corpus)", ratio(get(imp, "heavy.ratio_import_to_ccusage")),
-                    "≤ 0.6×", "import"))  # fmt: skip
-    out.append(("import peak RSS", MISSING if get(imp, "import.peak_rss_mib") is None
-                else f"{get(imp, 'import.peak_rss_mib'):,.0f} MiB", "≤ 700 MB", "import"))  # fmt: skip
-    out.append(("re-import, nothing new", seconds(get(imp, "reimport.wall_s")), "< 1 s", "import"))
+    for name, target in (("dense", "≤ 0.4×"), ("heavy", "≤ 0.6×")):
+        c = get(imp, f"corpora.{name}") or {}
+        size = get(c, "corpus.bytes")
+        label = f"{name} corpus" + (f", {size / 2**20:,.0f} MiB" if size else "")
+        out.append((f"first `cctelemetry import` / `ccusage claude session`, {label}",
+                    MISSING if not c else f"{ratio(c.get('ratio_import_to_ccusage'))} ({seconds(get(c, 'import.wall_s'))}"
+                    f" / {seconds(get(c, 'ccusage.wall_s'))})", target, "import"))  # fmt: skip
+        rss = get(c, "import.peak_rss_mib")
+        out.append((f"import peak RSS, {name} corpus", MISSING if rss is None else f"{rss:,.0f} MiB", "≤ 700 MB",
+                    "import"))  # fmt: skip
+        out.append((f"re-import with nothing new, {name} corpus", seconds(get(c, "reimport.wall_s")), "< 1 s",
+                    "import"))  # fmt: skip
     vs = steps.get("vs_ccusage") or {}
     for report in ("daily", "session"):
         theirs, cli, svc = (get(vs, f"{k}_{report}") for k in ("ccusage", "cli", "service"))
@@ -114,18 +118,32 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def step_label(steps: dict, name: str) -> str:
+    """The step, and the machine's load when it ran (1-minute load average; 2 cores)."""
+    step = steps.get(name) or {}
+    loads = [step["load_average_after"][0]] if step.get("load_average_after") else []
+    loads += [x for c in (get(step, "corpora") or {}).values() for x in (c.get("load_average_1m") or [])]
+    if not loads:
+        return name
+    low, high = min(loads), max(loads)
+    return f"{name} (load {low:.0f})" if round(low) == round(high) else f"{name} (load {low:.0f}–{high:.0f})"
+
+
 def table(results: dict) -> str:
     env = results.get("environment", {})
     load = env.get("load_average")
     lines = [
-        f"Measured by `make bench` on {env.get('date', '?')[:10]} (commit {env.get('commit', '?')}, {env.get('cpus')} "
-        f"CPUs, load average {load[0]:.1f} at the start, ccusage {env.get('ccusage')}); the raw figures are in "
-        "[bench/results.json](bench/results.json), each step's command in it." if load else "Measured by `make bench`.",
+        f"Measured by `make bench` (last run {env.get('date', '?')[:10]}, commit {env.get('commit', '?')}, "
+        f"{env.get('cpus')} CPUs, ccusage {env.get('ccusage')}); the raw figures are in "
+        "[bench/results.json](bench/results.json), each step's command and the machine's load in it; the load "
+        "average beside each step says how busy the machine was." if load else "Measured by `make bench`.",
         "",
         "| Figure | Measured | Target | Step |",
         "|---|---|---|---|",
     ]  # fmt: skip
-    lines += [f"| {figure} | {measured} | {target} | {step} |" for figure, measured, target, step in rows(results)]
+    steps = results.get("steps", {})
+    lines += [f"| {figure} | {measured} | {target} | {step_label(steps, step)} |"
+              for figure, measured, target, step in rows(results)]  # fmt: skip
     return "\n".join(lines)
 
 
