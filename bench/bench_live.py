@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+
 from bench_ingest import CLI, body, free_port, percentile, timed_ingest
 
 

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -99,7 +99,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         events = requests(args.requests, now)
         for i in range(0, len(events), 1000):
             assert client.post("/v1/logs", json=logs_body(events[i : i + 1000])).status_code == 200

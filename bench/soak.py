@@ -135,7 +135,7 @@ class Tally:
 
 
 def sender(url: str, bodies: Bodies, interval: float, t0: float, stop: threading.Event, tally: Tally,
-           acked: "queue.Queue[tuple[str, str]]") -> None:  # fmt: skip
+           acked: queue.Queue[tuple[str, str]]) -> None:  # fmt: skip
     with httpx.Client(timeout=60) as http:
         k = 0
         while not stop.is_set():
@@ -253,7 +253,7 @@ class Transcripts:
             self.append(session, self.line(session, f"req_{self.run}_t{self.own}", f"msg_{self.run}_t{self.own}"))
             self.own += 1
 
-    def write_copies(self, acked: "queue.Queue[tuple[str, str]]") -> None:
+    def write_copies(self, acked: queue.Queue[tuple[str, str]]) -> None:
         while True:
             try:
                 session, request_id = acked.get_nowait()

@@ -60,7 +60,6 @@ def price_tiers(store) -> list[str]:
     """price_tier of every stored request, through the SQL the reports price with."""
     from cctelemetry.pricing import pricing_params
     from cctelemetry.reports.query import RequestFilter
-
     from cctelemetry.reports.source import priced_per_request
 
     flt = RequestFilter.build(since="2000-01-01", until="2100-01-01")

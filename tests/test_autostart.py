@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,20 +10,20 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 
 from cctelemetry.reports.catalog import Reports
 from cctelemetry.reports.scope import Pricing
+from conftest import live_service
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from claude_events import Request, post  # noqa: E402
 
-NOW = datetime(2026, 11, 30, 12, 30, tzinfo=timezone.utc)
-T = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
+T = datetime(2026, 11, 28, tzinfo=UTC)
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 
 
@@ -121,7 +121,7 @@ def test_recent_and_windows_choose_blocks_by_start(reports):
 
 def test_where_a_block_starts_does_not_depend_on_the_window(client, store, settings):
     # requests every 50 minutes for 3 days, never a 5-hour pause: each block's start depends on the first one
-    start = datetime(2026, 10, 1, 7, 13, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, 7, 13, tzinfo=UTC)
     post(client, [req(start + i * timedelta(minutes=50), user="c@x", cost=0.01) for i in range(int(72 * 60 / 50))])
     reports = Reports(store, settings)
     every = reports.blocks(filters={"user": "c@x"}, now=NOW)["blocks"]
@@ -171,7 +171,7 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     from cctelemetry.reports.source import Plan
 
     rng = random.Random(seed)
-    start, user = datetime(2026, 9, 1, 6, tzinfo=timezone.utc), f"split{seed}@x"
+    start, user = datetime(2026, 9, 1, 6, tzinfo=UTC), f"split{seed}@x"
     at, out = start, []
     for i in range(300):
         at += timedelta(hours=rng.choice([0, 1, 1, 2, 7])) if rng.random() < 0.5 else timedelta(minutes=rng.randint(1, 50))

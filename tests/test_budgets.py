@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from cctelemetry.config import Settings
+from cctelemetry.reports.budgets.periods import BLOCK, calendar_window, last_block_start
 from conftest import api_client, fixture_bodies, make_state
 from support.retime import retimed
 from support.webhook_listener import WebhookListener
 
-from cctelemetry.reports.budgets.periods import BLOCK, calendar_window, last_block_start
-from cctelemetry.config import Settings
-
-TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 LAST_REQUEST = TODAY + timedelta(hours=12, minutes=20)  # the replay's last moment
 NOW = TODAY + timedelta(hours=12, minutes=40)  # the budgets' clock
 TOTAL_USD = 1.2025778  # every captured run (tests/data/claude-code-2.1.197/README.md)
@@ -255,7 +255,7 @@ def test_block_budget_follows_the_active_5_hour_block(budget_service, replay_bod
 
 
 def hours(*pairs):
-    base = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 12, 1, tzinfo=UTC)
     return [base + timedelta(hours=h) for h in pairs]
 
 
@@ -275,13 +275,13 @@ def test_blocks_start_as_ccusage_starts_them(active, start):
 
 
 def test_calendar_periods_in_a_time_zone():
-    now = datetime(2026, 3, 29, 12, tzinfo=timezone.utc)  # the day Paris moves to summer time: 23 hours
+    now = datetime(2026, 3, 29, 12, tzinfo=UTC)  # the day Paris moves to summer time: 23 hours
     day = calendar_window("day", now, "Europe/Paris")
-    assert day.start == datetime(2026, 3, 28, 23, tzinfo=timezone.utc)
-    assert day.end == datetime(2026, 3, 29, 22, tzinfo=timezone.utc)
+    assert day.start == datetime(2026, 3, 28, 23, tzinfo=UTC)
+    assert day.end == datetime(2026, 3, 29, 22, tzinfo=UTC)
     week = calendar_window("week", now, "UTC")  # a Sunday: the week began on Monday the 23rd
     assert (week.start.day, (week.end - week.start).days) == (23, 7)
-    month = calendar_window("month", datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc), "UTC")
-    assert (month.start, month.end) == (datetime(2026, 12, 1, tzinfo=timezone.utc),
-                                        datetime(2027, 1, 1, tzinfo=timezone.utc))  # fmt: skip
+    month = calendar_window("month", datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "UTC")
+    assert (month.start, month.end) == (datetime(2026, 12, 1, tzinfo=UTC),
+                                        datetime(2027, 1, 1, tzinfo=UTC))  # fmt: skip
     assert calendar_window("day", now, "UTC").elapsed_fraction(now) == 0.5

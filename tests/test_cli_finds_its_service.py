@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, free_port
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))

@@ -4,11 +4,11 @@ service runs and through the API when one does; tables for people, JSON with --j
 import json
 
 import pytest
-from conftest import live_service
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from cctelemetry.cli import main as cli
+from conftest import live_service
 
 runner = CliRunner()
 

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, free_port
-from fuzz_otlp import grpc_cases, http_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from conftest import FIXTURES, free_port
+from fuzz_otlp import grpc_cases, http_cases
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 ALLOWED_HTTP = {200, 400, 413, 415, 429, 503}
@@ -249,11 +250,10 @@ def test_import_bodies(replayed_client, body):
 @pytest.mark.parametrize("signal", ["logs", "metrics", "traces"])
 def test_the_ingest_policy_on_generated_requests(signal):
     """The policy alone (no store), with tight limits: it never raises, and what it keeps is within them."""
-    from fuzz_otlp import REQUEST_STRATEGIES
-
     from cctelemetry.errors import PayloadTooLarge
     from cctelemetry.ingest.outcome import map_request
     from cctelemetry.ingest.policy import MARK, IngestPolicy
+    from fuzz_otlp import REQUEST_STRATEGIES
 
     policy = IngestPolicy(max_items=20, max_attributes=3, max_value_length=5, hash_emails=True)
 

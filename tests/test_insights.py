@@ -6,15 +6,15 @@ through POST /api/v1/sql, gives the finding's numbers."""
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import api_client, make_state
 
 from cctelemetry.config import Settings
+from conftest import api_client, make_state
 
 # USD per million tokens, from service/cctelemetry/pricing/prices.json: (input, output, cache read, 5m write)
 OPUS_4_6 = (5.0, 25.0, 0.5, 6.25)
@@ -22,7 +22,7 @@ SONNET_4_5 = (3.0, 15.0, 0.3, 3.75)
 SONNET_4_5_LONG = (6.0, 22.5, 0.6, 7.5)  # its long-context tier, above 200,000 input-side tokens
 SONNET_4_6 = (3.0, 15.0, 0.3, 3.75)
 HAIKU_4_5 = (1.0, 5.0, 0.1, 1.25)
-BASE = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
 
 
 @dataclass

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, api_client, fixture_bodies, new_database, open_store
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest, ExportLogsServiceResponse
 from pydantic import SecretStr
 
@@ -23,6 +22,7 @@ from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.state import ServiceState
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.outcome import map_request
+from conftest import FIXTURES, api_client, fixture_bodies, new_database, open_store
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from otlp_grpc_client import channel, export, retry_delay_s  # noqa: E402

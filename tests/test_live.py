@@ -12,17 +12,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 from rich.console import Console
 
 from cctelemetry.api.live import live_for
 from cctelemetry.cli.monitor import render_monitor
 from cctelemetry.client import Client
 from cctelemetry.ingest.transcripts import import_transcripts
+from conftest import live_service
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from claude_events import Request, logs_body, post  # noqa: E402
@@ -43,7 +43,7 @@ def now_data(client, store):
     """The fixture transcripts (project /home/dev01/work, November), and telemetry from now: me@x in two
     sessions (one of them the newest, from a subagent), you@x in one."""
     import_transcripts(store, [PROJECTS])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     m = timedelta(minutes=1)
     post(client, [
         Request(now - 50 * m, "live-1", "req_live_1", cost_usd=0.5, input_tokens=1000, output_tokens=100,
@@ -108,7 +108,7 @@ def test_client_methods_and_watch_session(service_state, now_data):
         updates = c.watch_session("current", interval=0.2)
         first = next(updates)
         assert first["session"] == "live-2" and first["row"]["requests"] == 1 and first["block"]["user"] == "me@x"
-        body = logs_body([Request(datetime.now(timezone.utc), "live-2", "req_live_5", cost_usd=0.75, user_email="me@x")])
+        body = logs_body([Request(datetime.now(UTC), "live-2", "req_live_5", cost_usd=0.75, user_email="me@x")])
         request = urllib.request.Request(url + "/v1/logs", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})  # fmt: skip
         assert urllib.request.urlopen(request, timeout=30).status == 200

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 import pytest
-from request_copies import insert_copies
-from conftest import api_client, fixture_bodies, make_state, new_database, open_store, post_fixtures
 from prometheus_client.parser import text_string_to_metric_families
-from support.otlp_grpc_client import channel, export_raw
-from support.retime import as_dict
 
 from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.service_metrics import GrpcStatusInterceptor
 from cctelemetry.config import Settings
 from cctelemetry.reports.metrics import AGENTS, prometheus_name
+from conftest import api_client, fixture_bodies, make_state, new_database, open_store, post_fixtures
+from request_copies import insert_copies
+from support.otlp_grpc_client import channel, export_raw
+from support.retime import as_dict
 
 USAGE_LABELS = ("model", "user", "agent", "query_source", "project")
 TOKEN_TYPES = {"input": "input_tokens", "output": "output_tokens", "cacheRead": "cache_read_tokens",
@@ -233,7 +233,7 @@ def test_another_agent_is_a_table_entry(store, database):
     """Requests of another agent (as the agents' ingestion writes them) get that agent's families."""
     columns = ["timestamp", "agent_product", "service_name", "session_id", "request_key", "user_id", "model", "agent",
                "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "source"]  # fmt: skip
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     insert_copies(store, [[now, "gemini_cli", "gemini-cli", "g-1", "g-1:1", "u", "gemini-2.5-flash", "main",
                            1956, 310, 1500, 0, "otel"]], columns)  # fmt: skip
     with api_client(state_with(store, database)) as client:

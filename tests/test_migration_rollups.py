@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import new_database
-
 from cctelemetry.bootstrap import prepare
 from cctelemetry.config import Settings
 from cctelemetry.reports.query import RequestFilter
@@ -15,6 +13,7 @@ from cctelemetry.reports.scope import Pricing
 from cctelemetry.reports.usage import usage
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import _LEDGER, load_migrations, migrate
+from conftest import new_database
 
 OLD = ["timestamp", "agent_product", "service_name", "session_id", "request_id", "request_key", "model", "agent",
        "project", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",

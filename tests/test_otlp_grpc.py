@@ -18,13 +18,13 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from conftest import FIXTURES, api_client, fixture_bodies, make_state, new_database, open_store
 from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.ports import PortInUse, ensure_ports_free
 from cctelemetry.config import Settings
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.decode import REQUEST_TYPES, decode_request
 from cctelemetry.ingest.outcome import Mapped, map_request
+from conftest import FIXTURES, api_client, fixture_bodies, make_state, new_database, open_store
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from otlp_grpc_client import channel, export, export_raw, retry_delay_s  # noqa: E402

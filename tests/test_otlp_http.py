@@ -146,8 +146,8 @@ def test_full_write_queue_is_429(client, service_state):
 
 def test_metrics_and_traces_land_in_the_raw_tables(engine_url):
     """Raw rows as the exporter writes them (a long TTL here: the fixtures are days old)."""
-    from conftest import api_client, fixture_bodies, make_state, new_database, open_store
     from cctelemetry.config import Settings
+    from conftest import api_client, fixture_bodies, make_state, new_database, open_store
 
     database = new_database()
     store = open_store(engine_url, database, raw_ttl_hours=24 * 3650)

@@ -4,12 +4,11 @@
 import json
 from datetime import datetime
 
-from request_copies import insert_copies
-
 from cctelemetry.pricing import load_book, priced_usage_sql, pricing_params, sync_prices
 from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.source import plan, priced_per_request, usage_rows
 from cctelemetry.reports.usage import clean, clean_rows
+from request_copies import insert_copies
 
 _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "source",
             "source_priority"]  # fmt: skip

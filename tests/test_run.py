@@ -14,9 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 
 from cctelemetry.client import Client
+from conftest import free_port
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 AGENT = [sys.executable, str(Path(__file__).parent / "support" / "fake_agent.py")]

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, free_port
 
 from cctelemetry.config import Settings
 from cctelemetry.security import Access, InsecureConfiguration, Tokens, check_bind, is_loopback
+from conftest import FIXTURES, free_port
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 from otlp_grpc_client import channel, export  # noqa: E402

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
+from datetime import UTC
 
 import pytest
-from conftest import DATA, FIXTURES, api_client, make_state, new_database, open_store, post_fixtures
 
 from cctelemetry.config import Settings
+from conftest import DATA, FIXTURES, api_client, make_state, new_database, open_store, post_fixtures
 
 GEMINI_TRACES = DATA / "gemini-cli-0.61.0" / "otlp" / "gemini01-p-json" / "traces-001.json"
 R10 = "r10-full-traces-protobuf"
@@ -282,9 +283,9 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
                                                       point(start + 50, 9, type="added")]),
     ]}]}]}  # fmt: skip
     assert captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code == 200
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    since = datetime.fromtimestamp(start + 8, tz=timezone.utc).isoformat()
+    since = datetime.fromtimestamp(start + 8, tz=UTC).isoformat()
     got = captured.get("/api/v1/activity", params={"session": session, "since": since, "group_by": ""}).json()
     assert got["rows"] == []
     assert (got["totals"]["commits"], got["totals"]["pull_requests"], got["totals"]["lines_added"]) == (3, 1, 7)

@@ -10,18 +10,18 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, free_port, live_service
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
-
 from cctelemetry.api.live import live_for  # noqa: E402
 from cctelemetry.statusline.hook import Hook  # noqa: E402
 from cctelemetry.statusline.line import Style, render  # noqa: E402
+from claude_events import Request, post  # noqa: E402
 
 INPUTS = DATA / "statusline"
 DOCUMENTED = json.loads((INPUTS / "documented.json").read_text())
@@ -95,7 +95,7 @@ def test_not_an_object_is_a_400(client, body):
 
 
 def test_service_figures_session_today_block(client, service_state, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session = NO_LIMITS["session_id"]
     post(client, [Request(now - timedelta(minutes=m), session, f"req_sl_{m}", cost_usd=0.25, user_email="me@x")
                   for m in (40, 20, 5)] +

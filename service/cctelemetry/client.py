@@ -26,9 +26,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import BadRequest, StoreUnavailable, TelemetryError
 
-
-
-
 RUN_ID_ATTRIBUTE = "cctelemetry.run_id"
 RUN_WAIT_S = 15.0  # after the agent exits, at most this long for its last export
 RUN_SETTLE_S = 1.5  # the run's request count unchanged this long: its export is in

@@ -26,9 +26,9 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .client import Client
 from .errors import StoreUnavailable, TelemetryError
@@ -80,7 +80,7 @@ class PushState:
         self.files: dict[str, dict] = {}
         self._lock = None
 
-    def __enter__(self) -> "PushState":
+    def __enter__(self) -> PushState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path.with_suffix(".lock"), "w")
         try:

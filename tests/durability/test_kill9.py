@@ -14,10 +14,10 @@ import time
 
 import httpx
 import pytest
-from otlp_load import COST_USD, PROTOBUF, Load
-from serve_proc import ServeProcess
 
 from cctelemetry.client import Client
+from otlp_load import COST_USD, PROTOBUF, Load
+from serve_proc import ServeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ class Senders:
                 if not ok:
                     return  # the service is gone
 
-    def __enter__(self) -> "Senders":
+    def __enter__(self) -> Senders:
         for t in self.threads:
             t.start()
         return self

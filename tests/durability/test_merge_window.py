@@ -17,6 +17,7 @@ import time
 
 import httpx
 import pytest
+
 from conftest import live_service
 from otlp_load import PROTOBUF, TOKENS, Load
 

@@ -89,7 +89,7 @@ def _answer_text(body: dict) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, fmt, *args):  # keep test output quiet
         pass
@@ -217,7 +217,7 @@ class FakeAnthropic:
         with self._server.lock:
             self._server.calls.clear()
 
-    def start(self) -> "FakeAnthropic":
+    def start(self) -> FakeAnthropic:
         self._thread.start()
         return self
 
@@ -226,7 +226,7 @@ class FakeAnthropic:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeAnthropic":
+    def __enter__(self) -> FakeAnthropic:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from .conftest import HEALTH_TIMEOUT_S, Service, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(200)]

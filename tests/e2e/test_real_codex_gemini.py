@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from agents_support import cost_by_hand
+
 REPO = Path(__file__).resolve().parents[2]
 from fake_agent_apis import FakeGemini, FakeOpenAI
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from otlp_replay import exports
-from serve_proc import CLI, ServeProcess, clean_env
 
 from cctelemetry.client import Client
 from cctelemetry.push import push
+from otlp_replay import exports
+from serve_proc import CLI, ServeProcess, clean_env
 
 pytestmark = pytest.mark.slow
 

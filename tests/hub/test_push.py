@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 
 from cctelemetry.client import Client
 from cctelemetry.errors import StoreUnavailable
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.push import PushState, push
+from conftest import live_service
 
 PROJECTS = Path(__file__).resolve().parents[1] / "data" / "claude-config-projects"
 
@@ -73,9 +73,8 @@ def store(engine_url):
 
 @pytest.fixture
 def service_state(engine_url, tmp_path):
-    from conftest import make_state, new_database, open_store
-
     from cctelemetry.config import Settings
+    from conftest import make_state, new_database, open_store
 
     database = new_database()
     s = open_store(engine_url, database)

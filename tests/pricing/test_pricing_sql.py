@@ -4,7 +4,7 @@ Rates are USD per million tokens; a cost is tokens x rate / 1e6. Every expected 
 worked out in its comment from the rates in anchors-and-prices.md §4 and real-client-capture.md.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -144,7 +144,7 @@ def test_a_price_change_applies_from_its_day_utc(store, tmp_path):
             {"effective_from": "2026-09-01", **rates(3.0, 3.0, 0.3, 3.0, 3.0)}]},
     ])  # fmt: skip
     book = load_book(path)
-    utc = timezone.utc
+    utc = UTC
     before, after = datetime(2026, 2, 28, 23, 59, 59, 999000, tzinfo=utc), datetime(2026, 3, 1, tzinfo=utc)
     insert(store, "before", "claude-haiku-4-5", ts=before, input=1_000_000)
     insert(store, "after", "claude-haiku-4-5-20251001", ts=after, input=1_000_000)

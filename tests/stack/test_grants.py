@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import api_client, make_state, new_database, post_fixtures
 
 from cctelemetry.config import Settings
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.store import Store
+from conftest import api_client, make_state, new_database, post_fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 USERS = REPO / "clickhouse" / "users.d" / "cctelemetry-users.xml"
@@ -125,7 +125,7 @@ def recorded(engine_url, monkeypatch):
             assert client.get(path).status_code == 200, path
         assert client.put("/api/v1/budgets", json={"budgets": [{"name": "g", "period": "day", "amount_usd": 0.01}]}
                           ).status_code == 200  # fmt: skip
-        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # the captures' day
+        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC))  # the captures' day
         assert len(evaluator.check()) == 3  # alerts written
         evaluator.stop()
         assert client.get("/api/v1/budgets").status_code == 200

@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,11 +10,12 @@ import shutil
 import subprocess
 import sys
 import threading
-from urllib.parse import quote
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+
 from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -391,8 +392,9 @@ def test_check_grpc_with_nothing_listening(tmp_path, checker):
 
 @pytest.mark.skipif(not _curl_has_http2(), reason="no curl with HTTP/2")
 def test_check_grpc_reports_a_refusal(tmp_path):
-    import grpc
     from concurrent import futures
+
+    import grpc
 
     def unavailable(body, context):
         context.abort(grpc.StatusCode.UNAVAILABLE, "store down")

@@ -22,7 +22,6 @@ from chshim import ChShim  # noqa: E402
 from stack_users import SHIM_USERS, writer_url  # noqa: E402
 
 
-
 def _bypass_proxies_for_localhost() -> None:
     """clickhouse-connect honours http_proxy: make sure 127.0.0.1 is reached directly."""
     if not any(os.environ.get(v) for v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY")):

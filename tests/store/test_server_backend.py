@@ -18,6 +18,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
+
+from cctelemetry.errors import BadRequest, Forbidden, QueryError, QueryTimeout, StoreError, StoreUnavailable
+from cctelemetry.ingest import facts
+from cctelemetry.store import Store, Target
+from cctelemetry.store.migrate import load_migrations, migrate
 from otel_rows import (
     BASE_TS,
     OTEL_LOGS_COLUMNS,
@@ -29,12 +34,6 @@ from otel_rows import (
     sample_rows,
 )
 from stack_users import READER, WRITER, WRITER_PASSWORD, reader_url, writer_url
-
-from cctelemetry.errors import BadRequest, Forbidden, QueryError, QueryTimeout, StoreError, StoreUnavailable
-from cctelemetry.ingest import facts
-from cctelemetry.store import Store, Target
-from cctelemetry.store.migrate import load_migrations, migrate
-
 
 # -- Target.parse ---------------------------------------------------------------------------------
 

@@ -19,10 +19,9 @@ clickhouse_module = pytest.importorskip(
 )
 docker = pytest.importorskip("docker", reason="the docker package (a testcontainers dependency) is not installed")
 
-from otel_rows import OTEL_LOGS_COLUMNS, assert_views_filled, sample_rows  # noqa: E402
-
 from cctelemetry.store import Store  # noqa: E402
 from cctelemetry.store.migrate import load_migrations, migrate  # noqa: E402
+from otel_rows import OTEL_LOGS_COLUMNS, assert_views_filled, sample_rows  # noqa: E402
 
 IMAGE = "clickhouse/clickhouse-server:26.9"
 USER, PASSWORD, DATABASE = "writer", "p@ss:w/rd", "otel"  # the password needs percent-encoding

@@ -16,11 +16,11 @@ import time
 
 import httpx
 import pytest
+
+from cctelemetry.client import Client
 from otlp_load import COST_USD, PROTOBUF, Load
 from serve_proc import ServeProcess, clean_env
 from stack_users import writer_url
-
-from cctelemetry.client import Client
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ class RetryingSenders:
                     time.sleep(0.2)
                 time.sleep(0.02)  # a steady stream, not a burst: the outage lands in the middle of it
 
-    def start(self) -> "RetryingSenders":
+    def start(self) -> RetryingSenders:
         for t in self.threads:
             t.start()
         return self

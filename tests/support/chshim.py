@@ -79,10 +79,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 LIMITATIONS = """\
@@ -157,7 +158,7 @@ class ChShim:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> "ChShim":
+    def start(self) -> ChShim:
         """Start the server (on the previous port after a stop), wait (bounded) until /ping answers."""
         if self.running:
             return self
@@ -242,7 +243,7 @@ class ChShim:
                 self._log.close()
                 self._log = None
 
-    def restart(self) -> "ChShim":
+    def restart(self) -> ChShim:
         self.stop()
         return self.start()
 
@@ -252,7 +253,7 @@ class ChShim:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "ChShim":
+    def __enter__(self) -> ChShim:
         try:
             return self.start()
         except BaseException:

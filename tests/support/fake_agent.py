@@ -15,6 +15,8 @@ import uuid
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(__file__))
+from datetime import UTC
+
 from claude_events import Request, logs_body  # noqa: E402
 
 
@@ -30,9 +32,9 @@ def main() -> int:
     resource = {unquote(k): unquote(v) for k, v in resource.items()}
     session = str(uuid.uuid4())
     now = time.time()
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    requests = [Request(datetime.fromtimestamp(now - len(args.request) + i, timezone.utc), session, f"req_{uuid.uuid4().hex}",
+    requests = [Request(datetime.fromtimestamp(now - len(args.request) + i, UTC), session, f"req_{uuid.uuid4().hex}",
                         input_tokens=1000 + i, output_tokens=100, cost_usd=cost, user_email="ci@example.com")
                 for i, cost in enumerate(args.request)]  # fmt: skip
     time.sleep(args.delay)

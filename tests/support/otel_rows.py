@@ -9,7 +9,7 @@ tests/data/claude-code-2.1.197).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 OTEL_LOGS_COLUMNS = [
@@ -40,7 +40,7 @@ RESOURCE = {
 }
 
 # Recent: otel_logs keeps rows 72 h (TTL), and rows already expired are dropped at insert.
-BASE_TS = (datetime.now(timezone.utc) - timedelta(hours=6)).replace(minute=36, second=2, microsecond=504_000)
+BASE_TS = (datetime.now(UTC) - timedelta(hours=6)).replace(minute=36, second=2, microsecond=504_000)
 
 
 def log_row(ts: datetime, body: str, attributes: dict[str, str], *, event_name: str = "") -> list[Any]:
@@ -148,7 +148,7 @@ def sample_rows() -> list[list[Any]]:
 
 def naive_utc(ts: datetime) -> datetime:
     """How clickhouse-connect returns a UTC DateTime64: naive, in UTC."""
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def assert_views_filled(store) -> None:

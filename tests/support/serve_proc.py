@@ -59,7 +59,7 @@ class ServeProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self) -> "ServeProcess":
+    def start(self) -> ServeProcess:
         self.api_port, self.otlp_port = free_port(), free_port()
         self.grpc_port = free_port() if self.grpc else 0
         cmd = [CLI, "serve", "--data-dir", str(self.data_dir), "--api-port", str(self.api_port),
@@ -110,7 +110,7 @@ class ServeProcess:
         except OSError:
             return ""
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

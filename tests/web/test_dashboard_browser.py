@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+
 from conftest import live_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

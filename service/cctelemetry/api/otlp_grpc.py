@@ -146,7 +146,7 @@ class OtlpGrpcServer:
             raise PortInUse(f"OTLP/gRPC cannot listen on {address}: {exc}") from exc
         self.host = host
 
-    def start(self) -> "OtlpGrpcServer":
+    def start(self) -> OtlpGrpcServer:
         self.server.start()
         log.info("otlp grpc listening", extra={"address": f"{self.host}:{self.port}"})
         return self

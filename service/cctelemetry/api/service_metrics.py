@@ -20,7 +20,7 @@ process's counters); the usage counters beside them come from the store (reports
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram

@@ -51,7 +51,6 @@ def import_(
     alongside telemetry. With --to, push them to a hub instead."""
     from ..config import Settings
     from ..errors import TelemetryError
-
     from .options import fail, quiet_logs
     from .source import find_service, settings_token
 
@@ -95,8 +94,8 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
         _print(unchanged.to_dict(), as_json)
         return
 
-    from ..ingest.transcripts import import_transcripts, watch_transcripts
     from ..bootstrap import open_store
+    from ..ingest.transcripts import import_transcripts, watch_transcripts
     from ..store.migrate import migrate
 
     store = open_store(settings, create=True)

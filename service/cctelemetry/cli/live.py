@@ -14,6 +14,7 @@ from rich.markup import escape
 from .options import ApiUrl, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, filters
 from .render import console, emit, money
 
+
 def budgets(
     put: Annotated[Path | None, typer.Option("--put", help="Replace the API's budgets with this JSON file "
                                              "({\"budgets\": [...]}; - reads stdin).")] = None,  # fmt: skip

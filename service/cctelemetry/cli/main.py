@@ -14,12 +14,12 @@ import typer
 from ..errors import TelemetryError
 from . import blocks as block_commands
 from . import cost as cost_commands
-from .current import Agent, Project, current_scope, describe_current
 from . import importer as import_commands
+from . import live as live_commands
 from . import monitor as monitor_commands
 from . import run as run_commands
-from . import live as live_commands
 from . import signals as signal_commands
+from .current import Agent, Project, current_scope, describe_current
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 

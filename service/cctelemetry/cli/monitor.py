@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -228,7 +228,7 @@ def limits(
     if json_:
         sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
         return
-    lines = _limits(body, datetime.now(timezone.utc))
+    lines = _limits(body, datetime.now(UTC))
     if not lines:
         console.print("[dim]no official limits recorded yet: make `cctelemetry statusline` Claude Code's statusline "
                       "(./setup-telemetry.sh --statusline); they come with Claude.ai plans, Claude Code 2.1.80+[/dim]")  # fmt: skip

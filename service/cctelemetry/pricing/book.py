@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -201,9 +201,9 @@ def _schedule(model: Model) -> list[tuple[date, Price]]:
 
 def _as_day(day: date | datetime | str | None) -> date:
     if day is None:
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     if isinstance(day, datetime):
-        return (day.astimezone(timezone.utc) if day.tzinfo else day).date()
+        return (day.astimezone(UTC) if day.tzinfo else day).date()
     if isinstance(day, date):
         return day
     try:

@@ -20,7 +20,7 @@ ccusage has no notion of people; here blocks never mix them: every block belongs
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import BadRequest
@@ -140,7 +140,7 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     ``recent``: those of the last 3 days; ``active``: only the active ones (ccusage's flags)."""
     pricing = pricing or Pricing()
     limit = parse_token_limit(token_limit)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = max(flt.since, now - timedelta(days=RECENT_DAYS)) if recent else flt.since
     if active:
         since = max(since, now - timedelta(hours=hours))  # an active block started less than 5 hours ago
@@ -307,9 +307,9 @@ def _totals(kept: list[Block | Gap]) -> dict:
 
 def utc(t: datetime) -> datetime:
     """The driver gives UTC columns as naive datetimes."""
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
 def iso(t: datetime) -> str:
     """``2026-11-22T10:00:00.000Z``: UTC with milliseconds, as ccusage prints block times."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

@@ -8,11 +8,10 @@ and parameters, so a CLI command reads the same whichever of the two answers it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
@@ -29,6 +28,7 @@ from . import sessions as session_reports
 from . import timeline as timeline_reports
 from . import tools as tool_reports
 from . import usage as usage_reports
+from .budgets import Budgets
 from .query import parse_dimensions
 from .results import SqlResult
 from .scope import Pricing, request_filter
@@ -90,7 +90,7 @@ class Reports:
     def limits(self, since: str | None = None, until: str | None = None, history: int = 200,
                filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
         if since is None:
-            since = ((now or datetime.now(timezone.utc)) - limit_reports.DEFAULT_WINDOW).isoformat()
+            since = ((now or datetime.now(UTC)) - limit_reports.DEFAULT_WINDOW).isoformat()
         flt = self._filter(since, until, None, filters)
         return limit_reports.limits(self.store, flt, Pricing.from_settings(self.settings),
                                     stale_seconds=self.settings.limits_stale_seconds, history=history,

@@ -23,7 +23,7 @@ this service, so its cost per 1 % is an upper bound when other use shares the wi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import BadRequest
@@ -55,7 +55,7 @@ class Interval:
 def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, stale_seconds: float = 600,
            history: int = 200, now: datetime | None = None) -> LimitsReport:  # fmt: skip
     pricing = pricing or Pricing()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     unknown = [k for k in flt.filters if k != "user"]
     if unknown:
         raise BadRequest(f"limits can be filtered by user only, not {', '.join(unknown)}")
@@ -229,4 +229,4 @@ def _history(store: Store, flt: RequestFilter, params: dict, user: str, limit: i
 
 
 def _naive(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)

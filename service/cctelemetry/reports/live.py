@@ -7,7 +7,7 @@ today's totals per person. Or all of that for one session (its person's block, l
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..store import Store
@@ -28,7 +28,7 @@ def monitor(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *,
             active_minutes: int = 30, stale_seconds: float = 600, now: datetime | None = None) -> MonitorReport:  # fmt: skip
     """``flt``'s filters narrow everything (``user=...``); its window is not used: this is about now."""
     pricing = pricing or Pricing()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     sessions = live_sessions(store, flt, pricing, session, active_minutes, now)
     scope = dict(flt.filters)
     if session is not None and sessions:
@@ -36,7 +36,7 @@ def monitor(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *,
     people = replace(flt, since=EPOCH, until=FAR_FUTURE, filters=scope)
     active = blocks(store, people, pricing, active=True, now=now)["blocks"]
     midnight = now.astimezone(ZoneInfo(flt.tz)).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = usage(store, ["user"], replace(people, since=midnight.astimezone(timezone.utc)), pricing)
+    today = usage(store, ["user"], replace(people, since=midnight.astimezone(UTC)), pricing)
     limit_scope = {"user": scope["user"]} if "user" in scope else {}
     official = limits(store, replace(flt, since=now - timedelta(days=30), until=FAR_FUTURE, filters=limit_scope),
                       pricing, stale_seconds=stale_seconds, history=0, now=now)  # fmt: skip

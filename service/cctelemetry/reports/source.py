@@ -15,7 +15,7 @@ money is Decimal, so that is exactly the sum of the requests' prices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..pricing import priced_usage_sql
 from ..store.rollup import COLUMNS, MEASURES, usage_rows_sql
@@ -50,7 +50,7 @@ def plan(flt: RequestFilter, use_rollup: bool = True) -> Plan:
 def whole_hour_zone(tz: str, since: datetime, until: datetime) -> bool:
     """True when local hours are UTC hours in the window (every zone but those with a :30 or :45 offset)."""
     info = zone(tz)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     moments = {since, min(until, now + timedelta(days=366)), now, since + (min(until, now) - since) / 2}
     return all((m.astimezone(info).utcoffset() or timedelta()) % HOUR == timedelta() for m in moments if m >= since)
 
@@ -65,7 +65,7 @@ def _ceil_hour(moment: datetime) -> datetime:
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tuple[str, dict]:

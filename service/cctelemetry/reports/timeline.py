@@ -19,10 +19,9 @@ whose answer asked for it. Span names and attributes: https://code.claude.com/do
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collections import defaultdict
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from ..errors import NotFound
 from ..store import Store
@@ -69,12 +68,12 @@ def _node(kind: str, start_ms: float, end_ms: float, **fields) -> dict:
 
 
 def _iso(ms: float) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _ms(value: datetime) -> float:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp() * 1000
 
 

@@ -4,7 +4,7 @@ service's live figures (api/live.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -47,7 +47,7 @@ def post_statusline(
     where = zone(tz)
     hook = Hook.parse(hook_input)
     live = live_for(get_state(request))
-    stored = live.recorder.record(snapshot_rows(hook, datetime.now(timezone.utc)))
+    stored = live.recorder.record(snapshot_rows(hook, datetime.now(UTC)))
     snapshot = live.snapshot(STATUSLINE_WAIT_S, tz=tz)
     figures = statusline_figures(snapshot, hook.session_id) if snapshot else None
     line = render(hook, figures, _style(settings, color), tz=where)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from ...errors import TelemetryError
 from . import ledger
@@ -34,7 +34,7 @@ class BudgetEvaluator:
         self.sender = sender
         self.interval_s = interval_s
         self.metrics = metrics
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cctelemetry-budgets", daemon=True)

@@ -17,8 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from ... import __version__
 from .ledger import Alert
