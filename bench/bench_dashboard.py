@@ -167,8 +167,10 @@ def print_table(r: dict) -> None:
         if s:
             print(f"{label:44}{s['loads']:6}{s['full_p50_ms']:10.0f}{s['full_max_ms']:10.0f}"
                   f"{s['api_p50_ms']:10.0f}{s['api_max_ms']:10.0f}")  # fmt: skip
-    print("full = navigation start to every panel rendered (page, scripts, all API calls, drawing); "
-          "API = first call sent to last answer")
+    print(
+        "full = navigation start to every panel rendered (page, scripts, all API calls, drawing); "
+        "API = first call sent to last answer"
+    )
     slow = sorted(r["calls"], key=lambda c: -c["ms"])[:3]
     print("slowest calls of the first load: " + "; ".join(f"{c['url'].split('/api/v1/')[1][:70]} {c['ms']:.0f} ms"
                                                            for c in slow))  # fmt: skip

@@ -108,7 +108,10 @@ def main() -> None:
         hook["rate_limits"]["five_hour"]["resets_at"] = int(now.timestamp()) + 3600
         hook["rate_limits"]["seven_day"]["resets_at"] = int(now.timestamp()) + 3 * 86400
         stdin = json.dumps(hook).encode()
-        assert client.post("/api/v1/statusline", content=stdin, headers={"Content-Type": "application/json"}).status_code == 200
+        assert (
+            client.post("/api/v1/statusline", content=stdin, headers={"Content-Type": "application/json"}).status_code
+            == 200
+        )
         started = time.perf_counter()
         monitor = client.get("/api/v1/monitor")  # the figures a statusline shows: computed once, then kept
         result["first_monitor_snapshot_s"] = round(time.perf_counter() - started, 3)
@@ -116,7 +119,9 @@ def main() -> None:
 
         line_env = {**env, "CCTELEMETRY_API_URL": url, "NO_COLOR": "1"}
         command = ["sh", "-c", f"{shlex.quote(str(CLI))} statusline"]
-        line = subprocess.run(command, input=stdin, capture_output=True, env=line_env, timeout=60).stdout.decode().strip()
+        line = (
+            subprocess.run(command, input=stdin, capture_output=True, env=line_env, timeout=60).stdout.decode().strip()
+        )
         assert "today" in line and "block" in line, line
         result["statusline_line"] = line
         result["python_startup"] = ms(timed([sys.executable, "-c", "pass"], args.runs))
@@ -130,7 +135,9 @@ def main() -> None:
                                headers={"Content-Type": "application/json"}).status_code == 200  # fmt: skip
             endpoint.append(time.perf_counter() - started)
         result["statusline_endpoint"] = ms(endpoint)
-        result["monitor_once_service"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--api-url", url], 10, env=env))
+        result["monitor_once_service"] = ms(
+            timed([str(CLI), "monitor", "--once", "--json", "--api-url", url], 10, env=env)
+        )
         # issue 11.4: any CLI report from a running service in under 300 ms wall, process start to exit
         result["cli_help"] = ms(timed([str(CLI), "--help"], 10, env=env))
         for name, report in (("cli_usage_day", ["usage", "--by", "day"]), ("cli_sessions", ["sessions"]),

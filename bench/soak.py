@@ -377,19 +377,34 @@ def check(http: httpx.Client, tally: Tally, transcripts: Transcripts, wall: floa
                for name, v in sorted(tally.reports.items())}  # fmt: skip
     windows = _windows(tally, seconds)
     return {
-        "ok": all(checks.values()), "checks": checks, "seconds": round(wall, 1), "target_events_per_s": rate,
-        "clients": clients, "per_body": per_body, "events_acked": tally.acked_events,
-        "events_per_s": round(tally.acked_events / wall), "bodies_acked": tally.acked_bodies,
+        "ok": all(checks.values()),
+        "checks": checks,
+        "seconds": round(wall, 1),
+        "target_events_per_s": rate,
+        "clients": clients,
+        "per_body": per_body,
+        "events_acked": tally.acked_events,
+        "events_per_s": round(tally.acked_events / wall),
+        "bodies_acked": tally.acked_bodies,
         "ack_p50_ms": round(pct(tally.ack_latency, 0.5) * 1000, 1),
         "ack_p99_ms": round(pct(tally.ack_latency, 0.99) * 1000, 1),
         "ack_max_ms": round(max(tally.ack_latency, default=0) * 1000, 1),
-        "send_lag_p99_ms": round(pct(tally.lag, 0.99) * 1000, 1), "retries": tally.retries,
-        "requests_stored": totals["requests"], "requests_expected": expected,
-        "transcript_only_requests": transcripts.own, "transcript_copies_merged": by_source.get("otel+transcript", 0),
-        "transcript_copies_written": transcripts.copies, "imports": len(tally.imports),
+        "send_lag_p99_ms": round(pct(tally.lag, 0.99) * 1000, 1),
+        "retries": tally.retries,
+        "requests_stored": totals["requests"],
+        "requests_expected": expected,
+        "transcript_only_requests": transcripts.own,
+        "transcript_copies_merged": by_source.get("otel+transcript", 0),
+        "transcript_copies_written": transcripts.copies,
+        "imports": len(tally.imports),
         "import_p50_s": round(statistics.median([i["seconds"] for i in tally.imports]), 2) if tally.imports else None,
-        "latency": latency, "windows": windows, "rss_mib": tally.rss, "rss_start_mib": tally.rss[0][1] if tally.rss else None,
-        "rss_after_warmup_mib": base, "rss_peak_mib": peak, "rss_end_mib": tally.rss[-1][1] if tally.rss else None,
+        "latency": latency,
+        "windows": windows,
+        "rss_mib": tally.rss,
+        "rss_start_mib": tally.rss[0][1] if tally.rss else None,
+        "rss_after_warmup_mib": base,
+        "rss_peak_mib": peak,
+        "rss_end_mib": tally.rss[-1][1] if tally.rss else None,
         "errors": tally.bad[:20],
     }
 
@@ -412,16 +427,28 @@ def _windows(tally: Tally, seconds: float) -> list[dict]:
 
 def print_human(r: dict) -> None:
     out = sys.stderr
-    print(f"soak: {r['seconds']} s, {r['clients']} clients, target {r['target_events_per_s']:,.0f} events/s, "
-          f"achieved {r['events_per_s']:,} events/s ({r['events_acked']:,} acknowledged)", file=out)
-    print(f"ack latency per body of {r['per_body']}: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms, "
-          f"max {r['ack_max_ms']} ms; retries {r['retries'] or 'none'}", file=out)
+    print(
+        f"soak: {r['seconds']} s, {r['clients']} clients, target {r['target_events_per_s']:,.0f} events/s, "
+        f"achieved {r['events_per_s']:,} events/s ({r['events_acked']:,} acknowledged)",
+        file=out,
+    )
+    print(
+        f"ack latency per body of {r['per_body']}: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms, "
+        f"max {r['ack_max_ms']} ms; retries {r['retries'] or 'none'}",
+        file=out,
+    )
     for name, v in r["latency"].items():
         print(f"  {name:<24} n={v['n']:<6} p50 {v['p50_ms']} ms  p99 {v['p99_ms']} ms", file=out)
-    print(f"imports: {r['imports']} (p50 {r['import_p50_s']} s); transcript-only requests {r['transcript_only_requests']},"
-          f" copies merged {r['transcript_copies_merged']}/{r['transcript_copies_written']}", file=out)
-    print("pace per tenth of the run (events/s, ack p50/p99 ms): " + "; ".join(
-        f"{w['from_s']}s {w['events_per_s']:,} {w['ack_p50_ms']}/{w['ack_p99_ms']}" for w in r["windows"]), file=out)
+    print(
+        f"imports: {r['imports']} (p50 {r['import_p50_s']} s); transcript-only requests {r['transcript_only_requests']},"
+        f" copies merged {r['transcript_copies_merged']}/{r['transcript_copies_written']}",
+        file=out,
+    )
+    print(
+        "pace per tenth of the run (events/s, ack p50/p99 ms): "
+        + "; ".join(f"{w['from_s']}s {w['events_per_s']:,} {w['ack_p50_ms']}/{w['ack_p99_ms']}" for w in r["windows"]),
+        file=out,
+    )
     samples = r["rss_mib"]
     step = max(1, len(samples) // 12)
     print("RSS (MiB) over time: " + ", ".join(f"{t:g}s {m:g}" for t, m in samples[::step] + samples[-1:]), file=out)

@@ -18,7 +18,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 SIGNALS = ("logs", "metrics", "traces")
-REQUESTS = {"logs": ExportLogsServiceRequest, "metrics": ExportMetricsServiceRequest, "traces": ExportTraceServiceRequest}
+REQUESTS = {
+    "logs": ExportLogsServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+    "traces": ExportTraceServiceRequest,
+}
 
 U64 = 2**64 - 1
 I64 = 2**63 - 1
@@ -188,7 +192,12 @@ def metrics_request(draw):
                         p.explicit_bounds.extend(draw(st.lists(floats, max_size=6)))
                         p.min, p.max = draw(floats), draw(floats)
                     elif kind == "exponential_histogram":
-                        p.count, p.sum, p.scale, p.zero_count = draw(u64), draw(floats), draw(st.integers(-20, 20)), draw(u64)
+                        p.count, p.sum, p.scale, p.zero_count = (
+                            draw(u64),
+                            draw(floats),
+                            draw(st.integers(-20, 20)),
+                            draw(u64),
+                        )
                         p.positive.offset = draw(st.integers(-(2**31), 2**31 - 1))
                         p.positive.bucket_counts.extend(draw(st.lists(u64, max_size=5)))
                     else:

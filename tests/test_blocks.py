@@ -174,7 +174,11 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     start, user = datetime(2026, 9, 1, 6, tzinfo=UTC), f"split{seed}@x"
     at, out = start, []
     for i in range(300):
-        at += timedelta(hours=rng.choice([0, 1, 1, 2, 7])) if rng.random() < 0.5 else timedelta(minutes=rng.randint(1, 50))
+        at += (
+            timedelta(hours=rng.choice([0, 1, 1, 2, 7]))
+            if rng.random() < 0.5
+            else timedelta(minutes=rng.randint(1, 50))
+        )
         on_hour = at.replace(minute=0, second=0, microsecond=0)
         session = f"split-{seed}-{i // 20}"
         out.append(req(on_hour, user=user, session=session, cost=0.01))  # exactly on the hour
@@ -188,6 +192,7 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     raw = block_reports._buckets(store, flt, pricing, Plan(None, ((flt.since, flt.until),)))
     expected = block_reports.walk(raw, block_reports.BLOCK_HOURS)
     assert [(b["start"], b["requests"]) for b in got["blocks"]] == [
-        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0) for b in expected
+        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0)
+        for b in expected
     ]
     assert got["totals"]["requests"] == 600

@@ -84,7 +84,11 @@ def test_a_replay_fires_each_threshold_once_and_delivers_it(budget_service, repl
         fired = alerts(client)
 
         daily = sorted((a for a in fired if a["budget"] == "all-daily"), key=lambda a: a["threshold"])
-        assert [(a["kind"], a["threshold"]) for a in daily] == [("threshold", 50), ("threshold", 80), ("threshold", 100)]
+        assert [(a["kind"], a["threshold"]) for a in daily] == [
+            ("threshold", 50),
+            ("threshold", 80),
+            ("threshold", 100),
+        ]
         for a in daily:
             assert a["spent"] >= a["amount"] * a["threshold"] / 100 and a["unit"] == "usd" and a["amount"] == 1.0
             assert a["period_start"] == TODAY.isoformat() and a["period_end"] == (TODAY + timedelta(days=1)).isoformat()
@@ -96,7 +100,9 @@ def test_a_replay_fires_each_threshold_once_and_delivers_it(budget_service, repl
                                                   "cache_creation_tokens"))  # fmt: skip
         assert 250_000 <= tokens < 500_000  # the r05 run: past 50 %, short of 100 %
         weekly = [a for a in fired if a["budget"] == "platform-weekly"]
-        assert [(a["kind"], a["threshold"], a["spent"], a["delivery"]) for a in weekly] == [("threshold", 50, tokens, "none")]
+        assert [(a["kind"], a["threshold"], a["spent"], a["delivery"]) for a in weekly] == [
+            ("threshold", 50, tokens, "none")
+        ]
         assert not [a for a in fired if a["budget"] == "untouched"]
 
         assert len(deliveries) == 3 and len(hook.received) == 3
@@ -155,7 +161,17 @@ def test_projected_overrun_fires_once_before_the_amount_is_reached(budget_servic
 def test_a_failing_webhook_is_retried_with_backoff(budget_service, replay_bodies):
     client, state = budget_service
     with WebhookListener(statuses=[500, 503]) as hook:
-        put(client, {"name": "retried", "projected_overrun": False, "period": "day", "amount_usd": 1.0, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "retried",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 1.0,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies)
         got = hook.wait_for(3)
         assert len(got) == 3 and got[0]["body"] == got[1]["body"] == got[2]["body"]
@@ -167,7 +183,17 @@ def test_a_webhook_that_always_fails_is_given_up(budget_service, replay_bodies):
     client, state = budget_service
     state.budget_evaluator.sender.attempts = 2
     with WebhookListener(statuses=[500] * 10) as hook:
-        put(client, {"name": "broken", "projected_overrun": False, "period": "day", "amount_usd": 1.0, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "broken",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 1.0,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies)
         (alert,) = wait_until(lambda: [a for a in alerts(client) if a["delivery"] == "failed"])
         assert alert["attempts"] == 2 and alert["last_error"] == "HTTP 500" and len(hook.received) == 2
@@ -176,7 +202,17 @@ def test_a_webhook_that_always_fails_is_given_up(budget_service, replay_bodies):
 def test_a_stuck_webhook_never_holds_up_ingest(budget_service, replay_bodies):
     client, state = budget_service
     with WebhookListener(delay_s=8) as hook:
-        put(client, {"name": "stuck", "projected_overrun": False, "period": "day", "amount_usd": 0.01, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "stuck",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 0.01,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies[:8])
         assert hook.arrived.wait(30), "the alert reached the webhook"
         started = time.monotonic()

@@ -79,5 +79,8 @@ def test_through_a_running_service(replayed_client):
         insights = json.loads(run("insights", "--json", "--api-url", url, "-w", "model=claude-haiku-4-5"))
         text = run("metrics", "--api-url", url)
     assert budgets == replayed_client.get("/api/v1/budgets").json()
-    assert insights["findings"] == replayed_client.get("/api/v1/insights", params={"model": "claude-haiku-4-5"}).json()["findings"]
+    assert (
+        insights["findings"]
+        == replayed_client.get("/api/v1/insights", params={"model": "claude-haiku-4-5"}).json()["findings"]
+    )
     assert "cctelemetry_ingest_requests_total" in text  # the service adds its own health

@@ -79,5 +79,7 @@ def test_a_resumed_thread_adds_only_its_new_responses(store, tmp_path):
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 11, 12, 21, 31, 32, 41])
 def test_four_measures_add_up_to_codexs_total(n):
     u, d = tree.usage(n), tree._disjoint(n)
-    assert d["input_tokens"] + d["output_tokens"] + d["cache_read_tokens"] + d["cache_creation_tokens"] \
+    assert (
+        d["input_tokens"] + d["output_tokens"] + d["cache_read_tokens"] + d["cache_creation_tokens"]
         == u["total_tokens"]
+    )

@@ -34,7 +34,11 @@ CLI = str(Path(sys.executable).with_name("cctelemetry"))
 ALLOWED_HTTP = {200, 400, 413, 415, 429, 503}
 ALLOWED_GRPC = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED,
                 grpc.StatusCode.UNAVAILABLE}  # fmt: skip
-RESPONSES = {"logs": ExportLogsServiceResponse, "metrics": ExportMetricsServiceResponse, "traces": ExportTraceServiceResponse}
+RESPONSES = {
+    "logs": ExportLogsServiceResponse,
+    "metrics": ExportMetricsServiceResponse,
+    "traces": ExportTraceServiceResponse,
+}
 METHODS = {"logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
            "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
            "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export"}  # fmt: skip

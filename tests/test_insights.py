@@ -162,7 +162,11 @@ def test_opus_on_small_requests_and_what_sonnet_would_have_cost(findings):
     assert (opus, sonnet) == (near(0.1125), near(0.0675))
     n = f["numbers"]
     assert f["usd"] == near(opus)
-    assert (n["small_requests"], n["small_compare_usd"], n["small_difference_usd"]) == (2, near(sonnet), near(opus - sonnet))
+    assert (n["small_requests"], n["small_compare_usd"], n["small_difference_usd"]) == (
+        2,
+        near(sonnet),
+        near(opus - sonnet),
+    )
     assert n["compare_model"] == "claude-sonnet-4-6" and n["opus_requests"] == 3
     by_model = {m["model"]: m for m in n["by_model"]}
     assert by_model["claude-opus-4-6"]["cost_usd"] == near(sum(r.cost() for r in REQUESTS if r.session == "s1"))
@@ -237,7 +241,9 @@ def test_findings_are_data_with_their_sql(findings, insights_client):
         elif kind == "failures":
             assert rows[0]["prompts_usd"] == near(f["usd"])
         elif kind == "roles":
-            assert sum(row["cost_usd"] for row in rows if row["role"] in ("subagent", "title_generation")) == near(f["usd"])
+            assert sum(row["cost_usd"] for row in rows if row["role"] in ("subagent", "title_generation")) == near(
+                f["usd"]
+            )
         elif kind == "top_sessions":
             assert rows[0]["top_usd"] == near(f["usd"])
 
@@ -251,7 +257,9 @@ def test_filters_window_and_errors(insights_client):
     by_attr = insights_client.get("/api/v1/insights", params={"attr.service.name": "claude-code"}).json()
     (cache,) = [f for f in by_attr["findings"] if f["kind"] == "cache"]
     assert cache["numbers"]["requests"] == len(REQUESTS) and "attributes['service.name']" in cache["sql"]
-    assert insights_client.post("/api/v1/sql", json={"query": cache["sql"]}).json()["rows"][0]["requests"] == len(REQUESTS)
+    assert insights_client.post("/api/v1/sql", json={"query": cache["sql"]}).json()["rows"][0]["requests"] == len(
+        REQUESTS
+    )
     later = insights_client.get("/api/v1/insights", params={"since": (BASE + timedelta(minutes=45)).isoformat()}).json()
     (top,) = [f for f in later["findings"] if f["kind"] == "top_sessions"]
     assert top["numbers"]["sessions"] == 2  # s4 and s5

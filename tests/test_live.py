@@ -66,7 +66,9 @@ def test_current_session(client, now_data):
     assert body["current"] == {"session": FIXTURE_LATEST, "last_seen": body["current"]["last_seen"],
                                "project": "/home/dev01/work", "matched_by": "cwd", "cwd": "/home/dev01/work/src/pkg"}  # fmt: skip
     # a directory no project is known for: the latest anywhere, and it says so
-    assert client.get("/api/v1/sessions/current", params={"cwd": "/elsewhere"}).json()["current"]["matched_by"] == "latest"
+    assert (
+        client.get("/api/v1/sessions/current", params={"cwd": "/elsewhere"}).json()["current"]["matched_by"] == "latest"
+    )
     # a project asked for, strictly
     body = client.get("/api/v1/sessions/current", params={"project": "/home/dev01/work"}).json()
     assert body["current"]["session"] == FIXTURE_LATEST and body["current"]["matched_by"] == "project"
@@ -122,6 +124,7 @@ def test_cli_current_and_monitor(service_state, now_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env["COLUMNS"] = "160"
     with live_service(service_state) as url:
+
         def cli(*args, cwd=None):
             return subprocess.run([CLI, *args, "--api-url", url], capture_output=True, text=True, timeout=60,
                                   env=env, cwd=cwd)  # fmt: skip
@@ -129,7 +132,10 @@ def test_cli_current_and_monitor(service_state, now_data, tmp_path):
         out = cli("session", "current", "--json", cwd="/")
         assert out.returncode == 0 and out.stderr == "" and json.loads(out.stdout)["current"]["session"] == "live-2"
         out = cli("session", "current", "--project", "/home/dev01/work")
-        assert out.returncode == 0 and f"current session: {FIXTURE_LATEST}, latest in project /home/dev01/work" in out.stdout
+        assert (
+            out.returncode == 0
+            and f"current session: {FIXTURE_LATEST}, latest in project /home/dev01/work" in out.stdout
+        )
         out = cli("cost", "--session", "current", "--json", cwd="/")
         assert out.returncode == 0 and json.loads(out.stdout)["totals"]["cost_usd"] == pytest.approx(0.25)
         out = cli("monitor", "--once", "--json")

@@ -95,7 +95,9 @@ def test_token_cost_and_request_counters_equal_the_usage_totals(replayed_client)
 def test_each_series_is_a_row_of_the_usage_report(replayed_client):
     """A label set's value is exactly the usage report's row for the same dimensions (same SQL, same sums)."""
     families = scrape(replayed_client)
-    rows = replayed_client.get("/api/v1/usage", params={"group_by": ",".join(USAGE_LABELS) + ",attr.team"}).json()["rows"]
+    rows = replayed_client.get("/api/v1/usage", params={"group_by": ",".join(USAGE_LABELS) + ",attr.team"}).json()[
+        "rows"
+    ]
     assert rows
     cost = series(families["claude_code_cost_usage_USD"])
     tokens = series(families["claude_code_token_usage_tokens"])
@@ -142,14 +144,21 @@ def expected_counters() -> dict[tuple, float]:
                     for point in metric["sum"]["dataPoints"]:
                         attrs = {a["key"]: a["value"].get("stringValue", "") for a in point.get("attributes", [])}
                         user = attrs.get("user.email") or attrs.get("user.id", "")
-                        key = (counter.name, user, *(attrs.get(k, "") for k in counter.labels), resource.get("team", ""))
+                        key = (
+                            counter.name,
+                            user,
+                            *(attrs.get(k, "") for k in counter.labels),
+                            resource.get("team", ""),
+                        )
                         stream = json.dumps([resource, attrs], sort_keys=True)
                         value = point.get("asDouble", point.get("asInt", 0))
                         if temporality in (1, "AGGREGATION_TEMPORALITY_DELTA"):
                             deltas[key] += float(value)
                         else:
                             start = int(point["startTimeUnixNano"]) // 10**9
-                            cumulative[(key, stream, start)] = max(cumulative.get((key, stream, start), 0), float(value))
+                            cumulative[(key, stream, start)] = max(
+                                cumulative.get((key, stream, start), 0), float(value)
+                            )
     for (key, _, _), value in cumulative.items():
         deltas[key] += value
     return dict(deltas)
@@ -207,7 +216,11 @@ def test_cardinality_bound_folds_later_label_sets_into_other(store, database):
         values = series(cost)
         assert len(values) == 2
         other = [k for k in values if dict(k)["model"] == "other"]
-        assert len(other) == 1 and all(v == "other" for k, v in other[0] if k != "team") and dict(other[0])["team"] == "other"
+        assert (
+            len(other) == 1
+            and all(v == "other" for k, v in other[0] if k != "team")
+            and dict(other[0])["team"] == "other"
+        )
         assert sum(values.values()) == pytest.approx(totals["cost_usd"], abs=1e-9)
         tokens = sum_by(families["claude_code_token_usage_tokens"], "type")
         assert tokens[("cacheRead",)] == totals["cache_read_tokens"]
@@ -261,7 +274,9 @@ def sample(families, name, **labels) -> float:
 def test_ingest_requests_rows_and_writes_are_counted(client, service_state):
     body = next(b for run, signal, b, ctype in fixture_bodies("r02-outfmt-json") if signal == "logs")
     assert client.post("/v1/logs", content=body, headers={"Content-Type": "application/json"}).status_code == 200
-    assert client.post("/v1/logs", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post("/v1/logs", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    )
     assert client.post("/v1/metrics", content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
     families = scrape(client)
     assert sample(families, "cctelemetry_ingest_requests", transport="http", signal="logs", status="200") == 1

@@ -65,7 +65,11 @@ def test_int_value_as_number_or_string(client, int_as_string):
     assert client.post("/v1/logs", content=body, headers={"Content-Type": "application/json"}).status_code == 200
     row = session_row(client, f"s-{int_as_string}")
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"], row["cache_creation_tokens"]) == (
-        10, 20, 30, 40)
+        10,
+        20,
+        30,
+        40,
+    )
     assert row["cost_usd"] == 0.25
 
 

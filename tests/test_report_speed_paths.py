@@ -29,7 +29,9 @@ def test_model_ids_resolve_in_sql_as_in_python(store, tmp_path):
         {"id": "acme-exact", "aliases": ["acme-special"]},
     ])  # fmt: skip
     models = ["acme-s1", "acme-special", "acme-x", "Acme-S2-20260101", "zzz", "", "claude-haiku-4-5-20251001"]
-    rows = [[datetime(2026, 11, 22, 10), "claude_code", "s1", f"k{i}", m, 1000, "otel", 2] for i, m in enumerate(models)]
+    rows = [
+        [datetime(2026, 11, 22, 10), "claude_code", "s1", f"k{i}", m, 1000, "otel", 2] for i, m in enumerate(models)
+    ]
     insert_copies(store, rows, _COLUMNS)
     sync_prices(store, book)
     flt = RequestFilter.build()

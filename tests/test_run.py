@@ -63,7 +63,7 @@ def test_run_passes_everything_through_and_prints_the_cost(service):
     assert out.returncode == 3, out.stderr
     assert out.stderr == "fake agent: working\n"
     assert out.stdout.startswith("HELLO AGENT\n")
-    result = json.loads(out.stdout[len("HELLO AGENT\n"):])
+    result = json.loads(out.stdout[len("HELLO AGENT\n") :])
     assert result["requests"] == 2 and result["exit_code"] == 3 and result["complete"] is True
     assert result["cost_usd"] == pytest.approx(0.75) and result["reported_cost_usd"] == pytest.approx(0.75)
     assert (result["input_tokens"], result["output_tokens"]) == (2001, 200)

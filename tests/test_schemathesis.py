@@ -37,6 +37,7 @@ def test_the_schema_covers_the_reports(api_schema):
 def test_no_server_errors(api_schema, mode):
     statuses: Counter = Counter()
     for op in operations(api_schema):
+
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=op.as_strategy(generation_mode=mode))
         def call(case):
@@ -49,6 +50,9 @@ def test_no_server_errors(api_schema, mode):
             call()
         except Unsatisfiable:  # an operation with nothing to make invalid (no parameters, no body)
             assert mode == GenerationMode.NEGATIVE and not op.path_parameters and not op.query and not op.body
-    print(f"\nschemathesis {mode.value}: {sum(statuses.values())} requests", dict(Counter(k[1] for k in statuses.elements())))
+    print(
+        f"\nschemathesis {mode.value}: {sum(statuses.values())} requests",
+        dict(Counter(k[1] for k in statuses.elements())),
+    )
     assert sum(statuses.values()) >= EXAMPLES * len(operations(api_schema)) // 4
     assert not [k for k in statuses if k[1] >= 500 and k[1] != 503]

@@ -28,7 +28,7 @@ R10_SESSION = "8a0ff020-faf3-401e-a257-17ccc1f45658"
 
 def value(v: dict):
     """An OTLP JSON AnyValue as Python (ints may come as strings in the protobuf JSON rendering)."""
-    (kind, x), = v.items() if v else (("none", None),)
+    ((kind, x),) = v.items() if v else (("none", None),)
     if kind == "intValue":
         return int(x)
     if kind == "arrayValue":
@@ -270,7 +270,12 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
 
     def point(t, v, **a):
         kv = [{"key": k, "value": {"stringValue": x}} for k, x in {"session.id": session, **a}.items()]
-        return {"attributes": kv, "startTimeUnixNano": str(start * 10**9), "timeUnixNano": str(t * 10**9), "asDouble": v}
+        return {
+            "attributes": kv,
+            "startTimeUnixNano": str(start * 10**9),
+            "timeUnixNano": str(t * 10**9),
+            "asDouble": v,
+        }
 
     def metric(name, temporality, points):
         return {"name": name, "sum": {"aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": points}}
@@ -282,7 +287,10 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
         metric("claude_code.lines_of_code.count", 2, [point(start + 5, 2, type="added"), point(start + 40, 5, type="added"),
                                                       point(start + 50, 9, type="added")]),
     ]}]}]}  # fmt: skip
-    assert captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code == 200
+    assert (
+        captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
     from datetime import datetime
 
     since = datetime.fromtimestamp(start + 8, tz=UTC).isoformat()
@@ -315,7 +323,7 @@ def children(spans, parent, name):
 
 def test_timeline_from_spans(captured):
     spans = r10_spans()
-    (root_id, root), = [(k, s) for k, s in spans.items() if s["name"] == "claude_code.interaction"]
+    ((root_id, root),) = [(k, s) for k, s in spans.items() if s["name"] == "claude_code.interaction"]
     body = captured.get(f"/api/v1/sessions/{R10_SESSION}/timeline").json()
     assert body["source"] == "spans"
     (interaction,) = body["interactions"]
@@ -325,11 +333,15 @@ def test_timeline_from_spans(captured):
     llm = children(spans, root_id, "claude_code.llm_request")
     assert [r["duration_ms"] for r in interaction["requests"]] == pytest.approx([s["ms"] for s in llm], abs=1e-3)
     assert [r["request_id"] for r in interaction["requests"]] == [s["attributes"]["request_id"] for s in llm]
-    assert [r["model"] for r in interaction["requests"]] == ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-5"]
+    assert [r["model"] for r in interaction["requests"]] == [
+        "claude-haiku-4-5",
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5",
+    ]
     asked = interaction["requests"][1]
     assert asked["input_tokens"] == 1234 and asked["cost_usd"] == pytest.approx(0.0571128, abs=1e-12)
     (agent,) = asked["tools"]
-    (agent_span_id, agent_span), = [(k, s) for k, s in spans.items() if s["attributes"].get("tool_name") == "Agent"]
+    ((agent_span_id, agent_span),) = [(k, s) for k, s in spans.items() if s["attributes"].get("tool_name") == "Agent"]
     assert agent["name"] == "Agent" and agent["duration_ms"] == pytest.approx(agent_span["ms"], abs=1e-3)
     assert agent["tool_use_id"] == agent_span["attributes"]["tool_use_id"]
     (execution,) = children(spans, agent_span_id, "claude_code.tool.execution")

@@ -114,8 +114,12 @@ def test_service_figures_session_today_block(client, service_state, store):
 
 
 def test_render_thresholds_and_colours():
-    hook = Hook.parse({"model": {"display_name": "Opus"},
-                       "rate_limits": {"five_hour": {"used_percentage": 49.9}, "seven_day": {"used_percentage": 50}}})
+    hook = Hook.parse(
+        {
+            "model": {"display_name": "Opus"},
+            "rate_limits": {"five_hour": {"used_percentage": 49.9}, "seven_day": {"used_percentage": 50}},
+        }
+    )
     style = Style(warn_percent=50, critical_percent=80)
     line = render(hook, None, style)
     assert "\x1b[32m5h 50%\x1b[0m" in line and "\x1b[33m7d 50%\x1b[0m" in line

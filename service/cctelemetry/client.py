@@ -69,7 +69,9 @@ class Client:
             response = conn.getresponse()
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            reason = "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc) or type(exc).__name__)
+            reason = (
+                "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc) or type(exc).__name__)
+            )
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:
             conn.close()
@@ -223,6 +225,7 @@ class Client:
                 last = row
                 yield update
             time.sleep(interval)
+
     def timeline(self, session_id: str, mode=None) -> dict:
         return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}/timeline", {"mode": mode})
 

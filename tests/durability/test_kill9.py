@@ -45,7 +45,9 @@ class Senders:
                 if i >= MAX_BODIES:
                     return
                 try:
-                    ok = http.post(self.url + "/v1/logs", content=self.load.body(i), headers=PROTOBUF).status_code == 200
+                    ok = (
+                        http.post(self.url + "/v1/logs", content=self.load.body(i), headers=PROTOBUF).status_code == 200
+                    )
                 except httpx.HTTPError:
                     ok = False
                 with self.lock:
@@ -111,7 +113,9 @@ def test_kill9_mid_ingest_keeps_every_acknowledged_request(tmp_path):
             torn = {i: n for i, n in stored.items() if n not in (0, load.per_body)}
             assert not torn, f"bodies stored in part: {torn}"
             assert set(stored) <= acked | unknown | sent
-            print(f"  stored after restart: {len(stored)} bodies, of which {len(set(stored) & unknown)} never acknowledged")
+            print(
+                f"  stored after restart: {len(stored)} bodies, of which {len(set(stored) & unknown)} never acknowledged"
+            )
             assert_reports_equal_the_requests(api, load, len(stored))
 
             # The exporters retry what was never acknowledged: each request still counts once.

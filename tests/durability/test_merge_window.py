@@ -64,7 +64,9 @@ def test_telemetry_and_transcript_copies_arriving_together_never_count_twice(ser
             deadline = time.monotonic() + 300
             with httpx.Client(base_url=url, timeout=60) as http:
                 while not done.is_set() and time.monotonic() < deadline:
-                    rows = http.get("/api/v1/usage", params={"group_by": "session", "since": "2000-01-01"}).json()["rows"]
+                    rows = http.get("/api/v1/usage", params={"group_by": "session", "since": "2000-01-01"}).json()[
+                        "rows"
+                    ]
                     counts = [r["requests"] for r in rows]
                     polls["usage"] += 1
                     polls["max_seen"] = max([polls["max_seen"], *counts])

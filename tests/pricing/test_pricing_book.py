@@ -80,7 +80,10 @@ def test_user_file_marks_overrides_and_claims_aliases(tmp_path):
     assert book.files == [str(builtin_path()), str(path)]
     sonnet = book.get("claude-sonnet-4-5")
     assert sonnet.origin == "override"
-    assert [(str(p.effective_from), p.overridden) for p in sonnet.prices] == [("2025-09-29", False), ("2026-01-01", True)]
+    assert [(str(p.effective_from), p.overridden) for p in sonnet.prices] == [
+        ("2025-09-29", False),
+        ("2026-01-01", True),
+    ]
     assert book.match("claude-4-sonnet-20250514") == "claude-sonnet-4-5"
     assert "claude-4-sonnet" not in book.get("claude-sonnet-4").aliases
     assert (book.get("acme-coder").origin, book.get("acme-coder").provider) == ("user", "acme")
@@ -150,7 +153,9 @@ def test_sync_replaces_the_tables_and_is_idempotent(store, tmp_path):
     assert n == sum(len(m.prices) for m in SHIPPED.models)
     assert sync_prices(store, SHIPPED) is False  # same book: nothing to do
     assert store.scalar("SELECT count() FROM model_prices") == n
-    book = load_book(write_prices(tmp_path, [{"id": "acme-coder", "patterns": ["^acme-"], "prices": [rates(1, 2, 0, 0, 0)]}]))
+    book = load_book(
+        write_prices(tmp_path, [{"id": "acme-coder", "patterns": ["^acme-"], "prices": [rates(1, 2, 0, 0, 0)]}])
+    )
     assert sync_prices(store, book) is True
     assert store.scalar("SELECT count() FROM model_prices") == n + 1
     assert store.scalar("SELECT uniqExact(book_digest) FROM model_prices") == 1

@@ -16,6 +16,7 @@ from cctelemetry.reports.cost import reconcile
 from cctelemetry.reports.query import RequestFilter
 from pricing_support import insert, post_claude_code_fixtures, rates, write_prices
 
+
 def ts(month, day):
     return datetime(2026, month, day, 12, 0, tzinfo=UTC)
 

@@ -84,7 +84,10 @@ def test_one_hour_writes_cost_twice_input_not_the_5m_rate(store):
     one = priced(store, cache_write_ttl="1h")
     assert one["unknown"]["computed_cost_usd"] == pytest.approx(0.06, abs=1e-12)
     assert one["known_5m"]["computed_cost_usd"] == pytest.approx(0.0375, abs=1e-12)  # a known split is kept
-    assert (one["unknown"]["rate_cache_write_5m_per_mtok"], one["unknown"]["rate_cache_write_1h_per_mtok"]) == (3.75, 6.0)
+    assert (one["unknown"]["rate_cache_write_5m_per_mtok"], one["unknown"]["rate_cache_write_1h_per_mtok"]) == (
+        3.75,
+        6.0,
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,8 +119,14 @@ def test_long_context_tier_of_one_hour_writes_and_other_models(store):
     # opus 4.6 has no tier in the book (1M at standard rates): 300_000 x 5 = 1.5
     insert(store, "o", "claude-opus-4-6[1m]", input=300_000)
     rows = priced(store)
-    assert (rows["s4"]["price_tier"], rows["s4"]["computed_cost_usd"]) == ("long_context", pytest.approx(1.62, abs=1e-12))
-    assert (rows["g"]["price_tier"], rows["g"]["computed_cost_usd"]) == ("long_context", pytest.approx(0.405, abs=1e-12))
+    assert (rows["s4"]["price_tier"], rows["s4"]["computed_cost_usd"]) == (
+        "long_context",
+        pytest.approx(1.62, abs=1e-12),
+    )
+    assert (rows["g"]["price_tier"], rows["g"]["computed_cost_usd"]) == (
+        "long_context",
+        pytest.approx(0.405, abs=1e-12),
+    )
     assert (rows["o"]["price_tier"], rows["o"]["computed_cost_usd"]) == ("base", pytest.approx(1.5, abs=1e-12))
 
 

@@ -169,5 +169,3 @@ def test_the_reader_is_read_only_and_the_default_user_is_local_only():
     assert grants()["reader"]["otel"] == {"SELECT", "SHOW"}
     networks = [ip.text for ip in root.findall("users/default/networks/ip")]
     assert set(networks) <= {"::1", "127.0.0.1"}
-
-

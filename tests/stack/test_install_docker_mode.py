@@ -54,7 +54,6 @@ exit 3
 """
 
 
-
 @pytest.fixture
 def sandbox(tmp_path):
     """A copy of the files the installer's Docker branch uses, and a PATH whose `docker` is fake."""
@@ -70,8 +69,12 @@ def sandbox(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCTELEMETRY_", "CCT_PORT_"))}
-    env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_STATE=str(state), FAKE_CCTELEMETRY=str(CCTELEMETRY),
-               XDG_DATA_HOME=str(tmp_path / "xdg"))  # --uninstall also looks for an embedded service there
+    env.update(
+        PATH=f"{bin_dir}:{env['PATH']}",
+        FAKE_STATE=str(state),
+        FAKE_CCTELEMETRY=str(CCTELEMETRY),
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+    )  # --uninstall also looks for an embedded service there
     yield root, state, env
     pidfile = state / "pid"
     if pidfile.exists():
@@ -93,7 +96,8 @@ def test_docker_branch_end_to_end(sandbox):
     api_port, otlp_port = free_ports(2)
     out = run(root, env, "--port-api", str(api_port), "--port-otlp", str(otlp_port), "--timeout", "60")
     assert out.returncode == 0, f"stdout:\n{out.stdout}\nstderr:\n{out.stderr}\nserve log:\n" + (
-        (state / "serve.log").read_text() if (state / "serve.log").exists() else "")
+        (state / "serve.log").read_text() if (state / "serve.log").exists() else ""
+    )
     assert "a Docker engine answers: installing the stack" in out.stdout
     assert "smoke check passed" in out.stdout
     assert f"API             : http://127.0.0.1:{api_port}" in out.stdout
@@ -118,7 +122,10 @@ def test_docker_branch_end_to_end(sandbox):
 
     down = run(root, env, "--uninstall")
     assert down.returncode == 0, down.stderr
-    assert f"docker compose --project-directory {root} -f {root}/docker-compose.yml down" in (state / "calls.log").read_text()
+    assert (
+        f"docker compose --project-directory {root} -f {root}/docker-compose.yml down"
+        in (state / "calls.log").read_text()
+    )
     assert "cctelemetry_clickhouse-data" in down.stdout and "down -v" in down.stdout
     assert not (state / "pid").exists()
 

@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "install-telemetry.sh"
 
 
-
 def install(*args: str, timeout: int = 600, state: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     if state is not None:  # where the installer records what it started (never the user's own)
@@ -57,8 +56,10 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
         assert f"OTLP/gRPC :{grpc_port}" in out.stdout  # the start line
         assert f"CCTELEMETRY_OTLP_ENDPOINT=http://127.0.0.1:{grpc_port} source" in out.stdout
         assert "setup-telemetry.sh --protocol grpc" in out.stdout
-        assert f"Prometheus      : http://127.0.0.1:{api_port}/metrics and http://127.0.0.1:{metrics_port}/metrics" \
+        assert (
+            f"Prometheus      : http://127.0.0.1:{api_port}/metrics and http://127.0.0.1:{metrics_port}/metrics"
             in out.stdout
+        )
         scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
         # the smoke event went through the receiver (counted) but is a self-test: no spend anywhere
         assert "cctelemetry_ingest_requests_total" in scraped and "claude_code_cost_usage_USD_total" not in scraped

@@ -124,7 +124,7 @@ def test_print_codex_and_gemini(tmp_path):
     assert parsed["otel"]["exporter"]["otlp-http"]["protocol"] == "binary"
 
     gemini = run(tmp_path, "--print-gemini").stdout
-    block = gemini[gemini.index("{"): gemini.index("\n}\n") + 2]
+    block = gemini[gemini.index("{") : gemini.index("\n}\n") + 2]
     telemetry = json.loads(block)["telemetry"]
     assert telemetry == {"enabled": True, "target": "local", "otlpEndpoint": "http://127.0.0.1:4318",
                          "otlpProtocol": "http", "logPrompts": False}  # fmt: skip
@@ -253,7 +253,7 @@ def test_unknown_option_fails(tmp_path):
 def test_sourced_check_status_is_the_source_status(shell, tmp_path):
     (port,) = free_ports(1)
     flags = ["-f"] if shell == "zsh" else ["--noprofile", "--norc"]
-    cmd = f"source {SCRIPT} --quiet --check; echo \"rc=$? exported=$OTEL_EXPORTER_OTLP_ENDPOINT\""
+    cmd = f'source {SCRIPT} --quiet --check; echo "rc=$? exported=$OTEL_EXPORTER_OTLP_ENDPOINT"'
     out = subprocess.run([shell, *flags, "-c", cmd], capture_output=True, text=True, timeout=30,
                          env=clean_env(tmp_path, CCTELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{port}"))  # fmt: skip
     assert out.stdout.strip() == f"rc=1 exported=http://127.0.0.1:{port}"
@@ -262,7 +262,10 @@ def test_sourced_check_status_is_the_source_status(shell, tmp_path):
 
 # -- --protocol grpc -------------------------------------------------------------------------------
 
-GRPC_EXPECTED = EXPECTED | {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}
+GRPC_EXPECTED = EXPECTED | {
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+}
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -302,7 +305,7 @@ def test_protocol_grpc_everywhere_it_prints(tmp_path):
     assert tomllib.loads(codex)["otel"]["exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
     assert tomllib.loads(codex)["otel"]["metrics_exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
     gemini = run(tmp_path, "--protocol=grpc", "--print-gemini").stdout
-    telemetry = json.loads(gemini[gemini.index("{"): gemini.index("\n}\n") + 2])["telemetry"]
+    telemetry = json.loads(gemini[gemini.index("{") : gemini.index("\n}\n") + 2])["telemetry"]
     assert (telemetry["otlpProtocol"], telemetry["otlpEndpoint"]) == ("grpc", "http://127.0.0.1:4317")
     assert "GEMINI_TELEMETRY_OTLP_PROTOCOL=grpc" in gemini
 

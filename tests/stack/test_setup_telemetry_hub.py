@@ -58,7 +58,7 @@ def test_bad_endpoint_or_token(tmp_path, args, says):
 def test_codex_block_carries_the_token(tmp_path):
     out = run(tmp_path, "--endpoint", HUB, "--token", "T", "--print-codex").stdout
     assert f'endpoint = "{HUB}/v1/logs", protocol = "binary", headers = {{ "authorization" = "Bearer T" }}' in out
-    assert 'headers' not in run(tmp_path, "--endpoint", HUB, "--print-codex").stdout
+    assert "headers" not in run(tmp_path, "--endpoint", HUB, "--print-codex").stdout
 
 
 class _Hub(BaseHTTPRequestHandler):

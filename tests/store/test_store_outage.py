@@ -82,8 +82,9 @@ class RetryingSenders:
 
 def test_store_outage_mid_ingest_answers_503_then_loses_nothing(own_chshim, database, tmp_path):
     load = Load(run="outage", per_body=10)
-    env = clean_env(tmp_path / "home", CCTELEMETRY_CLICKHOUSE_URL=writer_url(own_chshim, database),
-                    CCTELEMETRY_DATABASE=database)
+    env = clean_env(
+        tmp_path / "home", CCTELEMETRY_CLICKHOUSE_URL=writer_url(own_chshim, database), CCTELEMETRY_DATABASE=database
+    )
     with ServeProcess(tmp_path / "data", env=env) as svc:
         api = Client(svc.api_url)
         senders = RetryingSenders(svc.otlp_url, load).start()

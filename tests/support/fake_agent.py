@@ -28,7 +28,9 @@ def main() -> int:
     args = parser.parse_args()
     sys.stdout.write(sys.stdin.read().upper())
     sys.stderr.write("fake agent: working\n")
-    resource = dict(item.split("=", 1) for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",") if "=" in item)
+    resource = dict(
+        item.split("=", 1) for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",") if "=" in item
+    )
     resource = {unquote(k): unquote(v) for k, v in resource.items()}
     session = str(uuid.uuid4())
     now = time.time()

@@ -66,7 +66,9 @@ class ServiceMetrics:
                                    registry=r)  # fmt: skip
         self.budget_projected = Gauge("cctelemetry_budget_projected", "A budget's spend projected to the end of its "
                                       "period.", ["budget", "unit", "period"], registry=r)  # fmt: skip
-        self.budget_alerts = Counter("cctelemetry_budget_alerts", "Budget alerts fired.", ["budget", "kind"], registry=r)
+        self.budget_alerts = Counter(
+            "cctelemetry_budget_alerts", "Budget alerts fired.", ["budget", "kind"], registry=r
+        )
         self.webhook_deliveries = Counter("cctelemetry_webhook_deliveries", "Webhook attempts, by outcome.",
                                           ["status"], registry=r)  # fmt: skip
 

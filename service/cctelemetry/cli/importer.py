@@ -23,12 +23,12 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 
-
 def import_(
     paths: list[Path] = typer.Argument(
-        None, help="Folders (searched recursively) or .jsonl files. Default: every agent's folders that exist "
+        None,
+        help="Folders (searched recursively) or .jsonl files. Default: every agent's folders that exist "
         "($CLAUDE_CONFIG_DIR/projects, ~/.config/claude/projects, ~/.claude/projects; $CODEX_HOME/sessions; "
-        "~/.gemini/tmp), or --agent's."
+        "~/.gemini/tmp), or --agent's.",
     ),
     agent: str = typer.Option(
         None, "--agent", help="claude, codex or gemini: whose files these are (default: detected from each path)."
@@ -36,14 +36,23 @@ def import_(
     watch: bool = typer.Option(False, "--watch", help="Keep importing what is new, every --interval seconds."),
     interval: float = typer.Option(5.0, "--interval", help="Seconds between imports with --watch.", min=0.1),
     json_: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    to: str = typer.Option(None, "--to", help="Push the files' new bytes to a hub (a cctelemetry service other "
-                           "machines report to, e.g. http://hub:8000), which imports them; resumable, only what is "
-                           "new is sent."),  # fmt: skip
+    to: str = typer.Option(
+        None,
+        "--to",
+        help="Push the files' new bytes to a hub (a cctelemetry service other "
+        "machines report to, e.g. http://hub:8000), which imports them; resumable, only what is "
+        "new is sent.",
+    ),  # fmt: skip
     token: str = typer.Option(None, "--token", envvar="CCTELEMETRY_API_TOKEN", help="With --to: the hub's API token."),
-    host_name: str = typer.Option(None, "--host-name", help="With --to: this machine's name in the hub's host "
-                                  "dimension (default CCTELEMETRY_HOST_NAME, else the system's host name)."),  # fmt: skip
-    full: bool = typer.Option(False, "--full", help="With --to: send every file whole again (the hub counts "
-                              "nothing twice)."),  # fmt: skip
+    host_name: str = typer.Option(
+        None,
+        "--host-name",
+        help="With --to: this machine's name in the hub's host "
+        "dimension (default CCTELEMETRY_HOST_NAME, else the system's host name).",
+    ),  # fmt: skip
+    full: bool = typer.Option(
+        False, "--full", help="With --to: send every file whole again (the hub counts nothing twice)."
+    ),  # fmt: skip
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -115,7 +124,9 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
             _print(summary.to_dict(), as_json, brief=True)
 
     thread = threading.Thread(
-        target=watch_transcripts, args=(store, paths, interval, stop), kwargs={"on_import": report, "agent": agent},
+        target=watch_transcripts,
+        args=(store, paths, interval, stop),
+        kwargs={"on_import": report, "agent": agent},
         daemon=True,
     )
     thread.start()
@@ -271,8 +282,7 @@ def _print(body: dict, as_json: bool, brief: bool = False) -> None:
     if brief:
         console.print(
             f"{body.get('files_read', 0)} file(s), {body.get('lines', 0):,} lines, {body.get('new_requests', 0):,} new "
-            f"request(s), {body.get('known_requests', 0):,} known, in {body.get('seconds', 0):.2f}s"
-            + _skips(body)
+            f"request(s), {body.get('known_requests', 0):,} known, in {body.get('seconds', 0):.2f}s" + _skips(body)
         )
         return
     title = f"push to {body['hub']} as host {body['host']}" if "hub" in body else "transcript import"

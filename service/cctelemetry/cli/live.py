@@ -16,8 +16,12 @@ from .render import console, emit, money
 
 
 def budgets(
-    put: Annotated[Path | None, typer.Option("--put", help="Replace the API's budgets with this JSON file "
-                                             "({\"budgets\": [...]}; - reads stdin).")] = None,  # fmt: skip
+    put: Annotated[
+        Path | None,
+        typer.Option(
+            "--put", help='Replace the API\'s budgets with this JSON file ({"budgets": [...]}; - reads stdin).'
+        ),
+    ] = None,  # fmt: skip
     json_: Json = False,
     wide: Wide = False,
     data_dir: DataDir = None,
@@ -85,8 +89,10 @@ def insights(
     tz: Tz = None,
     mode: Mode = None,
     where: Where = None,
-    compare_model: Annotated[str | None, typer.Option("--compare-model", help="Model small Opus requests are "
-                                                      "priced as (default claude-sonnet-4-6).")] = None,  # fmt: skip
+    compare_model: Annotated[
+        str | None,
+        typer.Option("--compare-model", help="Model small Opus requests are priced as (default claude-sonnet-4-6)."),
+    ] = None,  # fmt: skip
     sql: Annotated[bool, typer.Option("--sql", help="Print each finding's SQL too.")] = False,
     json_: Json = False,
     data_dir: DataDir = None,

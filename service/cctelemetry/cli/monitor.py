@@ -30,11 +30,19 @@ WINDOW_LABELS = {"five_hour": "5-hour", "seven_day": "7-day"}
 
 
 def monitor(
-    session: Annotated[str | None, typer.Argument(help="One session id, or current; default every active session.")] = None,
+    session: Annotated[
+        str | None, typer.Argument(help="One session id, or current; default every active session.")
+    ] = None,
     interval: Annotated[float, typer.Option("--interval", "-i", min=0.2, help="Seconds between refreshes.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
-    active_minutes: Annotated[int | None, typer.Option("--active-minutes", min=1, help="Active: a request in the "
-                              "last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES, 30).")] = None,  # fmt: skip
+    active_minutes: Annotated[
+        int | None,
+        typer.Option(
+            "--active-minutes",
+            min=1,
+            help="Active: a request in the last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES, 30).",
+        ),
+    ] = None,  # fmt: skip
     user: Annotated[str | None, typer.Option("--user", help="Only this person.")] = None,
     project: Project = None,
     agent: Agent = None,
@@ -48,6 +56,7 @@ def monitor(
     """Live: active sessions (cost, tokens, burn rate, cache hits), each person's 5-hour block with its
     projection, the official limits with their forecast, and today. --once --json for scripts."""
     scope = filters(where) | ({"user": user} if user else {})
+
     def snapshot(source) -> dict:
         return source.monitor(session=session, active_minutes=active_minutes, tz=tz, mode=mode, filters=scope)
 
@@ -144,7 +153,10 @@ def _block(b: dict, now: datetime) -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(no_wrap=True)
     who = f" {escape(b['user'])}" if b["user"] else ""
-    grid.add_row(Text.from_markup(f"[bold]5-hour block{who}[/bold]"), ProgressBar(total=1.0, completed=min(elapsed, 1.0), width=30))
+    grid.add_row(
+        Text.from_markup(f"[bold]5-hour block{who}[/bold]"),
+        ProgressBar(total=1.0, completed=min(elapsed, 1.0), width=30),
+    )
     text = f"{start.astimezone().strftime('%H:%M')}–{end.astimezone().strftime('%H:%M')}, " \
            f"{duration(b['minutes_remaining'] or 0)} left: {money(b['cost_usd'] or 0)}, {b['total_tokens']:,} tokens"  # fmt: skip
     rate, projection = b.get("burn_rate"), b.get("projection")
@@ -165,7 +177,13 @@ def _limits(limits: dict, now: datetime) -> list:
             continue
         used = w["used_percentage"]
         colour = "red" if used >= 80 else "yellow" if used >= 50 else "green"
-        mark = " [yellow](stale)[/yellow]" if w["stale"] and not w["expired"] else " [dim](reset since)[/dim]" if w["expired"] else ""
+        mark = (
+            " [yellow](stale)[/yellow]"
+            if w["stale"] and not w["expired"]
+            else " [dim](reset since)[/dim]"
+            if w["expired"]
+            else ""
+        )
         text = f"[{colour}]{used:.0f}%[/{colour}] official, seen {_ago(now, parse(w['observed_at']))}{mark}"
         if w.get("resets_at") and not w["expired"]:
             text += f", resets {parse(w['resets_at']).astimezone().strftime('%a %H:%M')}"
@@ -214,7 +232,9 @@ def _ago(now: datetime, then: datetime) -> str:
 
 
 def limits(
-    user: Annotated[str | None, typer.Option("--user", help="Whose limits (default: the newest snapshot's person).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Whose limits (default: the newest snapshot's person).")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="Snapshots from (default 30 days ago).")] = None,
     history: Annotated[int, typer.Option("--history", min=0, help="Snapshots to list (with --json).")] = 200,
     json_: Json = False,
@@ -240,14 +260,21 @@ def limits(
 def statusline(
     api_url: Annotated[str | None, typer.Option("--api-url", help="The service to ask.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Do not ask the service: the input alone.")] = False,
-    then: Annotated[str | None, typer.Option("--then", help="Another statusline command to run on the same input.")] = None,
+    then: Annotated[
+        str | None, typer.Option("--then", help="Another statusline command to run on the same input.")
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Claude Code's statusline command: its statusline JSON on stdin, one line out (see setup-telemetry.sh
     --statusline). Runs without loading this CLI."""
     from ..statusline.command import main
 
-    args = (["--api-url", api_url] if api_url else []) + (["--offline"] if offline else []) + (["--then", then] if then else []) + (["--json"] if json_ else [])
+    args = (
+        (["--api-url", api_url] if api_url else [])
+        + (["--offline"] if offline else [])
+        + (["--then", then] if then else [])
+        + (["--json"] if json_ else [])
+    )
     raise typer.Exit(main(args))
 
 

@@ -27,7 +27,9 @@ Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however w
 Mode = Annotated[str | None, typer.Option("--mode", help="auto (reported, else computed), calculate, display.")]
 Where = Annotated[
     list[str] | None,
-    typer.Option("--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6 or -w attr.team=a"),
+    typer.Option(
+        "--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6 or -w attr.team=a"
+    ),
 ]
 
 

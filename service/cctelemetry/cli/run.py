@@ -24,17 +24,26 @@ MEASURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "c
 
 
 def run(
-    command: Annotated[list[str], typer.Argument(help="The agent command, after --: -- claude -p \"...\"")],
-    agent_type: Annotated[str | None, typer.Option("--agent-type", help="Resource attribute agent.type (the "
-                          "agent_type dimension).")] = None,  # fmt: skip
-    attr: Annotated[list[str] | None, typer.Option("--attr", help="Resource attribute k=v (repeatable): filter "
-                    "and group on it as attr.<k>.")] = None,  # fmt: skip
-    wait: Annotated[float, typer.Option("--wait", min=0, help="After the agent exits, the longest wait for its "
-                    "telemetry (seconds).")] = RUN_WAIT_S,  # fmt: skip
+    command: Annotated[list[str], typer.Argument(help='The agent command, after --: -- claude -p "..."')],
+    agent_type: Annotated[
+        str | None, typer.Option("--agent-type", help="Resource attribute agent.type (the agent_type dimension).")
+    ] = None,  # fmt: skip
+    attr: Annotated[
+        list[str] | None,
+        typer.Option("--attr", help="Resource attribute k=v (repeatable): filter and group on it as attr.<k>."),
+    ] = None,  # fmt: skip
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="After the agent exits, the longest wait for its telemetry (seconds)."),
+    ] = RUN_WAIT_S,  # fmt: skip
     json_: Json = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="The summary as a Markdown table.")] = False,
-    summary_file: Annotated[Path | None, typer.Option("--summary-file", help="Append the summary to this file "
-                            "instead of printing it (e.g. $GITHUB_STEP_SUMMARY).")] = None,  # fmt: skip
+    summary_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-file", help="Append the summary to this file instead of printing it (e.g. $GITHUB_STEP_SUMMARY)."
+        ),
+    ] = None,  # fmt: skip
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -52,7 +61,9 @@ def run(
         fail(TelemetryError(f"no such command: {command[0]}"))
     except TelemetryError as exc:
         fail(exc)
-    text = json.dumps(result, indent=2) + "\n" if json_ else markdown_summary(result) if markdown else text_summary(result)
+    text = (
+        json.dumps(result, indent=2) + "\n" if json_ else markdown_summary(result) if markdown else text_summary(result)
+    )
     if summary_file is not None:
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(text)

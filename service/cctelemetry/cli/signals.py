@@ -80,7 +80,9 @@ def _print_children(node: dict, depth: int) -> None:
     pad = "  " * depth
     for r in node.get("requests", []):
         cost = money(r["cost_usd"]) if r.get("cost_usd") is not None else "-"
-        state = "" if r.get("success") is not False else f"  [red]failed {escape(str(r.get('status_code') or ''))}[/red]"
+        state = (
+            "" if r.get("success") is not False else f"  [red]failed {escape(str(r.get('status_code') or ''))}[/red]"
+        )
         console.print(f"{pad}request {escape(r['model'])}  {r['duration_ms']:,.0f} ms  "
                       f"in {r.get('input_tokens') or 0:,} out {r.get('output_tokens') or 0:,}  {cost}{state}")  # fmt: skip
         for t in r.get("tools", []):

@@ -93,7 +93,9 @@ def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EP
                 out.append(current)
                 if first - current.last_at > length:
                     out.append(Gap(current.user, current.last_at + length, first))
-            current = Block(bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length)
+            current = Block(
+                bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length
+            )
         elif closing_mixed is not None and bucket["hour"] - current.start == length and _mixed(bucket):
             closing_mixed.add(bucket["hour"])
         current.add(bucket)

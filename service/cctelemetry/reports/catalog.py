@@ -109,6 +109,7 @@ class Reports:
         return live_reports.monitor(self.store, self._filter(None, None, tz, filters), Pricing.from_settings(self.settings, mode),
                                     session=session, active_minutes=active_minutes or self.settings.monitor_active_minutes,
                                     stale_seconds=self.settings.limits_stale_seconds, now=now).to_dict()  # fmt: skip
+
     def insights(self, since: str | None = None, until: str | None = None, tz: str | None = None,
                  mode: str | None = None, compare_model: str | None = None, small_output_tokens: int | None = None,
                  filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip

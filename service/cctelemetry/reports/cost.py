@@ -41,13 +41,17 @@ REASONS = {
 
 # -- cost by dimensions -----------------------------------------------------------------------------
 
-_COST_MEASURES = USAGE_MEASURES + BREAKDOWN_MEASURES + """,
+_COST_MEASURES = (
+    USAGE_MEASURES
+    + BREAKDOWN_MEASURES
+    + """,
     sum(billed_cache_write_5m_tokens) AS cache_write_5m_tokens,
     sum(billed_cache_write_1h_tokens) AS cache_write_1h_tokens,
     sum(web_search_requests) AS web_search_requests,
     sumIf(priced.requests, cost_source = 'reported') AS reported_cost_requests,
     sumIf(priced.requests, cost_source = 'computed') AS computed_cost_requests,
     sumIf(priced.requests, priced_model = '') AS unpriced_requests"""
+)
 
 
 def cost(store: Store, group_by: list[str], flt: RequestFilter, period: str | None = None,
@@ -69,6 +73,7 @@ def cost(store: Store, group_by: list[str], flt: RequestFilter, period: str | No
 
 
 # -- reconcile --------------------------------------------------------------------------------------
+
 
 def reconcile(store: Store, flt: RequestFilter, level: str = "request", tolerance: float = DEFAULT_TOLERANCE_USD,
               pricing: Pricing | None = None, book: PriceBook | None = None,

@@ -86,9 +86,9 @@ _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}")
 def attach(ctes: str, text: str) -> str:
     """``ctes`` (``WITH a AS (...), b AS (...)``) followed by a finding's file, whose own ``WITH`` (if any)
     continues the list."""
-    body = text[_HEADER.match(text).end():]
+    body = text[_HEADER.match(text).end() :]
     m = _WITH.match(body)
-    return f"{ctes}\n, {body[m.end():]}" if m else f"{ctes}\n{body}"
+    return f"{ctes}\n, {body[m.end() :]}" if m else f"{ctes}\n{body}"
 
 
 def shown_sql(text: str, flt: RequestFilter, params: dict, note: str = "") -> str:
@@ -97,8 +97,10 @@ def shown_sql(text: str, flt: RequestFilter, params: dict, note: str = "") -> st
     for i, name in enumerate(flt.filters):
         key = flt.attribute_of(name)
         if key is not None:  # resource attributes are not columns of the view: their maps are by id
-            where.append("resource_id IN (SELECT resource_id FROM request_resources "
-                         f"WHERE attributes[{literal(key)}] = {{f{i}:String}})")
+            where.append(
+                "resource_id IN (SELECT resource_id FROM request_resources "
+                f"WHERE attributes[{literal(key)}] = {{f{i}:String}})"
+            )
         else:
             where.append(f"{DIMENSIONS[name]} = {{f{i}:String}}")
     scope = "WITH scope AS (\n    SELECT * FROM requests\n    WHERE " + "\n      AND ".join(where) + "\n)"
@@ -160,8 +162,15 @@ def _model_mix(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     total = sum(r["model_cost_usd"] or 0 for r in rows)
     small = {k: sum(r[k] or 0 for r in rows) for k in ("small_requests", "small_cost_usd", "small_computed_usd",
                                                       "small_compare_usd", "small_not_comparable")}  # fmt: skip
-    by_model = [{"model": r["model_id"], "requests": r["requests"], "cost_usd": r["model_cost_usd"],
-                 "share": _ratio(r["model_cost_usd"], total)} for r in rows]
+    by_model = [
+        {
+            "model": r["model_id"],
+            "requests": r["requests"],
+            "cost_usd": r["model_cost_usd"],
+            "share": _ratio(r["model_cost_usd"], total),
+        }
+        for r in rows
+    ]
     opus = [r for r in rows if r["model_id"].startswith("claude-opus")]
     numbers = {"by_model": by_model, "opus_requests": sum(r["requests"] for r in opus),
                "opus_cost_usd": sum(r["model_cost_usd"] or 0 for r in opus),
@@ -176,8 +185,12 @@ def _long_context(rows: list[dict], opts: dict) -> tuple[str, float | None, dict
     """usd: the long-context premium (computed cost at the long-context tier minus the base rates)."""
     r = rows[0]
     premium = _sub(r["long_context_usd"], r["long_context_at_base_usd"])
-    numbers = {**r, "share_of_requests": _ratio(r["long_context_requests"], r["requests"]),
-               "share_of_computed_usd": _ratio(r["long_context_usd"], r["computed_usd"]), "premium_usd": premium}
+    numbers = {
+        **r,
+        "share_of_requests": _ratio(r["long_context_requests"], r["requests"]),
+        "share_of_computed_usd": _ratio(r["long_context_usd"], r["computed_usd"]),
+        "premium_usd": premium,
+    }
     return (f"Long context: {r['long_context_requests']} of {r['requests']} requests priced at the long-context "
             f"tier, {money(r['long_context_usd'])}; the premium over base rates is {money(premium)}"), premium, numbers  # fmt: skip
 
@@ -185,8 +198,11 @@ def _long_context(rows: list[dict], opts: dict) -> tuple[str, float | None, dict
 def _failures(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     """usd: what the prompts that met API errors, refusals or exhausted retries cost."""
     r = rows[0]
-    numbers = {**r, "error_statuses": dict(r["error_statuses"] or {}),
-               "share": _ratio(r["prompts_usd"], r["total_usd"])}
+    numbers = {
+        **r,
+        "error_statuses": dict(r["error_statuses"] or {}),
+        "share": _ratio(r["prompts_usd"], r["total_usd"]),
+    }
     return (f"Failures: {r['prompts']} prompts met {r['api_errors']} API errors, {r['refusals']} refusals and "
             f"{r['retries_exhausted']} exhausted retries; their {r['requests']} requests cost "
             f"{money(r['prompts_usd'])}"), r["prompts_usd"], numbers  # fmt: skip
@@ -213,9 +229,16 @@ def _top_sessions(rows: list[dict], opts: dict) -> tuple[str, float | None, dict
     """usd: what the top 1 % of sessions by cost cost."""
     r = rows[0]
     top = [{"session": s, "cost_usd": c, "requests": n} for s, c, n in r["top"]]
-    numbers = {"top_share": opts["top_share"], "sessions": r["session_count"], "top_sessions": r["top_sessions"],
-               "top_usd": r["top_usd"], "total_usd": r["spend_usd"], "top_min_usd": r["top_min_usd"],
-               "share_of_spend": _ratio(r["top_usd"], r["spend_usd"]), "sessions_listed": top}
+    numbers = {
+        "top_share": opts["top_share"],
+        "sessions": r["session_count"],
+        "top_sessions": r["top_sessions"],
+        "top_usd": r["top_usd"],
+        "total_usd": r["spend_usd"],
+        "top_min_usd": r["top_min_usd"],
+        "share_of_spend": _ratio(r["top_usd"], r["spend_usd"]),
+        "sessions_listed": top,
+    }
     if not r["top_sessions"]:
         return "Top sessions: no sessions", 0.0, numbers
     return (f"Top {opts['top_share']:.0%} of sessions: {r['top_sessions']} of {r['session_count']} cost "

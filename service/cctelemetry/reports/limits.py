@@ -104,7 +104,9 @@ def _intervals(mine: list[dict], latest: dict[str, dict], now: datetime) -> list
 
 def _spend(store: Store, flt: RequestFilter, pricing: Pricing, intervals: list[Interval], user: str) -> dict[int, dict]:
     """Per interval: requests, tokens, cost and cost per model of ``user``'s requests in (starts, ends]."""
-    flt = replace(flt, since=min(i.starts for i in intervals), until=max(i.ends for i in intervals) + timedelta(seconds=1))
+    flt = replace(
+        flt, since=min(i.starts for i in intervals), until=max(i.ends for i in intervals) + timedelta(seconds=1)
+    )
     params = {**flt.params(), **pricing.params(), "users": [user], "keys": sorted({i.key for i in intervals}),
               "ids": [i.id for i in intervals], "interval_users": [i.user for i in intervals],
               "interval_keys": [i.key for i in intervals], "starts": [_naive(i.starts) for i in intervals],
@@ -181,6 +183,7 @@ def _window(r: dict, calibration: dict | None, intervals: list[Interval], spent:
     }  # fmt: skip
     if expired or r["resets_at"] is None or r["window"] not in WINDOW_LENGTHS:
         return out
+
     def spend(key: str) -> dict | None:
         i = next((i for i in intervals if i.key == f"{r['window']}:{key}"), None)
         return spent.get(i.id, {"cost_usd": Decimal(0), "tokens": 0}) if i else None
@@ -197,7 +200,9 @@ def _window(r: dict, calibration: dict | None, intervals: list[Interval], spent:
         out["forecast"] = _forecast(estimated, cost_per_hour / cpp if cpp else 0, now, r["resets_at"], "calibration",
                                     cost_per_hour)  # fmt: skip
     elif r["snapshots"] >= 2 and r["last_at"] > r["first_at"]:
-        rise_per_hour = (r["last_percentage"] - r["first_percentage"]) / ((r["last_at"] - r["first_at"]).total_seconds() / 3600)
+        rise_per_hour = (r["last_percentage"] - r["first_percentage"]) / (
+            (r["last_at"] - r["first_at"]).total_seconds() / 3600
+        )
         guess = min(r["last_percentage"] + rise_per_hour * age / 3600, 100.0)
         out["forecast"] = _forecast(guess, rise_per_hour, now, r["resets_at"], "official_trend", None)
     return out

@@ -52,9 +52,15 @@ def live_sessions(store: Store, flt: RequestFilter, pricing: Pricing, session: s
                   now: datetime) -> list[dict]:  # fmt: skip
     """The sessions with a request in the last ``active_minutes`` (or the one asked for), newest first."""
     if session is not None:
-        flt, active_since = replace(flt, since=EPOCH, until=FAR_FUTURE, filters={**flt.filters, "session": session}), EPOCH
+        flt, active_since = (
+            replace(flt, since=EPOCH, until=FAR_FUTURE, filters={**flt.filters, "session": session}),
+            EPOCH,
+        )
     else:
-        flt, active_since = replace(flt, since=now - SESSION_LOOKBACK, until=FAR_FUTURE), now - timedelta(minutes=active_minutes)
+        flt, active_since = (
+            replace(flt, since=now - SESSION_LOOKBACK, until=FAR_FUTURE),
+            now - timedelta(minutes=active_minutes),
+        )
     keys = [flt.expression(d) for d in ("session", "user", "project", "agent")]
     head, params = priced_sums(flt, keys, first_last=True)
     sql = head + render(load(__package__, "live_sessions"), MEASURES=trusted(USAGE_MEASURES)) + FINAL_SETTINGS

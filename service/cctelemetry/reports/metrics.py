@@ -77,16 +77,24 @@ AGENTS: tuple[AgentMetrics, ...] = (
     AgentMetrics(
         "claude_code",
         tokens=Counter("claude_code.token.usage", "tokens", help="Tokens used, by type (from each api_request)."),
-        cost=Counter("claude_code.cost.usage", "USD", help="Cost in USD (the report's cost_usd, in the service's "
-                     "cost mode: the reported cost in auto mode)."),  # fmt: skip
+        cost=Counter(
+            "claude_code.cost.usage",
+            "USD",
+            help="Cost in USD (the report's cost_usd, in the service's cost mode: the reported cost in auto mode).",
+        ),  # fmt: skip
         counters=(
             Counter("claude_code.session.count", labels=("start_type",), help="Sessions started."),
-            Counter("claude_code.lines_of_code.count", labels=("type", "model"), help="Lines of code added or removed."),
+            Counter(
+                "claude_code.lines_of_code.count", labels=("type", "model"), help="Lines of code added or removed."
+            ),
             Counter("claude_code.commit.count", help="Git commits made."),
             Counter("claude_code.pull_request.count", help="Pull requests created."),
             Counter("claude_code.active_time.total", "s", labels=("type",), help="Active time, in seconds."),
-            Counter("claude_code.code_edit_tool.decision", labels=("tool_name", "decision", "source", "language"),
-                    help="Edit, Write and NotebookEdit permission decisions."),  # fmt: skip
+            Counter(
+                "claude_code.code_edit_tool.decision",
+                labels=("tool_name", "decision", "source", "language"),
+                help="Edit, Write and NotebookEdit permission decisions.",
+            ),  # fmt: skip
         ),
     ),
     AgentMetrics(
@@ -96,14 +104,21 @@ AGENTS: tuple[AgentMetrics, ...] = (
     ),
     AgentMetrics(
         "gemini_cli",
-        tokens=Counter("gemini_cli.token.usage", "tokens", help="Tokens used by Gemini CLI, by type (from its "
-                       "api_response events; input excludes cached tokens, as in every report)."),  # fmt: skip
+        tokens=Counter(
+            "gemini_cli.token.usage",
+            "tokens",
+            help="Tokens used by Gemini CLI, by type (from its "
+            "api_response events; input excludes cached tokens, as in every report).",
+        ),  # fmt: skip
         cost=Counter("gemini_cli.cost.usage", "USD", help="Cost of Gemini CLI requests in USD (computed)."),
         counters=(
             Counter("gemini_cli.session.count", help="Gemini CLI sessions started."),
             Counter("gemini_cli.lines.changed", labels=("type",), help="Lines changed by Gemini CLI."),
-            Counter("gemini_cli.tool.call.count", labels=("function_name", "success", "decision"),
-                    help="Gemini CLI tool calls."),  # fmt: skip
+            Counter(
+                "gemini_cli.tool.call.count",
+                labels=("function_name", "success", "decision"),
+                help="Gemini CLI tool calls.",
+            ),  # fmt: skip
         ),
     ),
 )

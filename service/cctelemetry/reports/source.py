@@ -23,8 +23,10 @@ from .query import EPOCH, FAR_FUTURE, RequestFilter, zone
 
 HOUR = timedelta(hours=1)
 # What a per-request view keeps of each request besides the rollup's columns.
-PER_REQUEST = (", timestamp AS at, timestamp, request_key, request_id, message_id, prompt_id, user_id, user_email,"
-               " duration_ms, source, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_split_known")
+PER_REQUEST = (
+    ", timestamp AS at, timestamp, request_key, request_id, message_id, prompt_id, user_id, user_email,"
+    " duration_ms, source, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_split_known"
+)
 PRICE_KEYS = ("price_day", "model", "speed", "long_context", "reported_kind")
 FINAL_SETTINGS = "\nSETTINGS do_not_merge_across_partitions_select_final = 1"
 

@@ -125,7 +125,7 @@ def _bool(value) -> bool | None:
 
 def span_kind(span: dict) -> str:
     name, attrs = span["name"], span["attributes"]
-    kind = attrs.get("span.type") or (name[len("claude_code."):] if name.startswith("claude_code.") else "")
+    kind = attrs.get("span.type") or (name[len("claude_code.") :] if name.startswith("claude_code.") else "")
     if kind in ("interaction", "llm_request", "tool", "tool.blocked_on_user", "tool.execution"):
         return {"llm_request": "request"}.get(kind, kind)
     operation = attrs.get("gen_ai.operation.name", "")

@@ -62,7 +62,10 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
     sql = head + "SELECT"
     if group_by:
         keys = ", ".join(f"`{d}`" for d in group_by)
-        sql += "".join(f"\n    _k{i} AS `{d}`," for i, d in enumerate(group_by)) + f"\n    grouping({keys}) != 0 AS _is_total,"
+        sql += (
+            "".join(f"\n    _k{i} AS `{d}`," for i, d in enumerate(group_by))
+            + f"\n    grouping({keys}) != 0 AS _is_total,"
+        )
     sql += f"{measures}\nFROM priced\n"
     if group_by:
         sql += (f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"

@@ -37,7 +37,8 @@ def daily_usage_view_sql(settings: Settings) -> str:
     select = load(__package__, "view_daily_usage_select")
     body = inline(head + select, **Pricing.from_settings(settings).params())
     return body.replace("{r0:DateTime('UTC')}", "toDateTime(0, 'UTC')").replace(
-        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')")
+        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')"
+    )
 
 
 def create_views(store: Store, settings: Settings) -> None:

@@ -34,7 +34,10 @@ MAX_INPUT = 1 << 20
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[2:] if argv is None else argv)
     if "-h" in args or "--help" in args:
-        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] [--json] < input.json\n")
+        sys.stdout.write(
+            __doc__.strip()
+            + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] [--json] < input.json\n"
+        )
         return 0
     try:
         raw = sys.stdin.buffer.read(MAX_INPUT)
@@ -171,7 +174,8 @@ def service_url(args: list[str], environ) -> str:
         return environ["CCTELEMETRY_API_URL"]
     home = environ.get("HOME") or os.path.expanduser("~")
     data_dir = environ.get("CCTELEMETRY_DATA_DIR") or os.path.join(
-        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry")
+        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry"
+    )
     state = os.path.join(environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state"), "cctelemetry",
                          "install.json")  # fmt: skip
     for path in (os.path.join(os.path.expanduser(data_dir), "service.json"), state):

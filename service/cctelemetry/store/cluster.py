@@ -93,8 +93,8 @@ class ClusterDDL:
         m = _ENGINE.search(rest)
         if not m:
             raise ValueError(f"table {name}: no *MergeTree engine to replicate")
-        self.engines[name] = rest[m.start():]
-        columns, engine = rest[: m.start()], self._replicated(name, rest[m.start():])
+        self.engines[name] = rest[m.start() :]
+        columns, engine = rest[: m.start()], self._replicated(name, rest[m.start() :])
         if name not in SHARD_KEYS:
             return [f"CREATE TABLE IF NOT EXISTS {name} {self.on}\n{columns}{engine}"]
         return [f"CREATE TABLE IF NOT EXISTS {name}{LOCAL} {self.on}\n{columns}{engine}", self._distributed(name)]
@@ -140,7 +140,7 @@ class ClusterDDL:
         m = _ENGINE.search(engine_clause)
         path = SHARDED_PATH if name in SHARD_KEYS else EVERYWHERE_PATH
         args = ", ".join(a for a in (f"'{path}'", "'{replica}'", (m.group(2) or "").strip()) if a)
-        return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end():]}"
+        return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end() :]}"
 
     def _distributed(self, name: str) -> str:
         return (f"CREATE TABLE IF NOT EXISTS {name} {self.on} AS {name}{LOCAL}\n"

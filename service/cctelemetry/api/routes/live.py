@@ -81,14 +81,22 @@ def get_limits(
     return report_response(body, format, rows_key="history", filename="limits")
 
 
-@router.get("/monitor", summary="Now: active sessions, active blocks, official limits, today", response_model=MonitorReport)
+@router.get(
+    "/monitor", summary="Now: active sessions, active blocks, official limits, today", response_model=MonitorReport
+)
 def get_monitor(
     request: Request,
     settings: SettingsDep,
     filters: FiltersDep,
     session: Annotated[str | None, Query(description="One session (an id); default every active one")] = None,
-    active_minutes: Annotated[int | None, Query(ge=1, le=10_080, description="Active: a request in the last this "
-                                                "many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES)")] = None,  # fmt: skip
+    active_minutes: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=10_080,
+            description="Active: a request in the last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES)",
+        ),
+    ] = None,  # fmt: skip
     tz: Tz = None,
     mode: Mode = None,
 ):
@@ -122,4 +130,3 @@ def get_current_session(
     `project`, `cwd` (the directory's project) or `latest` (no project known for the directory)."""
     body = reports.current_session(project, cwd, since, until, tz, mode, filters)
     return report_response(body, format, rows_key="requests", filename="session")
-

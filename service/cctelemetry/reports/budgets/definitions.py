@@ -44,7 +44,8 @@ class Budget(BaseModel):
 
     name: str = Field(description="Unique; letters, digits, space and _ . : @ / + -")
     period: Literal["day", "week", "month", "block"] = Field(
-        description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour).")
+        description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour)."
+    )
     amount_usd: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False, description="The budget in USD (cost_usd, the service's "
                                      "cost mode); or amount_tokens.")  # fmt: skip
     amount_tokens: int | None = Field(default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache "
@@ -62,7 +63,9 @@ class Budget(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError("a name is 1-100 letters, digits, spaces or _ . : @ / + -, starting with a letter or digit")
+            raise ValueError(
+                "a name is 1-100 letters, digits, spaces or _ . : @ / + -, starting with a letter or digit"
+            )
         return value
 
     @field_validator("period", mode="before")
