@@ -85,10 +85,10 @@ def main() -> None:
     api = free_port()
     url = f"http://127.0.0.1:{api}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api),
-                             "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)  # fmt: skip
+    with open(tmp / "service.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api),
+                                 "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     result: dict = {"requests": args.requests}
     try:
         client = httpx.Client(base_url=url, timeout=120, trust_env=False)
@@ -154,7 +154,6 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(60)
-        log.close()
     result["monitor_once_store"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--data-dir", str(tmp / "data")], 3,
                                             env=env))  # fmt: skip
     shutil.rmtree(tmp, ignore_errors=True)

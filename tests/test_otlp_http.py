@@ -156,7 +156,7 @@ def test_metrics_and_traces_land_in_the_raw_tables(engine_url):
     database = new_database()
     store = open_store(engine_url, database, raw_ttl_hours=24 * 3650)
     with api_client(make_state(store, Settings(database=database, write_flush_ms=5))) as client:
-        for run, signal, body, ctype in fixture_bodies("r10-full-traces-protobuf"):
+        for _run, signal, body, ctype in fixture_bodies("r10-full-traces-protobuf"):
             assert client.post(f"/v1/{signal}", content=body, headers={"Content-Type": ctype}).status_code == 200
     spans = store.rows("SELECT SpanName, SpanKind, StatusCode, length(TraceId) AS t, length(SpanId) AS s, "
                        "SpanAttributes['gen_ai.response.finish_reasons'] AS fr FROM otel_traces "

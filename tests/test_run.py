@@ -34,9 +34,10 @@ def service(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run-service")
     data, port = tmp / "data", free_port()
     env = clean_env(tmp)
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(port), "--otlp-port",
-                             str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    with open(tmp / "service.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(port), "--otlp-port",
+                                 str(free_port()), "--grpc-port", "0", "--metrics-port", "0"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -49,7 +50,6 @@ def service(tmp_path_factory):
     yield {"data": data, "url": url, "env": env, "tmp": tmp}
     proc.terminate()
     proc.wait(20)
-    log.close()
 
 
 def cctelemetry(*args: str, env: dict, stdin: str = "", timeout: float = 90) -> subprocess.CompletedProcess:

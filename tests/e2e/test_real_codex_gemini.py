@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from agents_support import cost_by_hand
+from fake_agent_apis import FakeGemini, FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[2]
-from fake_agent_apis import FakeGemini, FakeOpenAI
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

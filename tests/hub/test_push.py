@@ -96,8 +96,10 @@ def test_a_line_longer_than_an_upload_goes_whole(service_state, tmp_path):
 
 def test_one_push_per_hub_at_a_time(tmp_path):
     with PushState(tmp_path, "http://hub:8000"):
-        with pytest.raises(StoreUnavailable, match="another push to http://hub:8000 is running"):
-            with PushState(tmp_path, "http://hub:8000"):
-                pass
+        with (
+            pytest.raises(StoreUnavailable, match="another push to http://hub:8000 is running"),
+            PushState(tmp_path, "http://hub:8000"),
+        ):
+            pass
         with PushState(tmp_path, "http://other-hub:8000"):
             pass

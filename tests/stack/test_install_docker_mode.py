@@ -8,6 +8,7 @@ the same OTLP/HTTP and API), so the script's waiting and smoke logic run for rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -78,10 +79,8 @@ def sandbox(tmp_path):
     yield root, state, env
     pidfile = state / "pid"
     if pidfile.exists():
-        try:
+        with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pidfile.read_text()), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
 
 
 def run(root: Path, env: dict, *args: str) -> subprocess.CompletedProcess:

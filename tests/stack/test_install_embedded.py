@@ -108,7 +108,7 @@ def test_install_refuses_a_busy_port(tmp_path, busy_option):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        ports = dict(zip(["--port-api", "--port-otlp", "--port-grpc", "--port-metrics"], free_ports(4)),
+        ports = dict(zip(["--port-api", "--port-otlp", "--port-grpc", "--port-metrics"], free_ports(4), strict=True),
                      **{busy_option: port})  # fmt: skip
         args = [a for option, p in ports.items() for a in (option, str(p))]
         out = install("--embedded", "--data-dir", str(tmp_path / "d"), *args, timeout=300, state=tmp_path / "state")

@@ -277,7 +277,7 @@ def test_exporter_rows_fill_the_inbox_and_agent_events(server_store):
 
 def test_column_oriented_insert(server_store):
     rows = [api_request(BASE_TS, SESSION_A, f"req_col_{i}", seq=i, input_tokens=100 + i) for i in range(3)]
-    columns = [list(col) for col in zip(*rows)]
+    columns = [list(col) for col in zip(*rows, strict=True)]
     assert server_store.insert_columns("otel_logs", columns, OTEL_LOGS_COLUMNS) == 3
     got = server_store.query(
         "SELECT request_id, input_tokens FROM api_request_inbox WHERE request_id LIKE {p:String} ORDER BY request_id",

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.parser
 import email.policy
 import http.client
@@ -152,7 +153,6 @@ class ChShim:
         self.strict_settings = strict_settings
         self.startup_timeout = startup_timeout
         self._proc: subprocess.Popen | None = None
-        self._log = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -174,15 +174,15 @@ class ChShim:
             "strict_settings": self.strict_settings,
         }
         env = dict(os.environ, TZ=self.timezone, PYTHONUNBUFFERED="1")
-        self._log = open(self.log_path, "ab")
-        self._proc = subprocess.Popen(
-            [sys.executable, str(_HERE), "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=env,
-            close_fds=True,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self._proc = subprocess.Popen(
+                [sys.executable, str(_HERE), "--serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                close_fds=True,
+            )
         # The config (passwords included) goes over stdin, which then stays open: the child exits
         # when it closes, so a killed test run does not leave servers behind.
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -221,10 +221,8 @@ class ChShim:
             return
         try:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(OSError):
                     proc.stdin.close()  # the child's shutdown signal
-                except OSError:
-                    pass
                 try:
                     proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
@@ -241,9 +239,6 @@ class ChShim:
                         stream.close()
                 except OSError:
                     pass
-            if self._log:
-                self._log.close()
-                self._log = None
 
     def restart(self) -> ChShim:
         self.stop()
@@ -268,10 +263,8 @@ class ChShim:
     def _abort(self, why: str):
         self.stop(timeout=3)
         log = ""
-        try:
+        with contextlib.suppress(OSError):
             log = self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            pass
         raise ShimError(f"chshim {why}\n--- log ---\n{log}")
 
     def log_text(self) -> str:
@@ -889,14 +882,10 @@ def _snapshot(engine: Engine, conn, names: list[str]) -> list[tuple[str, str, bo
 
 def _restore(conn, snapshot: list[tuple[str, str, bool]], database: str) -> None:
     for name, value, changed in snapshot:
-        try:
+        with contextlib.suppress(Exception):  # best effort, as a server drops the query context
             conn.query(f"SET {name} = {quote_literal(value) if changed else 'DEFAULT'}", "TabSeparated")
-        except Exception:  # noqa: BLE001 - best effort, as a server drops the query context
-            pass
-    try:
+    with contextlib.suppress(Exception):
         conn.query(f"USE {quote_ident(database)}", "TabSeparated")
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _set(engine: Engine, conn, changes: list[tuple[str, str]]) -> None:
@@ -960,10 +949,8 @@ def _execute(engine: Engine, conn, req: Request) -> Result:
                         inserter.append(data)
                     done = inserter.finish()
                 except BaseException:
-                    try:
+                    with contextlib.suppress(Exception):
                         inserter.cancel()
-                    except Exception:  # noqa: BLE001
-                        pass
                     raise
             except CHError:
                 raise
@@ -1034,7 +1021,7 @@ class Handler(BaseHTTPRequestHandler):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt, *args):  # to the log file, not the terminal
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
     def do_GET(self):
         self._handle("GET")
@@ -1333,10 +1320,8 @@ def serve() -> int:
         server.server_close()
         with engine.lock:
             for s in engine.sessions.values():
-                try:
+                with contextlib.suppress(Exception):
                     s.conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
             engine.primary.close()
     return 0
 

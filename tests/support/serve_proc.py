@@ -64,9 +64,10 @@ class ServeProcess:
         self.grpc_port = free_port() if self.grpc else 0
         cmd = [CLI, "serve", "--data-dir", str(self.data_dir), "--api-port", str(self.api_port),
                "--otlp-port", str(self.otlp_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"]  # fmt: skip
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
-        log.close()
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+            )
         deadline = time.monotonic() + self.startup_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

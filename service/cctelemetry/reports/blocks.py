@@ -64,7 +64,7 @@ class Block:
         for k in MONEY:
             if bucket[k] is not None:
                 self.money[k] = (self.money[k] or Decimal(0)) + bucket[k]
-        for model, first in zip(*bucket["models"]):
+        for model, first in zip(*bucket["models"], strict=True):
             if model not in self.models or first < self.models[model]:
                 self.models[model] = first
         self.unknown_models.update(bucket["unknown_models"])
@@ -149,7 +149,7 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     kept = [b for b in walk_all(store, flt, pricing, since, hours) if since <= b.start < flt.until]
     rows = [_row(b, now, hours) for b in kept]
     if active:
-        kept, rows = [b for b, r in zip(kept, rows) if r["is_active"]], [r for r in rows if r["is_active"]]
+        kept, rows = [b for b, r in zip(kept, rows, strict=True) if r["is_active"]], [r for r in rows if r["is_active"]]
     _apply_token_limit(rows, limit)
     return BlockReport.model_construct(
         since=since.isoformat(), until=flt.until.isoformat(), tz=flt.tz, mode=pricing.mode,

@@ -156,7 +156,7 @@ class Reports:
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)
         result = self.store.query_readonly(query, max_rows=limit, max_seconds=self.settings.sql_max_seconds)
-        rows = [{name: jsonable(value) for name, value in zip(result.columns, row)} for row in result.rows]
+        rows = [{name: jsonable(value) for name, value in zip(result.columns, row, strict=True)} for row in result.rows]
         return SqlResult.model_construct(columns=result.columns, rows=rows, truncated=result.truncated).to_dict()
 
 

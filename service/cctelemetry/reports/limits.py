@@ -135,7 +135,7 @@ def _calibrate(window: str, intervals: list[Interval], spent: dict[int, dict],
     tokens = sum(int(u[2]["tokens"]) for u in used)
     by_model_cost: dict[str, Decimal] = {}
     for _, _, got in used:
-        for model, c in zip(*got["cost_by_model"]):
+        for model, c in zip(*got["cost_by_model"], strict=True):
             by_model_cost[model] = by_model_cost.get(model, Decimal(0)) + c
     newest = max(u[0]["last_at"] for u in used)
     return {
@@ -159,7 +159,7 @@ def _by_model(used: list[tuple]) -> dict[str, dict]:
     pooled: dict[str, list] = {}
     for _, rise, got in used:
         total = got["cost_usd"]
-        for model, c in zip(*got["cost_by_model"]):
+        for model, c in zip(*got["cost_by_model"], strict=True):
             if total and c / total >= Decimal(str(DOMINANT_SHARE)):
                 entry = pooled.setdefault(model, [Decimal(0), 0, 0.0, 0])
                 entry[0] += total

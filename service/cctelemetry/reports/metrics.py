@@ -268,7 +268,10 @@ def counter_families(store: Store, settings: Settings, attrs: dict[str, str]) ->
         keys = ("user", *(f"point.{k}" for k in counter.labels), *(f"attr.{k}" for k in attrs))
         merged: dict[tuple, dict] = {}
         for r in mine:  # the query groups by every listed point attribute: sum over those this counter lacks
-            points, resource = dict(zip(point_labels, r["point_values"])), dict(zip(attrs, r["resource_values"]))
+            points, resource = (
+                dict(zip(point_labels, r["point_values"], strict=True)),
+                dict(zip(attrs, r["resource_values"], strict=True)),
+            )
             row = {"user": r["user"], **{f"point.{k}": points[k] for k in counter.labels},
                    **{f"attr.{k}": resource[k] for k in attrs}}  # fmt: skip
             kept = merged.setdefault(tuple(row[k] for k in keys), {**row, "value": 0.0, "first_seen": r["first_seen"]})

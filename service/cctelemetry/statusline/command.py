@@ -130,7 +130,9 @@ def start_previous(command: str, raw: bytes):
             os._exit(127)
     os.close(in_read)
     os.close(out_write)
-    try:
+    # Not contextlib.suppress: a statusline is a fresh process each time and contextlib (with collections and
+    # functools) would be the cold path's heaviest import.
+    try:  # noqa: SIM105
         os.write(in_write, raw[:60000])  # within a pipe's buffer: never blocks
     except OSError:
         pass
