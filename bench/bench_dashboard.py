@@ -69,8 +69,9 @@ def load_page(browser, url: str, screenshot: Path | None = None) -> dict:
     page = context.new_page()
     try:
         page.goto(url, timeout=120_000)
-        page.wait_for_function("['ready', 'error'].includes(document.body.dataset.state) && window.cctelemetryFirstLoad",
-                               timeout=300_000)  # fmt: skip
+        page.wait_for_function(
+            "['ready', 'error'].includes(document.body.dataset.state) && window.cctelemetryFirstLoad", timeout=300_000
+        )
         if page.evaluate("document.body.dataset.state") != "ready":
             raise SystemExit(f"the page reported an error: {page.locator('#status').inner_text()}")
         result = page.evaluate("window.cctelemetryFirstLoad")

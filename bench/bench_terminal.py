@@ -69,9 +69,20 @@ def requests(n: int, now: datetime) -> list[Request]:
     for i in range(n):
         user = "alice@example.com" if i % 3 else "bob@example.com"
         at = now - timedelta(days=30) * (1 - i / n) - timedelta(seconds=rng.randint(0, 60))
-        out.append(Request(at, f"bench-session-{i // 40}", f"req_bench_{i}", rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]),
-                           rng.randint(1, 4000), rng.randint(20, 2000), rng.randint(0, 100_000), rng.randint(0, 5000),
-                           cost_usd=round(rng.uniform(0.001, 0.2), 6), user_email=user))  # fmt: skip
+        out.append(
+            Request(
+                at,
+                f"bench-session-{i // 40}",
+                f"req_bench_{i}",
+                rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]),
+                rng.randint(1, 4000),
+                rng.randint(20, 2000),
+                rng.randint(0, 100_000),
+                rng.randint(0, 5000),
+                cost_usd=round(rng.uniform(0.001, 0.2), 6),
+                user_email=user,
+            )
+        )
     return out
 
 
@@ -126,8 +137,9 @@ def main() -> None:
         result["statusline_line"] = line
         result["python_startup"] = ms(timed([sys.executable, "-c", "pass"], args.runs))
         result["statusline_service"] = ms(timed(command, args.runs, stdin, line_env))
-        result["statusline_no_service"] = ms(timed(command, args.runs, stdin,
-                                                   {**line_env, "CCTELEMETRY_API_URL": f"http://127.0.0.1:{free_port()}"}))  # fmt: skip
+        result["statusline_no_service"] = ms(
+            timed(command, args.runs, stdin, {**line_env, "CCTELEMETRY_API_URL": f"http://127.0.0.1:{free_port()}"})
+        )
         endpoint = []
         for _ in range(args.runs):
             started = time.perf_counter()
@@ -154,8 +166,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(60)
-    result["monitor_once_store"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--data-dir", str(tmp / "data")], 3,
-                                            env=env))  # fmt: skip
+    result["monitor_once_store"] = ms(
+        timed([str(CLI), "monitor", "--once", "--json", "--data-dir", str(tmp / "data")], 3, env=env)
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
     if args.json:

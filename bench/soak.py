@@ -175,10 +175,12 @@ def sender(url: str, bodies: Bodies, interval: float, t0: float, stop: threading
 
 
 def reporter(api: str, stop: threading.Event, tally: Tally) -> None:
-    calls = [("usage by model", "/api/v1/usage", {"group_by": "model", "since": "24h"}),
-             ("usage by session", "/api/v1/usage", {"group_by": "session", "since": "24h", "limit": 100}),
-             ("sessions", "/api/v1/sessions", {"limit": 20}),
-             ("cost by model and day", "/api/v1/cost", {"group_by": "model", "period": "day", "since": "7d"})]  # fmt: skip
+    calls = [
+        ("usage by model", "/api/v1/usage", {"group_by": "model", "since": "24h"}),
+        ("usage by session", "/api/v1/usage", {"group_by": "session", "since": "24h", "limit": 100}),
+        ("sessions", "/api/v1/sessions", {"limit": 20}),
+        ("cost by model and day", "/api/v1/cost", {"group_by": "model", "period": "day", "since": "7d"}),
+    ]
     with httpx.Client(base_url=api, timeout=120) as http:
         while not stop.is_set():
             for name, path, params in calls:
@@ -358,10 +360,17 @@ def check(http: httpx.Client, tally: Tally, transcripts: Transcripts, wall: floa
           clients: int, per_body: int) -> dict:  # fmt: skip
     expected = tally.acked_events + transcripts.own
     totals = http.get("/api/v1/usage", params={"since": "2000-01-01"}).json()["totals"]
-    by_source = {r["source"]: r["requests"] for r in
-                 http.get("/api/v1/usage", params={"group_by": "source", "since": "2000-01-01"}).json()["rows"]}  # fmt: skip
-    twice = http.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM (SELECT session_id, request_key FROM "
-                                                    "requests GROUP BY ALL HAVING count() > 1)"}).json()["rows"][0]["n"]  # fmt: skip
+    by_source = {
+        r["source"]: r["requests"]
+        for r in http.get("/api/v1/usage", params={"group_by": "source", "since": "2000-01-01"}).json()["rows"]
+    }
+    twice = http.post(
+        "/api/v1/sql",
+        json={
+            "query": "SELECT count() AS n FROM (SELECT session_id, request_key FROM "
+            "requests GROUP BY ALL HAVING count() > 1)"
+        },
+    ).json()["rows"][0]["n"]
     warm = [m for t, m in tally.rss if t >= seconds / 5]
     base = warm[0] if warm else 0.0
     peak = max((m for _, m in tally.rss), default=0.0)
@@ -441,7 +450,8 @@ def print_human(r: dict) -> None:
     for name, v in r["latency"].items():
         print(f"  {name:<24} n={v['n']:<6} p50 {v['p50_ms']} ms  p99 {v['p99_ms']} ms", file=out)
     print(
-        f"imports: {r['imports']} (p50 {r['import_p50_s']} s); transcript-only requests {r['transcript_only_requests']},"
+        f"imports: {r['imports']} (p50 {r['import_p50_s']} s); "
+        f"transcript-only requests {r['transcript_only_requests']},"
         f" copies merged {r['transcript_copies_merged']}/{r['transcript_copies_written']}",
         file=out,
     )

@@ -256,9 +256,11 @@ def _mutate_json(doc, rng: random.Random, replacement):
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), floats, st.text(max_size=30),
                          st.sampled_from(["", "0x", "AAAA", "00" * 16, "zz" * 8, "NaN"]))  # fmt: skip
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                 st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                           max_leaves=10)  # fmt: skip
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=10,
+)
 
 
 @st.composite
@@ -290,8 +292,20 @@ def http_cases(draw):
         body, headers = json.dumps(doc, allow_nan=True).encode(), {"Content-Type": "application/json"}
     elif kind == "content-type":
         body = pb
-        headers = {"Content-Type": draw(st.sampled_from(["text/plain", "", "application/json", "application/protobuf",
-                                                        "application/x-protobuf; charset=utf-8", "multipart/form-data"]))}  # fmt: skip
+        headers = {
+            "Content-Type": draw(
+                st.sampled_from(
+                    [
+                        "text/plain",
+                        "",
+                        "application/json",
+                        "application/protobuf",
+                        "application/x-protobuf; charset=utf-8",
+                        "multipart/form-data",
+                    ]
+                )
+            )
+        }
         if draw(st.booleans()):
             headers["Content-Encoding"] = draw(st.sampled_from(["br", "zstd", "identity", "deflate", "GZIP"]))
     elif kind == "bad-gzip":

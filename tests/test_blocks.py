@@ -39,17 +39,27 @@ req.n = 0
 @pytest.fixture
 def reports(client, store, settings):
     h, m = timedelta(hours=1), timedelta(minutes=1)
-    post(client, [
-        # a@x: 08:10 .. 13:00 exactly (on the hour ending the 08:00 block), 13:00:00.001 (next block, 13:00)
-        req(T + 8 * h + 10 * m), req(T + 11 * h), req(T + 13 * h), req(T + 13 * h + timedelta(milliseconds=1)),
-        # a pause of more than 5 hours, then one request: a gap block, then a block of one instant
-        req(T + 20 * h), req(T + 20 * h + 7 * m, model="claude-haiku-4-5"),
-        # now: 11:20, 11:50, 12:20 (an active block from 11:00 to 16:00: 210 minutes to go)
-        req(NOW - 70 * m, tokens=(1000, 500, 10000, 0), cost=0.6), req(NOW - 40 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
-        req(NOW - 10 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
-        # b@x, at the same hours, on team=blue: never in a@x's blocks
-        req(T + 9 * h, user="b@x", cost=5.0, attrs={}), req(NOW - 30 * m, user="b@x", cost=1.0),
-    ], resource={"team": "red"})  # fmt: skip
+    post(
+        client,
+        [
+            # a@x: 08:10 .. 13:00 exactly (on the hour ending the 08:00 block), 13:00:00.001 (next block, 13:00)
+            req(T + 8 * h + 10 * m),
+            req(T + 11 * h),
+            req(T + 13 * h),
+            req(T + 13 * h + timedelta(milliseconds=1)),
+            # a pause of more than 5 hours, then one request: a gap block, then a block of one instant
+            req(T + 20 * h),
+            req(T + 20 * h + 7 * m, model="claude-haiku-4-5"),
+            # now: 11:20, 11:50, 12:20 (an active block from 11:00 to 16:00: 210 minutes to go)
+            req(NOW - 70 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            req(NOW - 40 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            req(NOW - 10 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            # b@x, at the same hours, on team=blue: never in a@x's blocks
+            req(T + 9 * h, user="b@x", cost=5.0, attrs={}),
+            req(NOW - 30 * m, user="b@x", cost=1.0),
+        ],
+        resource={"team": "red"},
+    )
     post(client, [req(T + 9 * h + 30 * m, user="b@x", cost=2.0, session="blue")], resource={"team": "blue"})
     return Reports(store, settings)
 

@@ -17,7 +17,8 @@ TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_
 
 def by_session(store) -> dict:
     rows = store.rows(
-        "SELECT session_id, count() AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,"
+        "SELECT session_id, count() AS requests, sum(input_tokens) AS input_tokens,"
+        " sum(output_tokens) AS output_tokens,"
         " sum(cache_read_tokens) AS cache_read_tokens, sum(cache_creation_tokens) AS cache_creation_tokens,"
         " sum(reasoning_tokens) AS reasoning_tokens FROM request_copies FINAL WHERE superseded = 0 GROUP BY session_id"
     )

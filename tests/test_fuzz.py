@@ -66,9 +66,26 @@ class Target:
         env.update(HOME=str(tmp / "home"), CCTELEMETRY_WRITE_FLUSH_MS="5")
         self.log = tmp / "service.log"
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([CLI, "serve", "--data-dir", str(tmp / "data"), "--api-port", str(self.api_port),
-                                          "--otlp-port", str(self.http_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"],
-                                         stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [
+                    CLI,
+                    "serve",
+                    "--data-dir",
+                    str(tmp / "data"),
+                    "--api-port",
+                    str(self.api_port),
+                    "--otlp-port",
+                    str(self.http_port),
+                    "--grpc-port",
+                    str(self.grpc_port),
+                    "--metrics-port",
+                    "0",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
         self.conn: http.client.HTTPConnection | None = None
         self.statuses: Counter = Counter()
         self.kinds: Counter = Counter()
@@ -245,7 +262,8 @@ def test_sql_bodies(replayed_client, body):
 
 
 @pytest.mark.parametrize("body", [b'{"paths": ["relative/dir"]}', b'{"paths": 1}', b'{"paths": [1, 2]}',
-                                  b'{"paths": "/tmp"}', b"[]", b"\xff", b'{"paths": ["/nonexistent/cctelemetry-xyz"]}'])  # fmt: skip
+                                  b'{"paths": "/tmp"}', b"[]", b"\xff",
+                                  b'{"paths": ["/nonexistent/cctelemetry-xyz"]}'])  # fmt: skip
 def test_import_bodies(replayed_client, body):
     check(replayed_client.post("/api/v1/import", content=body, headers={"Content-Type": "application/json"}),
           allowed={200, 400})  # fmt: skip

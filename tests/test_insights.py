@@ -92,9 +92,16 @@ def logs_body() -> bytes:
         records.append(record(at, "claude_code.api_error", [
             attr("session.id", session), attr("prompt.id", prompt), attr("event.name", "api_error"),
             attr("status_code", status), attr("model", "claude-sonnet-4-5"), attr("attempt", 1)]))  # fmt: skip
-    return json.dumps({"resourceLogs": [{
-        "resource": {"attributes": [attr("service.name", "claude-code")]},
-        "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]}]}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {"attributes": [attr("service.name", "claude-code")]},
+                    "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}],
+                }
+            ]
+        }
+    ).encode()
 
 
 @pytest.fixture(scope="module")

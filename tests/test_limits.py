@@ -45,10 +45,21 @@ def log_body(n: int = 1, session: str = "s-limits", **attributes) -> dict:
     records = []
     for i in range(n):
         kv = {"session.id": session, "event.name": "user_prompt", "event.sequence": str(i), **attributes}
-        records.append({"timeUnixNano": str(now + i), "body": {"stringValue": attributes.pop("_body", "claude_code.user_prompt")},
-                        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in kv.items()]})  # fmt: skip
-    return {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                              "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]}]}  # fmt: skip
+        records.append(
+            {
+                "timeUnixNano": str(now + i),
+                "body": {"stringValue": attributes.pop("_body", "claude_code.user_prompt")},
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in kv.items()],
+            }
+        )
+    return {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+                "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}],
+            }
+        ]
+    }
 
 
 def json_to_pb(body: dict) -> bytes:
@@ -155,9 +166,28 @@ def test_times_the_store_cannot_hold_are_rejected_not_retried(store, settings):
         assert r.status_code == 200
         assert r.json()["partialSuccess"]["rejectedLogRecords"] in (1, "1")
         assert "a time past what can be stored" in r.json()["partialSuccess"]["errorMessage"]
-        metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "claude_code.commit.count", "sum": {
-            "aggregationTemporality": 1, "dataPoints": [{"timeUnixNano": str(2**63), "asDouble": 1},
-                                                        {"timeUnixNano": str(time.time_ns()), "asDouble": 1}]}}]}]}]}  # fmt: skip
+        metrics = {
+            "resourceMetrics": [
+                {
+                    "scopeMetrics": [
+                        {
+                            "metrics": [
+                                {
+                                    "name": "claude_code.commit.count",
+                                    "sum": {
+                                        "aggregationTemporality": 1,
+                                        "dataPoints": [
+                                            {"timeUnixNano": str(2**63), "asDouble": 1},
+                                            {"timeUnixNano": str(time.time_ns()), "asDouble": 1},
+                                        ],
+                                    },
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
         from google.protobuf import json_format
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
@@ -294,8 +324,11 @@ def test_prompts_and_tool_inputs_are_not_stored_by_default(long_store, settings)
     assert logs["user_prompt"]["prompt"] == "<REDACTED>" and logs["user_prompt"]["prompt_length"] == "60"
     assert logs["assistant_response"]["response"] == "<REDACTED>"
     assert "tool_input" not in logs["tool_result"] and logs["tool_result"]["tool_input_size_bytes"]
-    params = [json.loads(a["tool_parameters"]) for a in long_store.rows(
-        "SELECT LogAttributes AS a FROM otel_logs WHERE LogAttributes['tool_name'] = 'Bash'") for a in [a["a"]]]  # fmt: skip
+    params = [
+        json.loads(a["tool_parameters"])
+        for a in long_store.rows("SELECT LogAttributes AS a FROM otel_logs WHERE LogAttributes['tool_name'] = 'Bash'")
+        for a in [a["a"]]
+    ]
     assert params and all("full_command" not in p and p["bash_command"] == "echo" for p in params)
     spans = {
         r["name"]: r["a"] for r in long_store.rows("SELECT SpanName AS name, SpanAttributes AS a FROM otel_traces")

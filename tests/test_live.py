@@ -63,8 +63,13 @@ def test_current_session(client, now_data):
     assert body["session"]["session"] == "live-2" and body["requests"][0]["cost_usd"] == 0.25
     # a directory below a known project: that project's latest session (from the transcripts)
     body = client.get("/api/v1/sessions/current", params={"cwd": "/home/dev01/work/src/pkg"}).json()
-    assert body["current"] == {"session": FIXTURE_LATEST, "last_seen": body["current"]["last_seen"],
-                               "project": "/home/dev01/work", "matched_by": "cwd", "cwd": "/home/dev01/work/src/pkg"}  # fmt: skip
+    assert body["current"] == {
+        "session": FIXTURE_LATEST,
+        "last_seen": body["current"]["last_seen"],
+        "project": "/home/dev01/work",
+        "matched_by": "cwd",
+        "cwd": "/home/dev01/work/src/pkg",
+    }
     # a directory no project is known for: the latest anywhere, and it says so
     assert (
         client.get("/api/v1/sessions/current", params={"cwd": "/elsewhere"}).json()["current"]["matched_by"] == "latest"

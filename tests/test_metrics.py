@@ -70,8 +70,10 @@ def test_names_follow_the_collectors_prometheus_exporter(metric, unit, name):
 
 def test_exposition_carries_the_collectors_names(replayed_client):
     text = replayed_client.get("/metrics").text
-    for line in ("# TYPE claude_code_token_usage_tokens_total counter", "# TYPE claude_code_cost_usage_USD_total counter",
-                 "# TYPE claude_code_session_count_total counter", "# TYPE claude_code_lines_of_code_count_total counter",
+    for line in ("# TYPE claude_code_token_usage_tokens_total counter",
+                 "# TYPE claude_code_cost_usage_USD_total counter",
+                 "# TYPE claude_code_session_count_total counter",
+                 "# TYPE claude_code_lines_of_code_count_total counter",
                  "# TYPE claude_code_active_time_seconds_total counter",
                  "# TYPE claude_code_code_edit_tool_decision_total counter"):  # fmt: skip
         assert line in text
@@ -196,7 +198,8 @@ def test_counters_count_a_retried_export_once_and_outlive_the_raw_tables(client,
     after = scrape(client)
     first = {f.name: f for f in text_string_to_metric_families(before)}
     for name in ("claude_code_session_count", "claude_code_active_time_seconds", "claude_code_lines_of_code_count",
-                 "claude_code_cost_usage_USD", "claude_code_token_usage_tokens", "cctelemetry_api_requests"):  # fmt: skip
+                 "claude_code_cost_usage_USD", "claude_code_token_usage_tokens",
+                 "cctelemetry_api_requests"):  # fmt: skip
         assert series(again[name]) == series(first[name]) == series(after[name]), name
 
 

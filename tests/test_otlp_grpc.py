@@ -315,9 +315,27 @@ def test_serve_on_a_busy_grpc_port_is_one_line(busy_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     cli = Path(sys.executable).with_name("cctelemetry")
     with tempfile.TemporaryDirectory() as data:
-        out = subprocess.run([str(cli), "serve", "--data-dir", data, "--api-port", "0", "--otlp-port", "0",
-                              "--grpc-port", str(busy_port), "--metrics-port", "0"], capture_output=True, text=True, env=env,
-                             timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+        out = subprocess.run(
+            [
+                str(cli),
+                "serve",
+                "--data-dir",
+                data,
+                "--api-port",
+                "0",
+                "--otlp-port",
+                "0",
+                "--grpc-port",
+                str(busy_port),
+                "--metrics-port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     assert out.returncode == 1
     lines = (out.stdout + out.stderr).strip().splitlines()
     assert len(lines) == 1, lines

@@ -36,8 +36,12 @@ def test_model_ids_resolve_in_sql_as_in_python(store, tmp_path):
     sync_prices(store, book)
     flt = RequestFilter.build()
     head, params = priced_per_request(flt)
-    found = {r["model"]: r["priced_model"] for r in store.rows(head + "SELECT model, priced_model FROM priced",
-                                                               {**params, **flt.params(), **pricing_params()})}  # fmt: skip
+    found = {
+        r["model"]: r["priced_model"]
+        for r in store.rows(
+            head + "SELECT model, priced_model FROM priced", {**params, **flt.params(), **pricing_params()}
+        )
+    }
     assert found == {m: book.match(m) for m in models}
     assert found["acme-s1"] == "acme-wide" and found["acme-special"] == "acme-exact" and found["zzz"] == ""
 

@@ -179,8 +179,14 @@ ERROR_EVENTS = [
 
 def test_errors(captured):
     assert captured.get("/api/v1/errors").json()["totals"]["errors"] == 0  # the captures have none
-    body = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                              "scopeLogs": [{"logRecords": ERROR_EVENTS}]}]}  # fmt: skip
+    body = {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+                "scopeLogs": [{"logRecords": ERROR_EVENTS}],
+            }
+        ]
+    }
     r = captured.post("/v1/logs", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert r.status_code == 200
     errors = [attrs(e["attributes"]) for e in ERROR_EVENTS if e["body"]["stringValue"] == "claude_code.api_error"]
@@ -280,13 +286,31 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
     def metric(name, temporality, points):
         return {"name": name, "sum": {"aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": points}}
 
-    body = {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"metrics": [
-        metric("claude_code.commit.count", 1, [point(start + 10, 1), point(start + 20, 2)]),
-        metric("claude_code.pull_request.count", 1, [point(start + 30, 1)]),
-        # cumulative lines: 2 before the window, 5 then 9 inside it: 7 were added in the window
-        metric("claude_code.lines_of_code.count", 2, [point(start + 5, 2, type="added"), point(start + 40, 5, type="added"),
-                                                      point(start + 50, 9, type="added")]),
-    ]}]}]}  # fmt: skip
+    body = {
+        "resourceMetrics": [
+            {
+                "resource": {},
+                "scopeMetrics": [
+                    {
+                        "metrics": [
+                            metric("claude_code.commit.count", 1, [point(start + 10, 1), point(start + 20, 2)]),
+                            metric("claude_code.pull_request.count", 1, [point(start + 30, 1)]),
+                            # cumulative lines: 2 before the window, 5 then 9 inside it: 7 were added in the window
+                            metric(
+                                "claude_code.lines_of_code.count",
+                                2,
+                                [
+                                    point(start + 5, 2, type="added"),
+                                    point(start + 40, 5, type="added"),
+                                    point(start + 50, 9, type="added"),
+                                ],
+                            ),
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
     assert (
         captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code
         == 200
@@ -398,8 +422,9 @@ def test_timeline_of_a_refused_tool_and_of_gemini(captured):
     assert gemini["source"] == "spans"
     ((request,),) = [i["requests"] for i in gemini["interactions"]]
     assert request["model"] == "gemini-2.5-flash"
-    assert request["duration_ms"] == pytest.approx((int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6,
-                                                   abs=1e-3)  # fmt: skip
+    assert request["duration_ms"] == pytest.approx(
+        (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6, abs=1e-3
+    )
     assert captured.get("/api/v1/sessions/no-such-session/timeline").status_code == 404
 
 

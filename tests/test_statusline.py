@@ -39,9 +39,11 @@ def stop_live(service_state):
 
 
 def stored(store) -> list[dict]:
-    return store.rows("SELECT window, used_percentage, toUnixTimestamp(resets_at) AS resets_at, session_id, model, "
-                      "model_display_name, agent_version, session_cost_usd, session_input_tokens, fast_mode, project_dir "
-                      "FROM rate_limit_snapshots ORDER BY observed_at, window")  # fmt: skip
+    return store.rows(
+        "SELECT window, used_percentage, toUnixTimestamp(resets_at) AS resets_at, session_id, model, "
+        "model_display_name, agent_version, session_cost_usd, session_input_tokens, fast_mode, project_dir "
+        "FROM rate_limit_snapshots ORDER BY observed_at, window"
+    )
 
 
 def test_documented_input_line_and_snapshots(client, service_state, store):
@@ -97,10 +99,17 @@ def test_not_an_object_is_a_400(client, body):
 def test_service_figures_session_today_block(client, service_state, store):
     now = datetime.now(UTC)
     session = NO_LIMITS["session_id"]
-    post(client, [Request(now - timedelta(minutes=m), session, f"req_sl_{m}", cost_usd=0.25, user_email="me@x")
-                  for m in (40, 20, 5)] +
-         [Request(now - timedelta(minutes=30), "other-session", "req_sl_other", cost_usd=1.0, user_email="me@x"),
-          Request(now - timedelta(minutes=30), "not-mine", "req_sl_theirs", cost_usd=9.0, user_email="you@x")])  # fmt: skip
+    post(
+        client,
+        [
+            Request(now - timedelta(minutes=m), session, f"req_sl_{m}", cost_usd=0.25, user_email="me@x")
+            for m in (40, 20, 5)
+        ]
+        + [
+            Request(now - timedelta(minutes=30), "other-session", "req_sl_other", cost_usd=1.0, user_email="me@x"),
+            Request(now - timedelta(minutes=30), "not-mine", "req_sl_theirs", cost_usd=9.0, user_email="you@x"),
+        ],
+    )
     started = time.monotonic()
     assert client.get("/api/v1/monitor").status_code == 200  # computes the figures (a statusline waits 0.25 s at most)
     print(f"monitor snapshot: {time.monotonic() - started:.3f} s")

@@ -64,9 +64,18 @@ class PushResult:
     summary: ImportSummary = field(default_factory=ImportSummary)  # the hub's answers, added up
 
     def to_dict(self) -> dict:
-        return {**self.summary.to_dict(), "hub": self.hub, "host": self.host, "files": self.files,
-                "files_read": self.files_sent, "files_unchanged": self.files_unchanged, "files_sent": self.files_sent,
-                "bytes_sent": self.bytes_sent, "bytes_on_wire": self.bytes_on_wire, "uploads": self.uploads}  # fmt: skip
+        return {
+            **self.summary.to_dict(),
+            "hub": self.hub,
+            "host": self.host,
+            "files": self.files,
+            "files_read": self.files_sent,
+            "files_unchanged": self.files_unchanged,
+            "files_sent": self.files_sent,
+            "bytes_sent": self.bytes_sent,
+            "bytes_on_wire": self.bytes_on_wire,
+            "uploads": self.uploads,
+        }
 
 
 class PushState:
@@ -106,8 +115,17 @@ class PushState:
             self._lock.close()
 
 
-def push(client: Client, paths: list[Path] | None, state_folder: Path, *, agent: str | None = None, host: str = "",
-         full: bool = False, upload_bytes: int = UPLOAD_BYTES, progress: ProgressFn | None = None) -> PushResult:  # fmt: skip
+def push(
+    client: Client,
+    paths: list[Path] | None,
+    state_folder: Path,
+    *,
+    agent: str | None = None,
+    host: str = "",
+    full: bool = False,
+    upload_bytes: int = UPLOAD_BYTES,
+    progress: ProgressFn | None = None,
+) -> PushResult:
     """Send the new bytes of the session files under ``paths`` (default: every agent's folders, or ``agent``'s) to the
     hub ``client`` talks to. ``full``: forget what was sent before and send everything again."""
     t0 = time.perf_counter()

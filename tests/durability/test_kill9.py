@@ -113,9 +113,8 @@ def test_kill9_mid_ingest_keeps_every_acknowledged_request(tmp_path):
             torn = {i: n for i, n in stored.items() if n not in (0, load.per_body)}
             assert not torn, f"bodies stored in part: {torn}"
             assert set(stored) <= acked | unknown | sent
-            print(
-                f"  stored after restart: {len(stored)} bodies, of which {len(set(stored) & unknown)} never acknowledged"
-            )
+            never_acked = len(set(stored) & unknown)
+            print(f"  stored after restart: {len(stored)} bodies, of which {never_acked} never acknowledged")
             assert_reports_equal_the_requests(api, load, len(stored))
 
             # The exporters retry what was never acknowledged: each request still counts once.

@@ -72,8 +72,12 @@ def test_telemetry_and_transcript_copies_arriving_together_never_count_twice(ser
                     polls["max_seen"] = max([polls["max_seen"], *counts])
                     if any(n > 1 for n in counts) or sum(counts) > REQUESTS:
                         errors.append(f"usage by session counted a request twice: {sorted(counts)[-3:]}")
-                    rows = http.post("/api/v1/sql", json={"query": "SELECT session_id, count() AS n FROM requests "
-                                                                   "GROUP BY session_id HAVING n > 1"}).json()["rows"]  # fmt: skip
+                    rows = http.post(
+                        "/api/v1/sql",
+                        json={
+                            "query": "SELECT session_id, count() AS n FROM requests GROUP BY session_id HAVING n > 1"
+                        },
+                    ).json()["rows"]
                     polls["sql"] += 1
                     if rows:
                         errors.append(f"the requests view counted a request twice: {rows[:3]}")

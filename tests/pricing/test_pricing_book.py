@@ -106,19 +106,23 @@ def test_the_env_variable_names_the_user_file(tmp_path, monkeypatch):
     [
         ([{"id": "x", "prices": [{**rates(1, 2, 0.1, 0, 0), "input": -1}]}],
          r"model 'x' \(models\[0\]\): prices\[0\]\.input: Input should be greater than or equal to 0"),
-        ([{"id": "x", "prices": [{"input": 1, "output": 2, "cache_read": 0, "cache_write_5m": 0, "cache_write_1h": 0}]}],
+        ([{"id": "x", "prices": [{"input": 1, "output": 2, "cache_read": 0, "cache_write_5m": 0,
+                                  "cache_write_1h": 0}]}],
          r"model 'x' \(models\[0\]\): prices\[0\]\.source: Field required"),
-        ([{"id": "ok", "prices": [rates(1, 2, 0, 0, 0)]}, {"id": "y", "prices": [{**rates(1, 2, 0, 0, 0), "outptu": 3}]}],
+        ([{"id": "ok", "prices": [rates(1, 2, 0, 0, 0)]},
+          {"id": "y", "prices": [{**rates(1, 2, 0, 0, 0), "outptu": 3}]}],
          r"model 'y' \(models\[1\]\): prices\[0\]\.outptu: Extra inputs are not permitted"),
         ([{"id": "x", "prices": [{**rates(1, 2, 0, 0, 0), "effective_from": "March 1st"}]}],
          r"model 'x' \(models\[0\]\): prices\[0\]\.effective_from: "),
-        ([{"id": "x", "prices": [{**rates(1, 2, 0, 0, 0), "long_context": {**rates(2, 4, 0, 0, 0), "threshold_tokens": 0}}]}],
+        ([{"id": "x", "prices": [{**rates(1, 2, 0, 0, 0),
+                                  "long_context": {**rates(2, 4, 0, 0, 0), "threshold_tokens": 0}}]}],
          r"prices\[0\]\.long_context\.threshold_tokens: Input should be greater than 0"),
         ([{"id": "x"}], r"model 'x' \(models\[0\]\): prices: a new model needs a price"),
         ([{"id": "x-20250101", "prices": [rates(1, 2, 0, 0, 0)]}], r"id must be in normalised form, i.e. 'x'"),
         ([{"id": "x", "prices": [rates(1, 2, 0, 0, 0)]}, {"id": "x", "prices": [rates(1, 2, 0, 0, 0)]}],
          r"model 'x' appears twice"),
-        ([{"id": "x", "prices": [rates(1, 2, 0, 0, 0), rates(2, 2, 0, 0, 0)]}], r"two prices with the same effective_from"),
+        ([{"id": "x", "prices": [rates(1, 2, 0, 0, 0), rates(2, 2, 0, 0, 0)]}],
+         r"two prices with the same effective_from"),
         ([{"id": "x", "aliases": ["shared"], "prices": [rates(1, 2, 0, 0, 0)]},
           {"id": "y", "aliases": ["shared"], "prices": [rates(1, 2, 0, 0, 0)]}],
          r"alias 'shared' also selects model 'x'"),
@@ -142,8 +146,21 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 
 
 def test_comment_keys_are_allowed(tmp_path):
-    path = write_prices(tmp_path, json.dumps({"_about": "mine", "models": [
-        {"_why": "house model", "id": "x", "prices": [{**rates(1, 2, 0, 0, 0), "_note": "from the invoice"}]}]}))  # fmt: skip
+    path = write_prices(
+        tmp_path,
+        json.dumps(
+            {
+                "_about": "mine",
+                "models": [
+                    {
+                        "_why": "house model",
+                        "id": "x",
+                        "prices": [{**rates(1, 2, 0, 0, 0), "_note": "from the invoice"}],
+                    }
+                ],
+            }
+        ),
+    )
     assert load_book(path).match("x") == "x"
 
 

@@ -204,8 +204,11 @@ def test_metrics_reach_clickhouse_and_prometheus(stack):
     assert 'type="input"' in lines[0] and 'team="stack-test"' in lines[0]
 
     def stored():
-        code, text = clickhouse(stack, "SELECT sum(Value) FROM otel_metrics_sum WHERE MetricName = "
-                                       f"'claude_code.token.usage' AND Attributes['session.id'] = '{session}'")  # fmt: skip
+        code, text = clickhouse(
+            stack,
+            "SELECT sum(Value) FROM otel_metrics_sum WHERE MetricName = "
+            f"'claude_code.token.usage' AND Attributes['session.id'] = '{session}'",
+        )
         return text.strip() == "400" or None
 
     wait_for("the data point in otel_metrics_sum", stored, 60, stack["compose"])

@@ -157,8 +157,11 @@ def test_writes_need_only_the_writers_privileges(recorded):
 
 
 def test_reading_roles_never_write(recorded):
-    writes = [(role, sql[:80]) for role, sql in recorded
-              if role != "write" and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}]  # fmt: skip
+    writes = [
+        (role, sql[:80])
+        for role, sql in recorded
+        if role != "write" and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}
+    ]
     assert not writes
     assert all(p in ("SELECT",) for role, sql in recorded if role != "write" for p in required(sql))
 

@@ -75,8 +75,9 @@ def test_sourced_overrides_and_resource_attributes(shell, tmp_path):
     )  # fmt: skip
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector.internal:14318"
     assert env["OTEL_LOG_USER_PROMPTS"] == "1"
-    assert env["OTEL_RESOURCE_ATTRIBUTES"] == ("deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code,"
-                                               + HOST)  # fmt: skip
+    assert env["OTEL_RESOURCE_ATTRIBUTES"] == (
+        "deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code," + HOST
+    )
     assert env["__stderr__"] == ""
 
 
@@ -289,8 +290,13 @@ def test_protocol_grpc_keeps_an_explicit_endpoint(tmp_path):
 def test_unknown_or_missing_protocol_is_refused(tmp_path, args):
     out = run(tmp_path, *args)
     assert out.returncode == 2 and "unknown protocol" in out.stderr and out.stdout == ""
-    sourced = subprocess.run(["bash", "--noprofile", "--norc", "-c", f"source {SCRIPT} {' '.join(args[:2])}; echo rc=$?"],
-                             capture_output=True, text=True, env=clean_env(tmp_path), timeout=30)  # fmt: skip
+    sourced = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", f"source {SCRIPT} {' '.join(args[:2])}; echo rc=$?"],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path),
+        timeout=30,
+    )
     assert "rc=2" in sourced.stdout and "unknown protocol" in sourced.stderr
 
 

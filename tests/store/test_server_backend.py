@@ -326,8 +326,9 @@ COMPARED_QUERIES = [
         {"since": BASE_TS.replace(tzinfo=None), "session": SESSION_A},
     ),
     (
-        "SELECT toStartOfHour(timestamp) AS hour, countIf(model LIKE {pattern:String}) AS sonnet, max(duration_ms) AS slowest "
-        "FROM request_copies WHERE timestamp < {until:DateTime64(3)} GROUP BY hour ORDER BY hour",
+        "SELECT toStartOfHour(timestamp) AS hour, countIf(model LIKE {pattern:String}) AS sonnet, "
+        "max(duration_ms) AS slowest FROM request_copies WHERE timestamp < {until:DateTime64(3)} "
+        "GROUP BY hour ORDER BY hour",
         {"pattern": "%sonnet%", "until": (BASE_TS + timedelta(hours=3)).replace(tzinfo=None)},
     ),
     (

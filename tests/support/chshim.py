@@ -1242,19 +1242,22 @@ class Handler(BaseHTTPRequestHandler):
             if auth:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use X-ClickHouse HTTP headers and other authentication methods simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "X-ClickHouse HTTP headers and other authentication methods simultaneously",
                 )
             if in_params:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use X-ClickHouse HTTP headers and authentication via parameters simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "X-ClickHouse HTTP headers and authentication via parameters simultaneously",
                 )
             user, password = h_user or "default", h_key
         elif auth:
             if in_params:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use Authorization HTTP header and authentication via parameters simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "Authorization HTTP header and authentication via parameters simultaneously",
                 )
             scheme, _, info = auth.partition(" ")
             if scheme.lower() != "basic":

@@ -157,7 +157,8 @@ def assert_views_filled(store) -> None:
     facts = {
         r["request_id"]: r
         for r in store.rows(
-            "SELECT *, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens AS total_tokens FROM api_request_inbox"
+            "SELECT *, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens AS total_tokens "
+            "FROM api_request_inbox"
         )
     }
     assert sorted(facts) == ["req_a1", "req_a2", "req_b1", "req_b2"]

@@ -62,8 +62,20 @@ class ServeProcess:
     def start(self) -> ServeProcess:
         self.api_port, self.otlp_port = free_port(), free_port()
         self.grpc_port = free_port() if self.grpc else 0
-        cmd = [CLI, "serve", "--data-dir", str(self.data_dir), "--api-port", str(self.api_port),
-               "--otlp-port", str(self.otlp_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"]  # fmt: skip
+        cmd = [
+            CLI,
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--api-port",
+            str(self.api_port),
+            "--otlp-port",
+            str(self.otlp_port),
+            "--grpc-port",
+            str(self.grpc_port),
+            "--metrics-port",
+            "0",
+        ]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env

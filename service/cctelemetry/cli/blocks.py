@@ -42,8 +42,20 @@ def blocks(
 ) -> None:
     """5-hour blocks, as ccusage counts them, per person: usage, cost, burn rate, and the active block's projection."""
     scope = filters(where) | ({"user": user} if user is not None else {})
-    body, _ = ask(data_dir, api_url, lambda s: s.blocks(active=active, recent=recent, token_limit=token_limit,
-                                                        since=since, until=until, tz=tz, mode=mode, filters=scope))  # fmt: skip
+    body, _ = ask(
+        data_dir,
+        api_url,
+        lambda s: s.blocks(
+            active=active,
+            recent=recent,
+            token_limit=token_limit,
+            since=since,
+            until=until,
+            tz=tz,
+            mode=mode,
+            filters=scope,
+        ),
+    )
     if json_ or csv_:
         emit(body, rows_key="blocks", as_json=json_, as_csv=csv_)
         return

@@ -1,4 +1,5 @@
-"""``cctelemetry import``: Claude Code transcripts, Codex rollouts and Gemini chats -> the store (backfill). Register with ``register(app)``.
+"""``cctelemetry import``: Claude Code transcripts, Codex rollouts and Gemini chats -> the store (backfill).
+Register with ``register(app)``.
 
 With a running service (it holds the embedded data folder) the import goes through its API,
 ``POST /api/v1/import``, with the paths made absolute here (the service reads them on this machine).

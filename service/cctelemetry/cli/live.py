@@ -59,10 +59,17 @@ def _budget_row(b: dict) -> dict:
     def show(value):
         return "-" if value is None else (money(value) if usd else f"{int(value):,} tok")
 
-    return {"name": b["name"], "period": b["period"], "amount": show(amount), "spent": show(b["spent"]),
-            "used": f"{b['used_pct']:.0f} %", "projection": show(b["projection"]),
-            "level": b["level"],
-            "scope": ", ".join(f"{k}={v}" for k, v in b["filters"].items()) or "all", "source": b["source"]}  # fmt: skip
+    return {
+        "name": b["name"],
+        "period": b["period"],
+        "amount": show(amount),
+        "spent": show(b["spent"]),
+        "used": f"{b['used_pct']:.0f} %",
+        "projection": show(b["projection"]),
+        "level": b["level"],
+        "scope": ", ".join(f"{k}={v}" for k, v in b["filters"].items()) or "all",
+        "source": b["source"],
+    }
 
 
 def alerts(
@@ -100,8 +107,13 @@ def insights(
 ) -> None:
     """Findings with dollar amounts: cache, cache churn, model mix, long context, failures, subagents and title
     generation, the top 1 % of sessions. Each with its numbers (--json) and SQL (--sql)."""
-    body, _ = ask(data_dir, api_url, lambda s: s.insights(since=since, until=until, tz=tz, mode=mode,
-                                                          compare_model=compare_model, filters=filters(where)))  # fmt: skip
+    body, _ = ask(
+        data_dir,
+        api_url,
+        lambda s: s.insights(
+            since=since, until=until, tz=tz, mode=mode, compare_model=compare_model, filters=filters(where)
+        ),
+    )
     if json_:
         emit(body, as_json=True)
         return

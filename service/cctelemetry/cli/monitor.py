@@ -135,14 +135,20 @@ def _sessions(rows: list[dict], now: datetime) -> Table | Text:
     for r in rows:
         rate = r.get("burn_rate") or {}
         table.add_row(
-            r["session"][:8], escape(r["user"] or "-"), escape(", ".join(m.removeprefix("claude-") for m in r["models"])),
-            f"{r['requests']:,}", _n(r["input_tokens"]), _n(r["output_tokens"]), _n(r["cache_read_tokens"]),
-            _n(r["cache_creation_tokens"]), money(r["cost_usd"]) if r["cost_usd"] is not None else "-",
+            r["session"][:8],
+            escape(r["user"] or "-"),
+            escape(", ".join(m.removeprefix("claude-") for m in r["models"])),
+            f"{r['requests']:,}",
+            _n(r["input_tokens"]),
+            _n(r["output_tokens"]),
+            _n(r["cache_read_tokens"]),
+            _n(r["cache_creation_tokens"]),
+            money(r["cost_usd"]) if r["cost_usd"] is not None else "-",
             money(rate["cost_usd_per_hour"]) if rate.get("cost_usd_per_hour") is not None else "-",
             _n(rate.get("tokens_per_minute")) if rate else "-",
             f"{r['cache_hit_ratio'] * 100:.0f}%" if r.get("cache_hit_ratio") is not None else "-",
             _ago(now, parse(r["last_seen"])),
-        )  # fmt: skip
+        )
     return table
 
 
@@ -157,13 +163,16 @@ def _block(b: dict, now: datetime) -> Table:
         Text.from_markup(f"[bold]5-hour block{who}[/bold]"),
         ProgressBar(total=1.0, completed=min(elapsed, 1.0), width=30),
     )
-    text = f"{start.astimezone().strftime('%H:%M')}–{end.astimezone().strftime('%H:%M')}, " \
-           f"{duration(b['minutes_remaining'] or 0)} left: {money(b['cost_usd'] or 0)}, {b['total_tokens']:,} tokens"  # fmt: skip
+    text = (
+        f"{start.astimezone().strftime('%H:%M')}–{end.astimezone().strftime('%H:%M')}, "
+        f"{duration(b['minutes_remaining'] or 0)} left: {money(b['cost_usd'] or 0)}, {b['total_tokens']:,} tokens"
+    )
     rate, projection = b.get("burn_rate"), b.get("projection")
     if rate and rate.get("cost_usd_per_hour") is not None:
         text += f"; burning {money(rate['cost_usd_per_hour'])}/h, {rate['tokens_per_minute']:,.0f} tokens/min"
     if projection and projection.get("cost_usd") is not None:
-        text += f"; at this rate {money(projection['cost_usd'])} and {projection['total_tokens']:,} tokens by {end.astimezone().strftime('%H:%M')}"
+        by = end.astimezone().strftime("%H:%M")
+        text += f"; at this rate {money(projection['cost_usd'])} and {projection['total_tokens']:,} tokens by {by}"
     grid.add_row("", Text(text))
     return grid
 
@@ -196,13 +205,17 @@ def _limits(limits: dict, now: datetime) -> list:
             text += f"; 100% {when} at this rate (estimated)"
         cal = calibration.get(window)
         if cal:
-            text += f"; 1% ≈ {money(cal['cost_usd_per_percent'])} ({cal['windows']} window{'s' if cal['windows'] != 1 else ''})"
+            windows = f"{cal['windows']} window{'s' if cal['windows'] != 1 else ''}"
+            text += f"; 1% ≈ {money(cal['cost_usd_per_percent'])} ({windows})"
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True)
         grid.add_column()
-        grid.add_row(Text.from_markup(f"[bold]{label} limit[/bold]"), ProgressBar(total=100, completed=min(used, 100), width=30,
-                     complete_style=colour), Text.from_markup(text))  # fmt: skip
+        grid.add_row(
+            Text.from_markup(f"[bold]{label} limit[/bold]"),
+            ProgressBar(total=100, completed=min(used, 100), width=30, complete_style=colour),
+            Text.from_markup(text),
+        )
         out.append(grid)
     return out
 
@@ -250,8 +263,10 @@ def limits(
         return
     lines = _limits(body, datetime.now(UTC))
     if not lines:
-        console.print("[dim]no official limits recorded yet: make `cctelemetry statusline` Claude Code's statusline "
-                      "(./setup-telemetry.sh --statusline); they come with Claude.ai plans, Claude Code 2.1.80+[/dim]")  # fmt: skip
+        console.print(
+            "[dim]no official limits recorded yet: make `cctelemetry statusline` Claude Code's statusline "
+            "(./setup-telemetry.sh --statusline); they come with Claude.ai plans, Claude Code 2.1.80+[/dim]"
+        )
         return
     for line in lines:
         console.print(line)

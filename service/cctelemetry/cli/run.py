@@ -92,11 +92,13 @@ def _service(data_dir, api_url) -> Client:
 def text_summary(r: dict) -> str:
     cost = money(r["cost_usd"]) if r["cost_usd"] is not None else "unknown (model not in the price book)"
     sessions = ", ".join(r["session_ids"]) or "none"
-    lines = [f"cctelemetry run {r['run_id']}: {r['requests']} request(s), {cost}",
-             f"  tokens: {r['input_tokens']:,} input, {r['output_tokens']:,} output, {r['cache_read_tokens']:,} cache read, "
-             f"{r['cache_creation_tokens']:,} cache write",
-             f"  sessions: {sessions}; models: {', '.join(r['models']) or 'none'}",
-             f"  filter: attr.{RUN_ID_ATTRIBUTE}={r['run_id']}"]  # fmt: skip
+    lines = [
+        f"cctelemetry run {r['run_id']}: {r['requests']} request(s), {cost}",
+        f"  tokens: {r['input_tokens']:,} input, {r['output_tokens']:,} output, {r['cache_read_tokens']:,} cache read, "
+        f"{r['cache_creation_tokens']:,} cache write",
+        f"  sessions: {sessions}; models: {', '.join(r['models']) or 'none'}",
+        f"  filter: attr.{RUN_ID_ATTRIBUTE}={r['run_id']}",
+    ]
     if not r["complete"]:
         lines.append(f"  (waited {r['waited_seconds']:.0f} s for the agent's telemetry; some may not have arrived: "
                      "is telemetry sent? see `cctelemetry usage`)")  # fmt: skip
@@ -104,7 +106,10 @@ def text_summary(r: dict) -> str:
 
 
 def markdown_summary(r: dict) -> str:
-    head = "| model | requests | input | output | cache read | cache write | cost (USD) |\n|---|---:|---:|---:|---:|---:|---:|\n"
+    head = (
+        "| model | requests | input | output | cache read | cache write | cost (USD) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+    )
     rows = "".join(_md_row(m["model"], m) for m in r["by_model"])
     total = _md_row("**total**", r)
     command = " ".join(r["command"])[:120].replace("`", "'")

@@ -228,11 +228,26 @@ def _by_user(buckets: list[dict]) -> dict[str, list[dict]]:
 def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
     length = timedelta(hours=hours)
     if isinstance(b, Gap):
-        return {"id": f"gap-{iso(b.start)}", "user": b.user, "start": iso(b.start), "end": iso(b.end),
-                "actual_end": None, "first_request_at": None, "is_active": False, "is_gap": True, **dict.fromkeys(MEASURES, 0),
-                "total_tokens": 0, **dict.fromkeys(MONEY, 0.0), "models": [], "unknown_models": [],
-                "burn_rate": None, "projection": None, "minutes_remaining": None, "percent_of_token_limit": None,
-                "token_limit_status": None}  # fmt: skip
+        return {
+            "id": f"gap-{iso(b.start)}",
+            "user": b.user,
+            "start": iso(b.start),
+            "end": iso(b.end),
+            "actual_end": None,
+            "first_request_at": None,
+            "is_active": False,
+            "is_gap": True,
+            **dict.fromkeys(MEASURES, 0),
+            "total_tokens": 0,
+            **dict.fromkeys(MONEY, 0.0),
+            "models": [],
+            "unknown_models": [],
+            "burn_rate": None,
+            "projection": None,
+            "minutes_remaining": None,
+            "percent_of_token_limit": None,
+            "token_limit_status": None,
+        }
     end = b.start + length
     is_active = now - b.last_at < length and now < end
     total = sum(b.counts[k] for k in MEASURES if k != "requests")
@@ -241,13 +256,25 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
                      money["cost_usd"])  # fmt: skip
     projection = project(burn, total, money["cost_usd"], end, now) if is_active else None
     return {
-        "id": iso(b.start), "user": b.user, "start": iso(b.start), "end": iso(end), "actual_end": iso(b.last_at),
-        "first_request_at": iso(b.first_at), "is_active": is_active, "is_gap": False, **b.counts,
-        "total_tokens": total, **money, "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
-        "unknown_models": sorted(b.unknown_models), "burn_rate": burn, "projection": projection,
+        "id": iso(b.start),
+        "user": b.user,
+        "start": iso(b.start),
+        "end": iso(end),
+        "actual_end": iso(b.last_at),
+        "first_request_at": iso(b.first_at),
+        "is_active": is_active,
+        "is_gap": False,
+        **b.counts,
+        "total_tokens": total,
+        **money,
+        "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
+        "unknown_models": sorted(b.unknown_models),
+        "burn_rate": burn,
+        "projection": projection,
         "minutes_remaining": int((end - now).total_seconds() // 60) if is_active else None,
-        "percent_of_token_limit": None, "token_limit_status": None,
-    }  # fmt: skip
+        "percent_of_token_limit": None,
+        "token_limit_status": None,
+    }
 
 
 def burn_rate(first: datetime, last: datetime, tokens: int, non_cache_tokens: int, cost: float | None) -> dict | None:

@@ -104,11 +104,24 @@ class Reports:
         found = current_reports.current_session(self.store, self._filter(since, until, tz, filters), project, cwd)
         return {**self.session(found["session"], since, until, tz, mode), "current": found}
 
-    def monitor(self, session: str | None = None, active_minutes: int | None = None, tz: str | None = None,
-                mode: str | None = None, filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
-        return live_reports.monitor(self.store, self._filter(None, None, tz, filters), Pricing.from_settings(self.settings, mode),
-                                    session=session, active_minutes=active_minutes or self.settings.monitor_active_minutes,
-                                    stale_seconds=self.settings.limits_stale_seconds, now=now).to_dict()  # fmt: skip
+    def monitor(
+        self,
+        session: str | None = None,
+        active_minutes: int | None = None,
+        tz: str | None = None,
+        mode: str | None = None,
+        filters: dict[str, str] | None = None,
+        now=None,
+    ) -> dict[str, Any]:
+        return live_reports.monitor(
+            self.store,
+            self._filter(None, None, tz, filters),
+            Pricing.from_settings(self.settings, mode),
+            session=session,
+            active_minutes=active_minutes or self.settings.monitor_active_minutes,
+            stale_seconds=self.settings.limits_stale_seconds,
+            now=now,
+        ).to_dict()
 
     def insights(self, since: str | None = None, until: str | None = None, tz: str | None = None,
                  mode: str | None = None, compare_model: str | None = None, small_output_tokens: int | None = None,
@@ -148,8 +161,15 @@ class Reports:
         return error_reports.errors(self.store, self._filter(since, until, tz, filters),
                                     Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
 
-    def activity(self, group_by: str | None = "day", since: str | None = None, until: str | None = None,
-                 tz: str | None = None, limit: int = 10_000, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    def activity(
+        self,
+        group_by: str | None = "day",
+        since: str | None = None,
+        until: str | None = None,
+        tz: str | None = None,
+        limit: int = 10_000,
+        filters: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         return activity_reports.activity(self.store, self._filter(since, until, tz, filters), group_by,
                                          limit).to_dict()  # fmt: skip
 

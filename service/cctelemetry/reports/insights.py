@@ -1,9 +1,9 @@
 """Insights: findings with dollar amounts, each with its numbers and the SQL behind it. Data, not advice.
 
 Each finding is one SQL file (``sql/insight_<kind>.sql``) over ``scope``: the deduplicated, priced requests of
-the window and filters (source.py ``priced_per_request``, as every per-request report). A finding's ``sql`` is that file as
-anyone can run it (``cctelemetry sql``, ``POST /api/v1/sql``): ``scope`` read from the ``requests`` view, the
-parameters written in as literals. ``usd`` is the finding's headline amount (its docstring below says which).
+the window and filters (source.py ``priced_per_request``, as every per-request report). A finding's ``sql`` is
+that file as anyone can run it (``cctelemetry sql``, ``POST /api/v1/sql``): ``scope`` read from the ``requests``
+view, the parameters written in as literals. ``usd`` is the finding's headline amount (its docstring below says which).
 
 Dollar amounts are ``cost_usd`` (the report's cost mode) for spend, and the price book's rates (computed) for the
 what-ifs: cache reads instead of misses and writes, Sonnet instead of Opus, base rates instead of long context.
@@ -70,8 +70,11 @@ def insights(store: Store, flt: RequestFilter, pricing: Pricing, options: dict[s
         rows = store.rows(attach(head + ", scope AS (\nSELECT * FROM priced\n)", text) + FINAL_SETTINGS, params)
         title, usd, numbers = insight.build(rows, opts)
         shown = shown_sql(text, flt, params, note=_mode_note(pricing.mode, view_mode))
-        findings.append(Finding.model_construct(kind=insight.kind, title=title, usd=jsonable(usd), numbers=jsonable(numbers),
-                                                sql=shown).to_dict())  # fmt: skip
+        findings.append(
+            Finding.model_construct(
+                kind=insight.kind, title=title, usd=jsonable(usd), numbers=jsonable(numbers), sql=shown
+            ).to_dict()
+        )
     return InsightsReport.model_construct(since=flt.since.isoformat(), until=flt.until.isoformat(), tz=flt.tz,
                                           mode=pricing.mode, options=opts, findings=findings)  # fmt: skip
 
@@ -139,8 +142,14 @@ def _cache(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     premium, ratio = r["premium_over_reads_usd"], r["hit_ratio"]
     numbers = dict(r)
     hit = "no input" if ratio is None else f"{ratio:.1%} of input tokens read from the cache"
-    return (f"Cache: {hit}; uncached input and cache writes cost {money(r['miss_and_write_usd'])}, "
-            f"{money(premium)} more than the same tokens at the cache-read rate"), r["miss_and_write_usd"], numbers  # fmt: skip
+    return (
+        (
+            f"Cache: {hit}; uncached input and cache writes cost {money(r['miss_and_write_usd'])}, "
+            f"{money(premium)} more than the same tokens at the cache-read rate"
+        ),
+        r["miss_and_write_usd"],
+        numbers,
+    )
 
 
 def _cache_churn(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
@@ -172,10 +181,15 @@ def _model_mix(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
         for r in rows
     ]
     opus = [r for r in rows if r["model_id"].startswith("claude-opus")]
-    numbers = {"by_model": by_model, "opus_requests": sum(r["requests"] for r in opus),
-               "opus_cost_usd": sum(r["model_cost_usd"] or 0 for r in opus),
-               "small_output_tokens": opts["small_output_tokens"], "compare_model": opts["compare_model"],
-               **small, "small_difference_usd": _sub(small["small_computed_usd"], small["small_compare_usd"])}  # fmt: skip
+    numbers = {
+        "by_model": by_model,
+        "opus_requests": sum(r["requests"] for r in opus),
+        "opus_cost_usd": sum(r["model_cost_usd"] or 0 for r in opus),
+        "small_output_tokens": opts["small_output_tokens"],
+        "compare_model": opts["compare_model"],
+        **small,
+        "small_difference_usd": _sub(small["small_computed_usd"], small["small_compare_usd"]),
+    }
     return (f"Model mix: {small['small_requests']} Opus requests with at most {opts['small_output_tokens']:,} output "
             f"tokens cost {money(small['small_cost_usd'])}; on {opts['compare_model']} the same tokens cost "
             f"{money(small['small_compare_usd'])}"), small["small_cost_usd"], numbers  # fmt: skip
@@ -191,8 +205,14 @@ def _long_context(rows: list[dict], opts: dict) -> tuple[str, float | None, dict
         "share_of_computed_usd": _ratio(r["long_context_usd"], r["computed_usd"]),
         "premium_usd": premium,
     }
-    return (f"Long context: {r['long_context_requests']} of {r['requests']} requests priced at the long-context "
-            f"tier, {money(r['long_context_usd'])}; the premium over base rates is {money(premium)}"), premium, numbers  # fmt: skip
+    return (
+        (
+            f"Long context: {r['long_context_requests']} of {r['requests']} requests priced at the long-context "
+            f"tier, {money(r['long_context_usd'])}; the premium over base rates is {money(premium)}"
+        ),
+        premium,
+        numbers,
+    )
 
 
 def _failures(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
@@ -221,8 +241,14 @@ def _roles(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
         role["share"] = _ratio(role["cost_usd"], total)
     sub, title = (roles.get(k, {"cost_usd": 0.0, "share": None}) for k in ("subagent", "title_generation"))
     usd = sub["cost_usd"] + title["cost_usd"]
-    return (f"Subagents cost {money(sub['cost_usd'])} ({_pct(sub['share'])} of spend), title generation "
-            f"{money(title['cost_usd'])} ({_pct(title['share'])})"), usd, {"roles": roles, "total_usd": total}  # fmt: skip
+    return (
+        (
+            f"Subagents cost {money(sub['cost_usd'])} ({_pct(sub['share'])} of spend), title generation "
+            f"{money(title['cost_usd'])} ({_pct(title['share'])})"
+        ),
+        usd,
+        {"roles": roles, "total_usd": total},
+    )
 
 
 def _top_sessions(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:

@@ -66,8 +66,12 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     rows = store.rows(head + render(load(__package__, "limits_instances"), USER=user_expr), params)
     for row in rows:
         resets = row.pop("window_resets_at")
-        row.update(first_at=utc(row["first_at"]), last_at=utc(row["last_at"]), resets_at=utc(resets) if resets else None,
-                   user=row["user"] or "")  # fmt: skip
+        row.update(
+            first_at=utc(row["first_at"]),
+            last_at=utc(row["last_at"]),
+            resets_at=utc(resets) if resets else None,
+            user=row["user"] or "",
+        )
     user = flt.filters.get("user")
     if user is None:  # the person of the newest snapshot
         user = rows[-1]["user"] if rows else ""

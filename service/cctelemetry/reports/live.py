@@ -24,8 +24,16 @@ SESSION_LOOKBACK = timedelta(days=7)  # an active session's totals cover at most
 MAX_SESSIONS = 50
 
 
-def monitor(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, session: str | None = None,
-            active_minutes: int = 30, stale_seconds: float = 600, now: datetime | None = None) -> MonitorReport:  # fmt: skip
+def monitor(
+    store: Store,
+    flt: RequestFilter,
+    pricing: Pricing | None = None,
+    *,
+    session: str | None = None,
+    active_minutes: int = 30,
+    stale_seconds: float = 600,
+    now: datetime | None = None,
+) -> MonitorReport:
     """``flt``'s filters narrow everything (``user=...``); its window is not used: this is about now."""
     pricing = pricing or Pricing()
     now = now or datetime.now(UTC)

@@ -277,8 +277,9 @@ def counter_families(store: Store, settings: Settings, attrs: dict[str, str]) ->
             kept = merged.setdefault(tuple(row[k] for k in keys), {**row, "value": 0.0, "first_seen": r["first_seen"]})
             kept["value"] += r["value"]
             kept["first_seen"] = min(kept["first_seen"], r["first_seen"])
-        family = CounterMetricFamily(counter.name, counter.help,
-                                     labels=["user", *(label_name(k) for k in counter.labels), *attrs.values()])  # fmt: skip
+        family = CounterMetricFamily(
+            counter.name, counter.help, labels=["user", *(label_name(k) for k in counter.labels), *attrs.values()]
+        )
         for row in fold(list(merged.values()), keys, settings.metrics_max_series, ("value",)):
             family.add_metric([str(row[k]) for k in keys], float(row["value"] or 0))
         families.append(family)

@@ -77,9 +77,11 @@ def _pick(store: Store, flt: RequestFilter, pricing: Pricing, want: int, order: 
             sql = (f"SELECT session_id FROM ({rows}) WHERE {where} GROUP BY session_id HAVING sum(requests) != 0 "
                    f"ORDER BY max(last_at) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
         else:
-            sql = (f"SELECT session_id FROM (SELECT session_id, hour FROM ({rows}) WHERE {where} "
-                   f"GROUP BY {', '.join(GRAIN)} HAVING sum(requests) != 0) "
-                   f"GROUP BY session_id ORDER BY max(hour) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
+            sql = (
+                f"SELECT session_id FROM (SELECT session_id, hour FROM ({rows}) WHERE {where} "
+                f"GROUP BY {', '.join(GRAIN)} HAVING sum(requests) != 0) "
+                f"GROUP BY session_id ORDER BY max(hour) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}"
+            )
     params.update(flt.params(), **pricing.params(), want=want)
     return [session for (session,) in store.query(sql, params).result_rows]
 

@@ -124,8 +124,8 @@ def usage_cte(flt: RequestFilter, name: str = "req") -> tuple[str, dict]:
 def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, use_rollup: bool = True,
                 also: str = "", plan_: Plan | None = None) -> tuple[str, dict]:  # fmt: skip
     """``WITH usage AS (...), priced AS (...)``: the usage rows that pass the filters, summed by ``keys`` (SQL
-    expressions of this project's dimensions over the usage rows ``u``, as columns ``_k0``, ``_k1``...) and what prices depend on, then
-    priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
+    expressions of this project's dimensions over the usage rows ``u``, as columns ``_k0``, ``_k1``...) and what
+    prices depend on, then priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
     is one more condition of this project's own (with bound values); ``plan_`` reads other ranges than the
     window's plan (the requests of given hours, say)."""
     rows, params = usage_rows(flt, plan_ or plan(flt, use_rollup))

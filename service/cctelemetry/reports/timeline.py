@@ -192,16 +192,24 @@ class SpanTree:
         request_id = a.get("request_id") or a.get("gen_ai.response.id") or ""
         priced = self.priced.get(request_id, {})
         return _node(
-            "request", span["_start"], span["_end"], model=a.get("model") or a.get("gen_ai.request.model") or "",
-            request_id=request_id or None, agent_id=a.get("agent_id") or None,
+            "request",
+            span["_start"],
+            span["_end"],
+            model=a.get("model") or a.get("gen_ai.request.model") or "",
+            request_id=request_id or None,
+            agent_id=a.get("agent_id") or None,
             context=a.get("llm_request.context") or None,
             input_tokens=_int(a.get("input_tokens") or a.get("gen_ai.usage.input_tokens")),
             output_tokens=_int(a.get("output_tokens") or a.get("gen_ai.usage.output_tokens")),
-            cache_read_tokens=_int(a.get("cache_read_tokens")), cache_creation_tokens=_int(a.get("cache_creation_tokens")),
-            cost_usd=priced.get("cost_usd"), ttft_ms=_num(a.get("ttft_ms")), attempt=_int(a.get("attempt")),
+            cache_read_tokens=_int(a.get("cache_read_tokens")),
+            cache_creation_tokens=_int(a.get("cache_creation_tokens")),
+            cost_usd=priced.get("cost_usd"),
+            ttft_ms=_num(a.get("ttft_ms")),
+            attempt=_int(a.get("attempt")),
             success=_bool(a.get("success")) if a.get("success") else span["status"] != "Error",
-            status_code=a.get("status_code") or None, stop_reason=a.get("stop_reason") or None,
-        )  # fmt: skip
+            status_code=a.get("status_code") or None,
+            stop_reason=a.get("stop_reason") or None,
+        )
 
     def _tool(self, span: dict) -> dict:
         a = span["attributes"]
@@ -223,17 +231,23 @@ class SpanTree:
         logged = self.tool_events.get(tool_use_id, {}) if tool_use_id else {}
         decided, result = logged.get("tool_decision", {}), logged.get("tool_result", {})
         return _node(
-            "tool", span["_start"], span["_end"], name=a.get("tool_name") or a.get("gen_ai.tool.name") or "",
-            tool_use_id=tool_use_id or None, agent_id=a.get("agent_id") or None,
+            "tool",
+            span["_start"],
+            span["_end"],
+            name=a.get("tool_name") or a.get("gen_ai.tool.name") or "",
+            tool_use_id=tool_use_id or None,
+            agent_id=a.get("agent_id") or None,
             subagent_type=a.get("subagent_type") or None,
             success=_bool(execution["attributes"].get("success")) if execution else None,
             decision=b.get("decision") or decided.get("decision") or None,
             decision_source=b.get("source") or decided.get("source") or None,
             blocked_on_user_ms=round(blocked["_end"] - blocked["_start"], 3) if blocked else None,
             execution_ms=round(execution["_end"] - execution["_start"], 3) if execution else None,
-            input_bytes=_int(result.get("tool_input_size_bytes")), result_bytes=_int(result.get("tool_result_size_bytes")),
-            requests=requests, tools=tools,
-        )  # fmt: skip
+            input_bytes=_int(result.get("tool_input_size_bytes")),
+            result_bytes=_int(result.get("tool_result_size_bytes")),
+            requests=requests,
+            tools=tools,
+        )
 
 
 # -- from events -----------------------------------------------------------------------------------
@@ -272,9 +286,19 @@ def events_timeline(requests: list[dict], events: list[dict]) -> list[dict]:
         requests_, tools = nest(_contain(nodes))
         start = prompts.get(prompt_id, {}).get("start", min((n["_start"] for n in nodes), default=0.0))
         end = max([n["_end"] for n in nodes] + [start])
-        out.append(_node("interaction", min([start] + [n["_start"] for n in nodes]), end, id=prompt_id or None,
-                         trace_id=None, prompt_id=prompt_id or None,
-                         prompt_length=prompts.get(prompt_id, {}).get("length"), requests=requests_, tools=tools))  # fmt: skip
+        out.append(
+            _node(
+                "interaction",
+                min([start] + [n["_start"] for n in nodes]),
+                end,
+                id=prompt_id or None,
+                trace_id=None,
+                prompt_id=prompt_id or None,
+                prompt_length=prompts.get(prompt_id, {}).get("length"),
+                requests=requests_,
+                tools=tools,
+            )
+        )
     out.sort(key=lambda n: n["_start"])
     return [_finish(n) for n in out]
 

@@ -49,8 +49,16 @@ BREAKDOWN_MEASURES = f""",
 COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search")
 
 
-def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
-            limit: int = 10_000, use_rollup: bool = True, first_last: bool = False) -> tuple[list[dict], dict]:  # fmt: skip
+def grouped(
+    store: Store,
+    flt: RequestFilter,
+    group_by: list[str],
+    measures: str,
+    pricing: Pricing,
+    limit: int = 10_000,
+    use_rollup: bool = True,
+    first_last: bool = False,
+) -> tuple[list[dict], dict]:
     """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
 
     One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together. With

@@ -78,8 +78,9 @@ class ClusterDDL:
 
     def render(self, statement: str) -> list[str]:
         body = _strip_comments(statement)
-        for pattern, method in ((_CREATE_AS, self._create_as), (_CREATE_TABLE, self._create_table),
-                                (_CREATE_MV, self._create_view), (_DROP, self._drop), (_ALTER, self._alter)):  # fmt: skip
+        renderers = ((_CREATE_AS, self._create_as), (_CREATE_TABLE, self._create_table),
+                     (_CREATE_MV, self._create_view), (_DROP, self._drop), (_ALTER, self._alter))  # fmt: skip
+        for pattern, method in renderers:
             m = pattern.match(body)
             if m:
                 return method(*m.groups())
@@ -143,8 +144,10 @@ class ClusterDDL:
         return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end() :]}"
 
     def _distributed(self, name: str) -> str:
-        return (f"CREATE TABLE IF NOT EXISTS {name} {self.on} AS {name}{LOCAL}\n"
-                f"ENGINE = Distributed('{self.cluster}', '{self.database}', '{name}{LOCAL}', {SHARD_KEYS[name]})")  # fmt: skip
+        return (
+            f"CREATE TABLE IF NOT EXISTS {name} {self.on} AS {name}{LOCAL}\n"
+            f"ENGINE = Distributed('{self.cluster}', '{self.database}', '{name}{LOCAL}', {SHARD_KEYS[name]})"
+        )
 
 
 def _strip_comments(statement: str) -> str:

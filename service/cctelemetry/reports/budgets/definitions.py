@@ -46,10 +46,16 @@ class Budget(BaseModel):
     period: Literal["day", "week", "month", "block"] = Field(
         description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour)."
     )
-    amount_usd: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False, description="The budget in USD (cost_usd, the service's "
-                                     "cost mode); or amount_tokens.")  # fmt: skip
-    amount_tokens: int | None = Field(default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache "
-                                      "read + cache write).")  # fmt: skip
+    amount_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e12,
+        allow_inf_nan=False,
+        description="The budget in USD (cost_usd, the service's cost mode); or amount_tokens.",
+    )
+    amount_tokens: int | None = Field(
+        default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache read + cache write)."
+    )
     filters: dict[str, str] = Field(default_factory=dict, description="Any report filter: user, project, model, "
                                     "agent, attr.team, ...")  # fmt: skip
     thresholds: list[float] = Field(default_factory=lambda: list(DEFAULT_THRESHOLDS), description="Percents of "

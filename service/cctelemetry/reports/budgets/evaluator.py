@@ -1,8 +1,8 @@
 """Budgets checked as data arrives: a thread of the service, woken by the writer after each flush (debounced, so
 a burst of exports is one check, and at most one check a second) and at least every
-``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an import, the projection moving with the clock). Each threshold crossed fires once per period: the store's alert
-rows say which have fired, across restarts. An alert is written, logged, counted and queued for its webhook;
-the check never waits for a delivery.
+``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an import, the projection moving with the clock). Each
+threshold crossed fires once per period: the store's alert rows say which have fired, across restarts. An alert
+is written, logged, counted and queued for its webhook; the check never waits for a delivery.
 """
 
 from __future__ import annotations

@@ -12,8 +12,25 @@ from ...store import Store
 from ...store.sqlfiles import load
 from .definitions import Budget, parse_budgets
 
-ALERT_COLUMNS = ("budget", "kind", "threshold", "period", "period_start", "period_end", "unit", "amount", "spent",
-                 "projection", "filters", "fired_at", "webhook", "delivery", "attempts", "last_error", "updated_at")  # fmt: skip
+ALERT_COLUMNS = (
+    "budget",
+    "kind",
+    "threshold",
+    "period",
+    "period_start",
+    "period_end",
+    "unit",
+    "amount",
+    "spent",
+    "projection",
+    "filters",
+    "fired_at",
+    "webhook",
+    "delivery",
+    "attempts",
+    "last_error",
+    "updated_at",
+)
 _last_revision = 0
 
 
