@@ -70,7 +70,9 @@ class Client:
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
             reason = (
-                "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc) or type(exc).__name__)
+                "timed out"
+                if isinstance(exc, socket.timeout)
+                else (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
             )
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from .client import Client
 from .errors import StoreUnavailable, TelemetryError
@@ -87,7 +88,7 @@ class PushState:
         self.path = folder / f"{hashlib.sha256(hub.encode()).hexdigest()[:16]}.json"
         self.hub = hub
         self.files: dict[str, dict] = {}
-        self._lock = None
+        self._lock: TextIO | None = None
 
     def __enter__(self) -> PushState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +218,8 @@ def _next_newline(fh, pos: int) -> int:
 
 
 def _uploads(pieces: list[tuple[TranscriptFile, Piece]], upload_bytes: int):
-    group, size = [], 0
+    group: list[tuple[TranscriptFile, Piece]] = []
+    size = 0
     for f, p in pieces:
         n = p.end - p.start
         if group and size + n > upload_bytes:

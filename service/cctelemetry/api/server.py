@@ -34,7 +34,7 @@ def serve(settings: Settings) -> None:
     ensure_ports_free(settings)  # before the store opens: a busy port is one clear error, at once
     state = ServiceState.open(settings)
     app = create_app(settings, state)
-    servers = [
+    servers: list[uvicorn.Server] = [
         _Server(uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False))
         for port in dict.fromkeys([settings.api_port, settings.otlp_port])
     ]

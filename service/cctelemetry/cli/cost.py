@@ -54,14 +54,15 @@ def cost(
     api_url: ApiUrl = None,
 ) -> None:
     """What the requests cost: by any dimensions and period, or reconciled against the agents' own cost."""
-    scope = {"since": since, "until": until, "tz": tz, "filters": filters(where)}
+    where_ = filters(where)
+    scope = {"since": since, "until": until, "tz": tz, "filters": where_}
     if session == "current":
         found, _ = ask(data_dir, api_url, lambda s: s.current_session(**current_scope(project, None)))
         session = found["current"]["session"]
         if not (json_ or csv_):
             console.print(f"[dim]{escape(describe_current(found['current']))}[/dim]")
     if session:
-        scope["filters"]["session"] = session
+        where_["session"] = session
     if reconcile:
         level = by or "request"
         body, _ = ask(data_dir, api_url, lambda s: s.reconcile(group_by=level, tolerance=tolerance, **scope))

@@ -12,12 +12,16 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from .options import ApiUrl, DataDir
+
+if TYPE_CHECKING:  # imported where a bar is shown: Rich's progress module is not loaded otherwise
+    from rich.progress import Progress, TaskID
 
 # Piped output is not cut to 80 columns (as cli/render.py does).
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -65,7 +69,7 @@ def import_(
     from .source import find_service, settings_token
 
     quiet_logs()
-    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     try:
         roots = _roots(paths, agent)
         if to:
@@ -163,23 +167,24 @@ class _progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and err_console.is_terminal
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self):
         if not self.enabled:
             return None
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(
+        self.bar = bar = Progress(
             TextColumn("importing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
             TimeRemainingColumn(), console=err_console, transient=True,
         )  # fmt: skip
-        self.bar.__enter__()
-        self.task = self.bar.add_task("import", total=None, files="")
+        bar.__enter__()
+        self.task = bar.add_task("import", total=None, files="")
         return self.update
 
     def update(self, p) -> None:
+        assert self.bar is not None and self.task is not None  # given out by __enter__ once both are set
         self.bar.update(self.task, total=max(p.bytes_total, 1), completed=p.bytes_done,
                         files=f"{p.files_done}/{p.files_total} files")  # fmt: skip
 

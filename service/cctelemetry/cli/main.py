@@ -167,7 +167,7 @@ def session(
     summary = body["session"]
     console.print(f"[bold]{session_id}[/bold]  {summary.get('first_seen', '')} → {summary.get('last_seen', '')}  "
                   f"cost {money(summary.get('cost_usd') or 0)}")  # fmt: skip
-    keep = ("timestamp", "model", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
+    keep: tuple[str, ...] = ("timestamp", "model", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
             "cache_creation_tokens", "cost_usd")  # fmt: skip
     emit({"rows": [{k: r[k] for k in keep} for r in body["requests"]]}, title="requests", wide=wide)
     keep = ("timestamp", "tool_name", "success", "duration_ms", "decision")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
 from rich.progress_bar import ProgressBar
@@ -104,9 +104,10 @@ def _print(body: dict, as_json: bool) -> None:
 def render_monitor(body: dict, source=None) -> Group:
     """The monitor's view of one snapshot (``GET /api/v1/monitor``'s body)."""
     now = parse(body["now"])
-    parts = [Text.from_markup(f"[bold]cctelemetry monitor[/bold]  {now.astimezone().strftime('%H:%M:%S')}  "
-                              f"[dim]mode {body['mode']}, sessions active in the last {body['active_minutes']} min"
-                              f"{_where(source)}[/dim]")]  # fmt: skip
+    title = (f"[bold]cctelemetry monitor[/bold]  {now.astimezone().strftime('%H:%M:%S')}  "
+             f"[dim]mode {body['mode']}, sessions active in the last {body['active_minutes']} min"
+             f"{_where(source)}[/dim]")  # fmt: skip
+    parts: list[RenderableType] = [Text.from_markup(title)]
     parts.append(_sessions(body["sessions"], now))
     for block in body["blocks"]:
         parts.append(_block(block, now))

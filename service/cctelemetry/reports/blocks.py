@@ -328,7 +328,7 @@ def _totals(kept: list[Block | Gap]) -> dict:
         totals[k] = sum(b.counts[k] for b in used)
     totals["total_tokens"] = sum(totals[k] for k in MEASURES if k != "requests")
     for k in MONEY:
-        values = [b.money[k] for b in used if b.money[k] is not None]
+        values = [v for b in used if (v := b.money[k]) is not None]
         totals[k] = float(sum(values)) if values else None
     totals["unknown_models"] = sorted({m for b in used for m in b.unknown_models})
     return totals

@@ -117,7 +117,8 @@ def price_list(book: PriceBook, model: str | None = None, day: str | date | None
         resolved = {"model": model, "priced_model": hit.priced_model if hit else "",
                     "effective_from": str(hit.price.effective_from or "") if hit else "",
                     "overridden": hit.overridden if hit else False}  # fmt: skip
-        models = [book.get(hit.priced_model)] if hit else []
+        found = book.get(hit.priced_model) if hit else None
+        models = [found] if found is not None else []
     rows = []
     for m in models:
         for p in sorted(m.prices, key=lambda p: p.effective_from or date.min):

@@ -3,6 +3,8 @@ what the prompts they ended had cost (Claude Code's ``api_error`` and ``api_retr
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..store import Store
 from ..store.sqlfiles import load, render, trusted
 from .query import RequestFilter
@@ -47,8 +49,8 @@ def _retries_exhausted(store: Store, flt: RequestFilter, events: SignalFilter, c
         }
         for r in found[1:]
     ]
-    total = found[0] if found else {"count": 0, "attempts": 0, "retry_duration_ms": None}
-    cost = {"requests": 0, "cost_usd": None, "computed_cost_usd": None, "unknown_models": []}
+    total: dict[str, Any] = found[0] if found else {"count": 0, "attempts": 0, "retry_duration_ms": None}
+    cost: dict[str, Any] = {"requests": 0, "cost_usd": None, "computed_cost_usd": None, "unknown_models": []}
     if int(total["count"]):
         head, request_params = priced_per_request(flt)
         cost = store.rows(

@@ -81,7 +81,15 @@ def insights(store: Store, flt: RequestFilter, pricing: Pricing, options: dict[s
 
 # -- the SQL: run with the report helpers, shown over the requests view ------------------------------------------
 
-_HEADER = re.compile(r"^(?:[ \t]*--[^\n]*\n)*")
+_HEADER = re.compile(r"^(?:[ \t]*--[^\n]*\n)*")  # matches every text (zero comment lines at least)
+
+
+def _header_end(text: str) -> int:
+    m = _HEADER.match(text)
+    assert m is not None  # see _HEADER
+    return m.end()
+
+
 _WITH = re.compile(r"^\s*WITH\s", re.I)
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}")
 
@@ -89,7 +97,7 @@ _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}")
 def attach(ctes: str, text: str) -> str:
     """``ctes`` (``WITH a AS (...), b AS (...)``) followed by a finding's file, whose own ``WITH`` (if any)
     continues the list."""
-    body = text[_HEADER.match(text).end() :]
+    body = text[_header_end(text) :]
     m = _WITH.match(body)
     return f"{ctes}\n, {body[m.end() :]}" if m else f"{ctes}\n{body}"
 
@@ -107,7 +115,7 @@ def shown_sql(text: str, flt: RequestFilter, params: dict, note: str = "") -> st
         else:
             where.append(f"{DIMENSIONS[name]} = {{f{i}:String}}")
     scope = "WITH scope AS (\n    SELECT * FROM requests\n    WHERE " + "\n      AND ".join(where) + "\n)"
-    header = text[: _HEADER.match(text).end()] + (f"-- {note}\n" if note else "")
+    header = text[: _header_end(text)] + (f"-- {note}\n" if note else "")
     header = re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), header)  # {min_churn} -> 0.5
     sql = header + attach(scope, text)
     return _PARAM.sub(lambda m: literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql)

@@ -80,7 +80,9 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     intervals = _intervals(mine, latest, now)
     spent = _spend(store, replace(flt, filters={}), pricing, intervals, user) if intervals else {}
     calibration = {w: _calibrate(w, intervals, spent, now) for w in sorted({r["window"] for r in mine})}
-    windows = {w: _window(latest[w], calibration.get(w), intervals, spent, now, stale_seconds) for w in latest}
+    windows: dict[str, dict | None] = {
+        w: _window(latest[w], calibration.get(w), intervals, spent, now, stale_seconds) for w in latest
+    }
     for w in WINDOW_LENGTHS:
         windows.setdefault(w, None)
     return LimitsReport.model_construct(
@@ -122,11 +124,11 @@ def _spend(store: Store, flt: RequestFilter, pricing: Pricing, intervals: list[I
 
 def _calibrate(window: str, intervals: list[Interval], spent: dict[int, dict],
                now: datetime) -> dict | None:  # fmt: skip
-    used = []
+    used: list[tuple[dict, float, dict]] = []
     for i in intervals:
-        if i.key != window:
-            continue
         row = i.row
+        if i.key != window or row is None:  # an observed window's own interval has its row
+            continue
         rise = row["last_percentage"] - row["first_percentage"]
         got = spent.get(i.id)
         if rise < MIN_RISE or not got or got["cost_usd"] is None or got["unpriced_requests"]:

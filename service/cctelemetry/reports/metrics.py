@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -214,7 +215,7 @@ def fold(rows: list[dict], labels: tuple[str, ...], max_sets: int, measures: tup
     if len(rows) <= max_sets:
         return rows
     kept, rest = rows[: max_sets - 1], rows[max_sets - 1 :]
-    other = {k: OTHER for k in labels}
+    other: dict[str, Any] = {k: OTHER for k in labels}
     for m in measures:
         values = [r[m] for r in rest if r.get(m) is not None]
         other[m] = sum(values) if values else None

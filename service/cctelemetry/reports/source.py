@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..pricing import priced_usage_sql
 from ..store.rollup import COLUMNS, MEASURES, usage_rows_sql
@@ -73,7 +74,8 @@ def _naive(moment: datetime) -> datetime:
 def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tuple[str, dict]:
     """The usage rows of the window (SQL and its parameters), with a column per resource attribute asked for."""
     columns = ", ".join(COLUMNS)
-    parts, params = [], {}
+    parts: list[str] = []
+    params: dict[str, Any] = {}
     if plan_.hours is not None:
         parts.append(f"SELECT {columns}, toDateTime64(hour, 3, 'UTC') AS at FROM usage_hourly\n"
                      "WHERE hour >= {r0:DateTime('UTC')} AND hour < {r1:DateTime('UTC')}")  # fmt: skip

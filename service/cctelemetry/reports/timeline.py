@@ -46,7 +46,8 @@ def timeline(store: Store, session_id: str, flt: RequestFilter, pricing: Pricing
     events = store.rows(load(__package__, "timeline_events"), params)
     if spans:
         by_request = {r["request_id"]: r for r in requests if r["request_id"]}
-        by_tool = defaultdict(dict)  # tool_use_id -> {event name: attributes}: decisions and sizes spans lack
+        # tool_use_id -> {event name: attributes}: decisions and sizes spans lack
+        by_tool: defaultdict[str, dict] = defaultdict(dict)
         for e in events:
             by_tool[e["attributes"].get("tool_use_id", "")][e["event_name"]] = e["attributes"]
         return Timeline.model_construct(session=session_id, source="spans",

@@ -66,9 +66,9 @@ def statusline(raw: bytes, args: list[str], environ) -> str:
     as_json = "--json" in args
     if raw.strip() and "--offline" not in args:
         params = {"format": "json" if as_json else "text"} | ({"color": "false"} if "NO_COLOR" in environ else {})
-        line = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
-        if line is not None:
-            return line.decode("utf-8", "replace").rstrip("\n")
+        answer = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
+        if answer is not None:
+            return answer.decode("utf-8", "replace").rstrip("\n")
     line = offline_line(raw, environ)
     if as_json:  # the service's answer's shape, without its figures
         import json
@@ -257,7 +257,7 @@ def _host_port(hostport: str, default: int) -> tuple[str, int]:
 
 
 def _read_all(sock, deadline: float) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

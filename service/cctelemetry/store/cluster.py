@@ -139,6 +139,7 @@ class ClusterDDL:
 
     def _replicated(self, name: str, engine_clause: str) -> str:
         m = _ENGINE.search(engine_clause)
+        assert m is not None, engine_clause  # the callers found this clause with the same pattern
         path = SHARDED_PATH if name in SHARD_KEYS else EVERYWHERE_PATH
         args = ", ".join(a for a in (f"'{path}'", "'{replica}'", (m.group(2) or "").strip()) if a)
         return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end() :]}"

@@ -129,7 +129,10 @@ class Budget(BaseModel):
 
     @property
     def amount(self) -> float:
-        return float(self.amount_usd if self.amount_usd is not None else self.amount_tokens)
+        if self.amount_usd is not None:
+            return float(self.amount_usd)
+        assert self.amount_tokens is not None  # _one_amount: exactly one of the two is set
+        return float(self.amount_tokens)
 
     def public(self) -> dict:
         """The definition as PUT takes it (an amount that is not set is left out)."""
@@ -164,7 +167,7 @@ def parse_budgets(body, where: str = "budgets") -> list[Budget]:
         if len(loc) >= 2 and loc[0] == "budgets" and isinstance(loc[1], int):
             items = body.get("budgets") if isinstance(body, dict) else None
             name = items[loc[1]].get("name") if isinstance(items, list) and isinstance(items[loc[1]], dict) else None
-            loc = [f"budget {loc[1]}" + (f" ({name!r})" if name else "")] + [str(p) for p in loc[2:]]
+            loc = [f"budget {loc[1]}" + (f" ({name!r})" if name else ""), *(str(p) for p in loc[2:])]
         field = ".".join(str(p) for p in loc)
         message = first.get("msg", "invalid").removeprefix("Value error, ")
         raise BadRequest(f"{where}: {field + ': ' if field else ''}{message}") from exc

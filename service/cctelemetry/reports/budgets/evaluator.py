@@ -91,26 +91,27 @@ class BudgetEvaluator:
             return new
 
     def _fire(self, status: BudgetStatus, now: datetime) -> list[Alert]:
-        budget = status.budget
+        budget, window = status.budget, status.window
+        assert window is not None  # check() fires only for budgets that have a period now
         due = [("threshold", t) for t in status.crossed]
         if status.projected_overrun:
             due.append(("projected", 100.0))
         if not due:
             return []
-        already = ledger.fired(self.budgets.store, budget.name, status.window.start)
+        already = ledger.fired(self.budgets.store, budget.name, window.start)
         alerts = []
         for kind, threshold in due:
             if (kind, threshold) in already:
                 continue
             alert = Alert(budget=budget.name, kind=kind, threshold=threshold, period=budget.period,
-                          period_start=status.window.start, period_end=status.window.end, unit=budget.unit,
+                          period_start=window.start, period_end=window.end, unit=budget.unit,
                           amount=budget.amount, spent=status.spent, projection=status.projection,
                           filters=dict(budget.filters), fired_at=now, webhook=budget.webhook or "",
                           delivery="pending" if budget.webhook else "none")  # fmt: skip
             ledger.record(self.budgets.store, alert)
             log.warning("budget alert", extra={"budget": budget.name, "kind": kind, "threshold": threshold,
                                                "spent": status.spent, "amount": budget.amount, "unit": budget.unit,
-                                               "period_start": status.window.start.isoformat(),
+                                               "period_start": window.start.isoformat(),
                                                "text": alert_text(alert)})  # fmt: skip
             if self.metrics is not None:
                 self.metrics.budget_alerts.labels(budget.name, kind).inc()
