@@ -28,8 +28,8 @@ def test_the_book_covers_claude_3_haiku_to_the_newest_claude_and_the_codex_and_g
 
 
 def test_shipped_rates_follow_anthropics_multipliers():
-    # 5m write 1.25x, 1h write 2x, cache read 0.1x of input (anchors-and-prices.md §4.1), except
-    # Claude 3 Haiku, whose published rates are rounded: 0.25 in, 0.30 5m, 0.50 1h, 0.03 read.
+    # https://platform.claude.com/docs/en/docs/about-claude/pricing: 5m write 1.25x, 1h write 2x, cache read 0.1x
+    # of input, except Claude 3 Haiku, whose published rates are rounded: 0.25 in, 0.30 5m, 0.50 1h, 0.03 read.
     for m in SHIPPED.models:
         if m.provider != "anthropic" or m.id == "claude-3-haiku":
             continue

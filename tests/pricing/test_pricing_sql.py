@@ -1,7 +1,7 @@
 """Cost computed in ClickHouse by pricing/sql/priced_requests.sql, against hand arithmetic.
 
 Rates are USD per million tokens; a cost is tokens x rate / 1e6. Every expected number below is
-worked out in its comment from the rates in anchors-and-prices.md §4 and real-client-capture.md.
+worked out in its comment from the shipped rates (pricing/prices.json, each price with its source).
 """
 
 from datetime import UTC, datetime
