@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-from claude_events import Request, logs_body  # noqa: E402
+from claude_events import Request, logs_body  # noqa: E402 - found through the sys.path entry above
 
 CLI = Path(sys.executable).with_name("cctelemetry")
 STATUSLINE_INPUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "statusline" / "documented.json"

@@ -17,10 +17,8 @@ import pytest
 
 from cctelemetry.reports.catalog import Reports
 from cctelemetry.reports.scope import Pricing
+from claude_events import Request, post
 from conftest import live_service
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
 T = datetime(2026, 11, 28, tzinfo=UTC)

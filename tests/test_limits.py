@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from contextlib import contextmanager
 from functools import partial
-from pathlib import Path
 
 import grpc
 import pytest
@@ -23,9 +21,7 @@ from cctelemetry.api.state import ServiceState
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.outcome import map_request
 from conftest import FIXTURES, api_client, fixture_bodies, new_database, open_store
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export, retry_delay_s  # noqa: E402
+from otlp_grpc_client import channel, export, retry_delay_s
 
 JSON = {"Content-Type": "application/json"}
 PROTOBUF = {"Content-Type": "application/x-protobuf"}

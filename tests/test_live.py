@@ -22,10 +22,8 @@ from cctelemetry.api.live import live_for
 from cctelemetry.cli.monitor import render_monitor
 from cctelemetry.client import Client
 from cctelemetry.ingest.transcripts import import_transcripts
+from claude_events import Request, logs_body, post
 from conftest import live_service
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, logs_body, post  # noqa: E402
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 PROJECTS = Path(__file__).parent / "data" / "claude-config-projects"

@@ -4,17 +4,13 @@ forecast of 100 %; another person's snapshots and requests change nothing."""
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from cctelemetry.ingest.rate_limits import write
 from cctelemetry.reports.catalog import Reports
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
+from claude_events import Request, post
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALICE, BOB = "alice@example.com", "bob@example.com"

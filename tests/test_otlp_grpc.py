@@ -25,9 +25,7 @@ from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.decode import REQUEST_TYPES, decode_request
 from cctelemetry.ingest.outcome import Mapped, map_request
 from conftest import FIXTURES, api_client, fixture_bodies, make_state, new_database, open_store
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export, export_raw, retry_delay_s  # noqa: E402
+from otlp_grpc_client import channel, export, export_raw, retry_delay_s
 
 SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").read_text())}
 DERIVED_TABLES = ["request_copies", "agent_events"]  # kept 400 days: the captures' rows stay

@@ -19,9 +19,7 @@ import pytest
 from cctelemetry.config import Settings
 from cctelemetry.security import Access, InsecureConfiguration, Tokens, check_bind, is_loopback
 from conftest import FIXTURES, free_port
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export  # noqa: E402
+from otlp_grpc_client import channel, export
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 TOKEN = "tok-full-7f3a9c2e"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 
@@ -315,7 +315,6 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
         captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code
         == 200
     )
-    from datetime import datetime
 
     since = datetime.fromtimestamp(start + 8, tz=UTC).isoformat()
     got = captured.get("/api/v1/activity", params={"session": session, "since": since, "group_by": ""}).json()

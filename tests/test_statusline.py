@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from cctelemetry.api.live import live_for
+from cctelemetry.statusline.hook import Hook
+from cctelemetry.statusline.line import Style, render
+from claude_events import Request, post
 from conftest import DATA, free_port, live_service
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from cctelemetry.api.live import live_for  # noqa: E402
-from cctelemetry.statusline.hook import Hook  # noqa: E402
-from cctelemetry.statusline.line import Style, render  # noqa: E402
-from claude_events import Request, post  # noqa: E402
 
 INPUTS = DATA / "statusline"
 DOCUMENTED = json.loads((INPUTS / "documented.json").read_text())

@@ -24,7 +24,7 @@ import pytest
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_anthropic import FakeAnthropic  # noqa: E402 - found through the sys.path entry above
 
 REPO = Path(__file__).resolve().parents[2]
 CLAUDE_CODE_VERSION = "2.1.197"

@@ -544,9 +544,9 @@ def _codec_available(name: str) -> bool:
         if name == "zstd":
             _zstd()
         elif name == "br":
-            import brotli  # noqa: F401
+            import brotli  # noqa: F401 - imported to see that it is installed
         elif name == "lz4":
-            import lz4.frame  # noqa: F401
+            import lz4.frame  # noqa: F401 - imported to see that it is installed
         return True
     except ImportError:
         return False

@@ -12,12 +12,11 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(__file__))
-from datetime import UTC
-
-from claude_events import Request, logs_body  # noqa: E402
+from claude_events import Request, logs_body  # noqa: E402 - found through the sys.path entry above
 
 
 def main() -> int:
@@ -34,7 +33,6 @@ def main() -> int:
     resource = {unquote(k): unquote(v) for k, v in resource.items()}
     session = str(uuid.uuid4())
     now = time.time()
-    from datetime import datetime
 
     requests = [Request(datetime.fromtimestamp(now - len(args.request) + i, UTC), session, f"req_{uuid.uuid4().hex}",
                         input_tokens=1000 + i, output_tokens=100, cost_usd=cost, user_email="ci@example.com")
