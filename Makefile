@@ -36,11 +36,14 @@ tools:
 	bash scripts/install-ccusage.sh
 	bash scripts/install-chromium.sh
 
-test: install-dev tools lint
+test: install-dev lint tools
 	$(PY) -m pytest -q
 
+# ruff (rules and formatter in ruff.toml) over every Python file, and mypy over the package (service/pyproject.toml).
 lint: install-dev
-	$(VENV)/bin/ruff check --select F,E9 service tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd service && ../$(VENV)/bin/mypy
 
 test-fast: install-dev
 	$(PY) -m pytest -q -m "not e2e and not slow"

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_import import REPO, VENV_PY, pct, run_timed, serving  # noqa: E402
+from bench_import import REPO, VENV_PY, pct, run_timed, serving  # noqa: E402 - found through the sys.path entry above
 
 CHROMIUM = os.environ.get("CCTELEMETRY_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -69,8 +69,9 @@ def load_page(browser, url: str, screenshot: Path | None = None) -> dict:
     page = context.new_page()
     try:
         page.goto(url, timeout=120_000)
-        page.wait_for_function("['ready', 'error'].includes(document.body.dataset.state) && window.cctelemetryFirstLoad",
-                               timeout=300_000)  # fmt: skip
+        page.wait_for_function(
+            "['ready', 'error'].includes(document.body.dataset.state) && window.cctelemetryFirstLoad", timeout=300_000
+        )
         if page.evaluate("document.body.dataset.state") != "ready":
             raise SystemExit(f"the page reported an error: {page.locator('#status').inner_text()}")
         result = page.evaluate("window.cctelemetryFirstLoad")
@@ -167,8 +168,10 @@ def print_table(r: dict) -> None:
         if s:
             print(f"{label:44}{s['loads']:6}{s['full_p50_ms']:10.0f}{s['full_max_ms']:10.0f}"
                   f"{s['api_p50_ms']:10.0f}{s['api_max_ms']:10.0f}")  # fmt: skip
-    print("full = navigation start to every panel rendered (page, scripts, all API calls, drawing); "
-          "API = first call sent to last answer")
+    print(
+        "full = navigation start to every panel rendered (page, scripts, all API calls, drawing); "
+        "API = first call sent to last answer"
+    )
     slow = sorted(r["calls"], key=lambda c: -c["ms"])[:3]
     print("slowest calls of the first load: " + "; ".join(f"{c['url'].split('/api/v1/')[1][:70]} {c['ms']:.0f} ms"
                                                            for c in slow))  # fmt: skip

@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+
 from bench_ingest import CLI, body, free_port, percentile, timed_ingest
 
 
@@ -133,8 +134,21 @@ def main() -> None:
 
         # an alert: a budget just above today's spend, crossed by one more body
         spent = client.get(f"{api}/api/v1/budgets").json()["budgets"][0]["spent"]
-        client.put(f"{api}/api/v1/budgets", json={"budgets": [{"name": "crossed", "period": "day", "thresholds": [100],
-                   "amount_usd": spent + 0.01, "webhook": hook.url, "projected_overrun": False}]}).raise_for_status()  # fmt: skip
+        client.put(
+            f"{api}/api/v1/budgets",
+            json={
+                "budgets": [
+                    {
+                        "name": "crossed",
+                        "period": "day",
+                        "thresholds": [100],
+                        "amount_usd": spent + 0.01,
+                        "webhook": hook.url,
+                        "projected_overrun": False,
+                    }
+                ]
+            },
+        ).raise_for_status()
         time.sleep(2)  # the check the PUT triggered is done: nothing crossed yet
         crossing = body(1, now + 10**9, "bench-cross")
         t0 = time.perf_counter()
@@ -152,14 +166,17 @@ def main() -> None:
         proc.wait(60)
         shutil.rmtree(data, ignore_errors=True)
     print(json.dumps(result))
-    print(f"over {result['requests']:,} requests:\n"
-          f"  GET /metrics          first {result['metrics_first_ms']} ms; repeated p50 {result['metrics_repeated_p50_ms']} "
-          f"/ p95 {result['metrics_repeated_p95_ms']} ms; after new data p50 {result['metrics_after_new_data_p50_ms']} "
-          f"/ p95 {result['metrics_after_new_data_p95_ms']} ms ({result['metrics_bytes']:,} bytes)\n"
-          f"  GET /api/v1/insights  p50 {result['insights_p50_ms']} / p95 {result['insights_p95_ms']} ms\n"
-          f"  GET /api/v1/budgets   p50 {result['budgets_p50_ms']} / p95 {result['budgets_p95_ms']} ms (3 budgets)\n"
-          f"  alert after the write {result['alert_after_write_ms']} ms, webhook {result['webhook_after_write_ms']} ms",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"over {result['requests']:,} requests:\n"
+        f"  GET /metrics          first {result['metrics_first_ms']} ms; "
+        f"repeated p50 {result['metrics_repeated_p50_ms']} "
+        f"/ p95 {result['metrics_repeated_p95_ms']} ms; after new data p50 {result['metrics_after_new_data_p50_ms']} "
+        f"/ p95 {result['metrics_after_new_data_p95_ms']} ms ({result['metrics_bytes']:,} bytes)\n"
+        f"  GET /api/v1/insights  p50 {result['insights_p50_ms']} / p95 {result['insights_p95_ms']} ms\n"
+        f"  GET /api/v1/budgets   p50 {result['budgets_p50_ms']} / p95 {result['budgets_p95_ms']} ms (3 budgets)\n"
+        f"  alert after the write {result['alert_after_write_ms']} ms, webhook {result['webhook_after_write_ms']} ms",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from cctelemetry.ingest.mapping import TO_ROWS
 from cctelemetry.ingest.policy import IngestPolicy, apply
 
-CAPTURE = Path(__file__).resolve().parents[1] / "tests/data/claude-code-2.1.197/otlp/r10-full-traces-protobuf/logs-001.pb"
+CAPTURE = (
+    Path(__file__).resolve().parents[1] / "tests/data/claude-code-2.1.197/otlp/r10-full-traces-protobuf/logs-001.pb"
+)
 
 
 def body(per_body: int, kind: str) -> ExportLogsServiceRequest:
@@ -51,8 +53,17 @@ def main() -> None:
     for batch in batches:
         apply(batch, policy)
     applied = (time.perf_counter() - t0) / args.rounds
-    print(json.dumps({"kind": args.kind, "records_per_body": args.per_body, "mapping_ms": round(mapping * 1000, 2),
-                      "policy_ms": round(applied * 1000, 2), "policy_share_of_mapping": round(applied / mapping, 3)}))
+    print(
+        json.dumps(
+            {
+                "kind": args.kind,
+                "records_per_body": args.per_body,
+                "mapping_ms": round(mapping * 1000, 2),
+                "policy_ms": round(applied * 1000, 2),
+                "policy_share_of_mapping": round(applied / mapping, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -56,9 +56,14 @@ def main() -> None:
             t0 = time.perf_counter()
             call(reports)
             times.append((time.perf_counter() - t0) * 1000)
-        out["reports"][name] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1)}
-        print(f"{name:40s} p50 {out['reports'][name]['p50_ms']:7.1f} ms  p95 {out['reports'][name]['p95_ms']:7.1f} ms",
-              file=sys.stderr)
+        out["reports"][name] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(percentile(times, 0.95), 1),
+        }
+        print(
+            f"{name:40s} p50 {out['reports'][name]['p50_ms']:7.1f} ms  p95 {out['reports'][name]['p95_ms']:7.1f} ms",
+            file=sys.stderr,
+        )
     if args.raw:
         out["raw"] = raw_path(reports)
     print(json.dumps(out))

@@ -25,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-from claude_events import Request, logs_body  # noqa: E402
+from claude_events import Request, logs_body  # noqa: E402 - found through the sys.path entry above
 
 CLI = Path(sys.executable).with_name("cctelemetry")
 STATUSLINE_INPUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "statusline" / "documented.json"
@@ -69,9 +69,20 @@ def requests(n: int, now: datetime) -> list[Request]:
     for i in range(n):
         user = "alice@example.com" if i % 3 else "bob@example.com"
         at = now - timedelta(days=30) * (1 - i / n) - timedelta(seconds=rng.randint(0, 60))
-        out.append(Request(at, f"bench-session-{i // 40}", f"req_bench_{i}", rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]),
-                           rng.randint(1, 4000), rng.randint(20, 2000), rng.randint(0, 100_000), rng.randint(0, 5000),
-                           cost_usd=round(rng.uniform(0.001, 0.2), 6), user_email=user))  # fmt: skip
+        out.append(
+            Request(
+                at,
+                f"bench-session-{i // 40}",
+                f"req_bench_{i}",
+                rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]),
+                rng.randint(1, 4000),
+                rng.randint(20, 2000),
+                rng.randint(0, 100_000),
+                rng.randint(0, 5000),
+                cost_usd=round(rng.uniform(0.001, 0.2), 6),
+                user_email=user,
+            )
+        )
     return out
 
 
@@ -85,10 +96,10 @@ def main() -> None:
     api = free_port()
     url = f"http://127.0.0.1:{api}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api),
-                             "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)  # fmt: skip
+    with open(tmp / "service.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api),
+                                 "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     result: dict = {"requests": args.requests}
     try:
         client = httpx.Client(base_url=url, timeout=120, trust_env=False)
@@ -99,7 +110,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         events = requests(args.requests, now)
         for i in range(0, len(events), 1000):
             assert client.post("/v1/logs", json=logs_body(events[i : i + 1000])).status_code == 200
@@ -108,7 +119,10 @@ def main() -> None:
         hook["rate_limits"]["five_hour"]["resets_at"] = int(now.timestamp()) + 3600
         hook["rate_limits"]["seven_day"]["resets_at"] = int(now.timestamp()) + 3 * 86400
         stdin = json.dumps(hook).encode()
-        assert client.post("/api/v1/statusline", content=stdin, headers={"Content-Type": "application/json"}).status_code == 200
+        assert (
+            client.post("/api/v1/statusline", content=stdin, headers={"Content-Type": "application/json"}).status_code
+            == 200
+        )
         started = time.perf_counter()
         monitor = client.get("/api/v1/monitor")  # the figures a statusline shows: computed once, then kept
         result["first_monitor_snapshot_s"] = round(time.perf_counter() - started, 3)
@@ -116,13 +130,16 @@ def main() -> None:
 
         line_env = {**env, "CCTELEMETRY_API_URL": url, "NO_COLOR": "1"}
         command = ["sh", "-c", f"{shlex.quote(str(CLI))} statusline"]
-        line = subprocess.run(command, input=stdin, capture_output=True, env=line_env, timeout=60).stdout.decode().strip()
+        line = (
+            subprocess.run(command, input=stdin, capture_output=True, env=line_env, timeout=60).stdout.decode().strip()
+        )
         assert "today" in line and "block" in line, line
         result["statusline_line"] = line
         result["python_startup"] = ms(timed([sys.executable, "-c", "pass"], args.runs))
         result["statusline_service"] = ms(timed(command, args.runs, stdin, line_env))
-        result["statusline_no_service"] = ms(timed(command, args.runs, stdin,
-                                                   {**line_env, "CCTELEMETRY_API_URL": f"http://127.0.0.1:{free_port()}"}))  # fmt: skip
+        result["statusline_no_service"] = ms(
+            timed(command, args.runs, stdin, {**line_env, "CCTELEMETRY_API_URL": f"http://127.0.0.1:{free_port()}"})
+        )
         endpoint = []
         for _ in range(args.runs):
             started = time.perf_counter()
@@ -130,7 +147,9 @@ def main() -> None:
                                headers={"Content-Type": "application/json"}).status_code == 200  # fmt: skip
             endpoint.append(time.perf_counter() - started)
         result["statusline_endpoint"] = ms(endpoint)
-        result["monitor_once_service"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--api-url", url], 10, env=env))
+        result["monitor_once_service"] = ms(
+            timed([str(CLI), "monitor", "--once", "--json", "--api-url", url], 10, env=env)
+        )
         # issue 11.4: any CLI report from a running service in under 300 ms wall, process start to exit
         result["cli_help"] = ms(timed([str(CLI), "--help"], 10, env=env))
         for name, report in (("cli_usage_day", ["usage", "--by", "day"]), ("cli_sessions", ["sessions"]),
@@ -147,9 +166,9 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(60)
-        log.close()
-    result["monitor_once_store"] = ms(timed([str(CLI), "monitor", "--once", "--json", "--data-dir", str(tmp / "data")], 3,
-                                            env=env))  # fmt: skip
+    result["monitor_once_store"] = ms(
+        timed([str(CLI), "monitor", "--once", "--json", "--data-dir", str(tmp / "data")], 3, env=env)
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
     if args.json:

@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     for report in REPORTS:
         theirs = ccusage_totals(answers[f"ccusage_{report}"])
         ours = answers[f"cli_{report}"]["totals"]
-        result[f"same_tokens_{report}"] = all(ours[f"{k}_tokens"] == theirs[k] for k in ("input", "output", "cache_read")) \
-            and ours["cache_creation_tokens"] == theirs["cache_write"]  # fmt: skip
+        result[f"same_tokens_{report}"] = (
+            all(ours[f"{k}_tokens"] == theirs[k] for k in ("input", "output", "cache_read"))
+            and ours["cache_creation_tokens"] == theirs["cache_write"]
+        )
         result[f"ratio_{report}_repeated"] = round(result[f"service_{report}"]["repeated_s"]
                                                    / result[f"ccusage_{report}"]["repeated_s"], 4)  # fmt: skip
     print(json.dumps(result, indent=2))
@@ -95,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     for name in sorted(runs):
         s = result[name]
-        print(f"{name:18s} cold {s['cold_s']:7.2f} s  repeated {s['repeated_s']:7.2f} s  peak {s['peak_rss_mib']:6.0f} MiB",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{name:18s} cold {s['cold_s']:7.2f} s  repeated {s['repeated_s']:7.2f} s  "
+            f"peak {s['peak_rss_mib']:6.0f} MiB",
+            file=sys.stderr,
+        )
     shutil.rmtree(work, ignore_errors=True)
     return 0 if all(result[f"same_tokens_{r}"] for r in REPORTS) else 1
 

@@ -71,8 +71,10 @@ def main() -> None:
     facts.rebuild_rollup(store)
     store.command("OPTIMIZE TABLE usage_hourly FINAL")
     rows = store.scalar("SELECT count() FROM usage_hourly")
-    print(f"{args.requests:,} requests in {inserted:.1f} s; rollup of {rows:,} rows in "
-          f"{time.perf_counter() - t0 - inserted:.1f} s")
+    print(
+        f"{args.requests:,} requests in {inserted:.1f} s; rollup of {rows:,} rows in "
+        f"{time.perf_counter() - t0 - inserted:.1f} s"
+    )
     store.close()
 
 

@@ -57,8 +57,14 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         if raw:
             equal = all(r.get("equal") for r in raw.values())
             slowest = max(r["ms"] for r in raw.values())
-            out.append((f"the same usage reports request by request at {label}", f"up to {ms(slowest)}; "
-                        f"numbers {'equal' if equal else 'DIFFERENT'}", "exactly equal", f"reports_{size}"))  # fmt: skip
+            out.append(
+                (
+                    f"the same usage reports request by request at {label}",
+                    f"up to {ms(slowest)}; numbers {'equal' if equal else 'DIFFERENT'}",
+                    "exactly equal",
+                    f"reports_{size}",
+                )
+            )
     imp = steps.get("import") or {}
     for name, target in (("dense", "≤ 0.4×"), ("heavy", "≤ 0.6×")):
         c = get(imp, f"corpora.{name}") or {}

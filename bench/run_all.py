@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def store(requests: int) -> Path:
     if not (folder / ".complete").exists():
         subprocess.run([PY, str(BENCH / "gen_store.py"), "--requests", str(requests), "--data-dir", str(folder)],
                        check=True)  # fmt: skip
-        (folder / ".complete").write_text(datetime.now(timezone.utc).isoformat() + "\n")
+        (folder / ".complete").write_text(datetime.now(UTC).isoformat() + "\n")
     return folder
 
 
@@ -89,7 +89,7 @@ def run_step(name: str) -> dict:
 
 def environment() -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit.stdout.strip(),
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit.stdout.strip(),
             "cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
             "machine": platform.machine(), "ccusage": "20.0.24"}  # fmt: skip
 

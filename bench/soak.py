@@ -135,7 +135,7 @@ class Tally:
 
 
 def sender(url: str, bodies: Bodies, interval: float, t0: float, stop: threading.Event, tally: Tally,
-           acked: "queue.Queue[tuple[str, str]]") -> None:  # fmt: skip
+           acked: queue.Queue[tuple[str, str]]) -> None:  # fmt: skip
     with httpx.Client(timeout=60) as http:
         k = 0
         while not stop.is_set():
@@ -175,10 +175,12 @@ def sender(url: str, bodies: Bodies, interval: float, t0: float, stop: threading
 
 
 def reporter(api: str, stop: threading.Event, tally: Tally) -> None:
-    calls = [("usage by model", "/api/v1/usage", {"group_by": "model", "since": "24h"}),
-             ("usage by session", "/api/v1/usage", {"group_by": "session", "since": "24h", "limit": 100}),
-             ("sessions", "/api/v1/sessions", {"limit": 20}),
-             ("cost by model and day", "/api/v1/cost", {"group_by": "model", "period": "day", "since": "7d"})]  # fmt: skip
+    calls = [
+        ("usage by model", "/api/v1/usage", {"group_by": "model", "since": "24h"}),
+        ("usage by session", "/api/v1/usage", {"group_by": "session", "since": "24h", "limit": 100}),
+        ("sessions", "/api/v1/sessions", {"limit": 20}),
+        ("cost by model and day", "/api/v1/cost", {"group_by": "model", "period": "day", "since": "7d"}),
+    ]
     with httpx.Client(base_url=api, timeout=120) as http:
         while not stop.is_set():
             for name, path, params in calls:
@@ -253,7 +255,7 @@ class Transcripts:
             self.append(session, self.line(session, f"req_{self.run}_t{self.own}", f"msg_{self.run}_t{self.own}"))
             self.own += 1
 
-    def write_copies(self, acked: "queue.Queue[tuple[str, str]]") -> None:
+    def write_copies(self, acked: queue.Queue[tuple[str, str]]) -> None:
         while True:
             try:
                 session, request_id = acked.get_nowait()
@@ -293,9 +295,10 @@ def rss_mib(pid: int) -> float:
 def serve(data: Path) -> tuple[subprocess.Popen, str, str]:
     api, otlp = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
-    log = open(data.parent / "serve.log", "wb")
-    proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(api), "--otlp-port",
-                             str(otlp), "--grpc-port", "0", "--metrics-port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    with open(data.parent / "serve.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(api), "--otlp-port",
+                                 str(otlp), "--grpc-port", "0", "--metrics-port", "0"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{api}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -357,10 +360,17 @@ def check(http: httpx.Client, tally: Tally, transcripts: Transcripts, wall: floa
           clients: int, per_body: int) -> dict:  # fmt: skip
     expected = tally.acked_events + transcripts.own
     totals = http.get("/api/v1/usage", params={"since": "2000-01-01"}).json()["totals"]
-    by_source = {r["source"]: r["requests"] for r in
-                 http.get("/api/v1/usage", params={"group_by": "source", "since": "2000-01-01"}).json()["rows"]}  # fmt: skip
-    twice = http.post("/api/v1/sql", json={"query": "SELECT count() AS n FROM (SELECT session_id, request_key FROM "
-                                                    "requests GROUP BY ALL HAVING count() > 1)"}).json()["rows"][0]["n"]  # fmt: skip
+    by_source = {
+        r["source"]: r["requests"]
+        for r in http.get("/api/v1/usage", params={"group_by": "source", "since": "2000-01-01"}).json()["rows"]
+    }
+    twice = http.post(
+        "/api/v1/sql",
+        json={
+            "query": "SELECT count() AS n FROM (SELECT session_id, request_key FROM "
+            "requests GROUP BY ALL HAVING count() > 1)"
+        },
+    ).json()["rows"][0]["n"]
     warm = [m for t, m in tally.rss if t >= seconds / 5]
     base = warm[0] if warm else 0.0
     peak = max((m for _, m in tally.rss), default=0.0)
@@ -377,19 +387,34 @@ def check(http: httpx.Client, tally: Tally, transcripts: Transcripts, wall: floa
                for name, v in sorted(tally.reports.items())}  # fmt: skip
     windows = _windows(tally, seconds)
     return {
-        "ok": all(checks.values()), "checks": checks, "seconds": round(wall, 1), "target_events_per_s": rate,
-        "clients": clients, "per_body": per_body, "events_acked": tally.acked_events,
-        "events_per_s": round(tally.acked_events / wall), "bodies_acked": tally.acked_bodies,
+        "ok": all(checks.values()),
+        "checks": checks,
+        "seconds": round(wall, 1),
+        "target_events_per_s": rate,
+        "clients": clients,
+        "per_body": per_body,
+        "events_acked": tally.acked_events,
+        "events_per_s": round(tally.acked_events / wall),
+        "bodies_acked": tally.acked_bodies,
         "ack_p50_ms": round(pct(tally.ack_latency, 0.5) * 1000, 1),
         "ack_p99_ms": round(pct(tally.ack_latency, 0.99) * 1000, 1),
         "ack_max_ms": round(max(tally.ack_latency, default=0) * 1000, 1),
-        "send_lag_p99_ms": round(pct(tally.lag, 0.99) * 1000, 1), "retries": tally.retries,
-        "requests_stored": totals["requests"], "requests_expected": expected,
-        "transcript_only_requests": transcripts.own, "transcript_copies_merged": by_source.get("otel+transcript", 0),
-        "transcript_copies_written": transcripts.copies, "imports": len(tally.imports),
+        "send_lag_p99_ms": round(pct(tally.lag, 0.99) * 1000, 1),
+        "retries": tally.retries,
+        "requests_stored": totals["requests"],
+        "requests_expected": expected,
+        "transcript_only_requests": transcripts.own,
+        "transcript_copies_merged": by_source.get("otel+transcript", 0),
+        "transcript_copies_written": transcripts.copies,
+        "imports": len(tally.imports),
         "import_p50_s": round(statistics.median([i["seconds"] for i in tally.imports]), 2) if tally.imports else None,
-        "latency": latency, "windows": windows, "rss_mib": tally.rss, "rss_start_mib": tally.rss[0][1] if tally.rss else None,
-        "rss_after_warmup_mib": base, "rss_peak_mib": peak, "rss_end_mib": tally.rss[-1][1] if tally.rss else None,
+        "latency": latency,
+        "windows": windows,
+        "rss_mib": tally.rss,
+        "rss_start_mib": tally.rss[0][1] if tally.rss else None,
+        "rss_after_warmup_mib": base,
+        "rss_peak_mib": peak,
+        "rss_end_mib": tally.rss[-1][1] if tally.rss else None,
         "errors": tally.bad[:20],
     }
 
@@ -412,16 +437,29 @@ def _windows(tally: Tally, seconds: float) -> list[dict]:
 
 def print_human(r: dict) -> None:
     out = sys.stderr
-    print(f"soak: {r['seconds']} s, {r['clients']} clients, target {r['target_events_per_s']:,.0f} events/s, "
-          f"achieved {r['events_per_s']:,} events/s ({r['events_acked']:,} acknowledged)", file=out)
-    print(f"ack latency per body of {r['per_body']}: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms, "
-          f"max {r['ack_max_ms']} ms; retries {r['retries'] or 'none'}", file=out)
+    print(
+        f"soak: {r['seconds']} s, {r['clients']} clients, target {r['target_events_per_s']:,.0f} events/s, "
+        f"achieved {r['events_per_s']:,} events/s ({r['events_acked']:,} acknowledged)",
+        file=out,
+    )
+    print(
+        f"ack latency per body of {r['per_body']}: p50 {r['ack_p50_ms']} ms, p99 {r['ack_p99_ms']} ms, "
+        f"max {r['ack_max_ms']} ms; retries {r['retries'] or 'none'}",
+        file=out,
+    )
     for name, v in r["latency"].items():
         print(f"  {name:<24} n={v['n']:<6} p50 {v['p50_ms']} ms  p99 {v['p99_ms']} ms", file=out)
-    print(f"imports: {r['imports']} (p50 {r['import_p50_s']} s); transcript-only requests {r['transcript_only_requests']},"
-          f" copies merged {r['transcript_copies_merged']}/{r['transcript_copies_written']}", file=out)
-    print("pace per tenth of the run (events/s, ack p50/p99 ms): " + "; ".join(
-        f"{w['from_s']}s {w['events_per_s']:,} {w['ack_p50_ms']}/{w['ack_p99_ms']}" for w in r["windows"]), file=out)
+    print(
+        f"imports: {r['imports']} (p50 {r['import_p50_s']} s); "
+        f"transcript-only requests {r['transcript_only_requests']},"
+        f" copies merged {r['transcript_copies_merged']}/{r['transcript_copies_written']}",
+        file=out,
+    )
+    print(
+        "pace per tenth of the run (events/s, ack p50/p99 ms): "
+        + "; ".join(f"{w['from_s']}s {w['events_per_s']:,} {w['ack_p50_ms']}/{w['ack_p99_ms']}" for w in r["windows"]),
+        file=out,
+    )
     samples = r["rss_mib"]
     step = max(1, len(samples) // 12)
     print("RSS (MiB) over time: " + ", ".join(f"{t:g}s {m:g}" for t, m in samples[::step] + samples[-1:]), file=out)

@@ -56,7 +56,7 @@ class Thread:
         self.lines.append(line)
         return line
 
-    def replay(self, parent: "Thread", upto: int, ts: str) -> None:
+    def replay(self, parent: Thread, upto: int, ts: str) -> None:
         """A fork's copy of its parent's first ``upto`` lines, stamped ``ts``, without usage records."""
         for line in parent.lines[:upto]:
             if line["type"] != "token_usage_record":

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from cctelemetry.store import Store
+from cctelemetry.store.migrate import migrate
+
 # tests/support is not a package: its helpers are importable from every test folder.
 _SUPPORT = str(Path(__file__).resolve().parent / "support")
 if _SUPPORT not in sys.path:
     sys.path.insert(0, _SUPPORT)
-
-from cctelemetry.store import Store
-from cctelemetry.store.migrate import migrate
 
 DATA = Path(__file__).parent / "data"
 

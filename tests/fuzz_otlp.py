@@ -18,7 +18,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 SIGNALS = ("logs", "metrics", "traces")
-REQUESTS = {"logs": ExportLogsServiceRequest, "metrics": ExportMetricsServiceRequest, "traces": ExportTraceServiceRequest}
+REQUESTS = {
+    "logs": ExportLogsServiceRequest,
+    "metrics": ExportMetricsServiceRequest,
+    "traces": ExportTraceServiceRequest,
+}
 
 U64 = 2**64 - 1
 I64 = 2**63 - 1
@@ -188,7 +192,12 @@ def metrics_request(draw):
                         p.explicit_bounds.extend(draw(st.lists(floats, max_size=6)))
                         p.min, p.max = draw(floats), draw(floats)
                     elif kind == "exponential_histogram":
-                        p.count, p.sum, p.scale, p.zero_count = draw(u64), draw(floats), draw(st.integers(-20, 20)), draw(u64)
+                        p.count, p.sum, p.scale, p.zero_count = (
+                            draw(u64),
+                            draw(floats),
+                            draw(st.integers(-20, 20)),
+                            draw(u64),
+                        )
                         p.positive.offset = draw(st.integers(-(2**31), 2**31 - 1))
                         p.positive.bucket_counts.extend(draw(st.lists(u64, max_size=5)))
                     else:
@@ -247,9 +256,11 @@ def _mutate_json(doc, rng: random.Random, replacement):
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), floats, st.text(max_size=30),
                          st.sampled_from(["", "0x", "AAAA", "00" * 16, "zz" * 8, "NaN"]))  # fmt: skip
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                 st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                           max_leaves=10)  # fmt: skip
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=10,
+)
 
 
 @st.composite
@@ -281,8 +292,20 @@ def http_cases(draw):
         body, headers = json.dumps(doc, allow_nan=True).encode(), {"Content-Type": "application/json"}
     elif kind == "content-type":
         body = pb
-        headers = {"Content-Type": draw(st.sampled_from(["text/plain", "", "application/json", "application/protobuf",
-                                                        "application/x-protobuf; charset=utf-8", "multipart/form-data"]))}  # fmt: skip
+        headers = {
+            "Content-Type": draw(
+                st.sampled_from(
+                    [
+                        "text/plain",
+                        "",
+                        "application/json",
+                        "application/protobuf",
+                        "application/x-protobuf; charset=utf-8",
+                        "multipart/form-data",
+                    ]
+                )
+            )
+        }
         if draw(st.booleans()):
             headers["Content-Encoding"] = draw(st.sampled_from(["br", "zstd", "identity", "deflate", "GZIP"]))
     elif kind == "bad-gzip":

@@ -26,8 +26,11 @@ def _export(run, event_name, **values) -> dict:
                             kind = "stringValue" if isinstance(value, str) else "intValue"
                             attrs = {a["key"]: a for a in rec["attributes"]}
                             attrs[key]["value"] = {kind: value}
-                        return {"resourceLogs": [{"resource": rl["resource"],
-                                                  "scopeLogs": [{"scope": sl["scope"], "logRecords": [rec]}]}]}
+                        return {
+                            "resourceLogs": [
+                                {"resource": rl["resource"], "scopeLogs": [{"scope": sl["scope"], "logRecords": [rec]}]}
+                            ]
+                        }
     raise AssertionError(event_name)
 
 
@@ -60,12 +63,13 @@ def price_tiers(store) -> list[str]:
     """price_tier of every stored request, through the SQL the reports price with."""
     from cctelemetry.pricing import pricing_params
     from cctelemetry.reports.query import RequestFilter
-
     from cctelemetry.reports.source import priced_per_request
 
     flt = RequestFilter.build(since="2000-01-01", until="2100-01-01")
     head, params = priced_per_request(flt)
-    rows = store.rows(head + "SELECT price_tier FROM priced", {**params, **flt.params(), **pricing_params("5m", "auto")})
+    rows = store.rows(
+        head + "SELECT price_tier FROM priced", {**params, **flt.params(), **pricing_params("5m", "auto")}
+    )
     return [r["price_tier"] for r in rows]
 
 

@@ -6,8 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from agents_support import (CODEX, CODEX_RUN, CODEX_SESSION, CODEX_USAGE, GEMINI, GEMINI_RUN, GEMINI_SESSION,
-                            GEMINI_USAGE, codex_tokens, cost_by_hand, gemini_tokens)  # fmt: skip
+from agents_support import (
+    CODEX,
+    CODEX_RUN,
+    CODEX_SESSION,
+    CODEX_USAGE,
+    GEMINI,
+    GEMINI_RUN,
+    GEMINI_SESSION,
+    GEMINI_USAGE,  # fmt: skip
+    codex_tokens,
+    cost_by_hand,
+    gemini_tokens,
+)
 from support.otlp_replay import TRANSPORTS, replay
 
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "reasoning_tokens")

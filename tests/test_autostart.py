@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,8 +23,11 @@ PROGRAM = str(REPO / ".venv" / "bin" / "cctelemetry")
 
 
 def script(tmp: Path, *args: str, kind: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CCTELEMETRY_") and k not in ("DBUS_SESSION_BUS_ADDRESS", "XDG_CONFIG_HOME")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CCTELEMETRY_") and k not in ("DBUS_SESSION_BUS_ADDRESS", "XDG_CONFIG_HOME")
+    }
     runtime = tmp / "runtime"
     runtime.mkdir(mode=0o700, exist_ok=True)
     env.update(HOME=str(tmp / "home"), XDG_STATE_HOME=str(tmp / "state"), XDG_RUNTIME_DIR=str(runtime))
@@ -61,8 +65,20 @@ def test_launchd_plist_is_valid(tmp_path):
     assert out.returncode == 0, out.stderr
     plist = plistlib.loads(out.stdout.encode())
     assert plist["Label"] == "dev.cctelemetry.serve"
-    assert plist["ProgramArguments"] == [PROGRAM, "serve", "--data-dir", str(data), "--api-port", "8123",
-                                         "--otlp-port", "4318", "--grpc-port", "4317", "--host", "127.0.0.1"]  # fmt: skip
+    assert plist["ProgramArguments"] == [
+        PROGRAM,
+        "serve",
+        "--data-dir",
+        str(data),
+        "--api-port",
+        "8123",
+        "--otlp-port",
+        "4318",
+        "--grpc-port",
+        "4317",
+        "--host",
+        "127.0.0.1",
+    ]
     assert plist["RunAtLoad"] is True and plist["KeepAlive"] == {"SuccessfulExit": False}
     assert plist["WorkingDirectory"] == str(data) and plist["StandardOutPath"] == f"{data}/cctelemetry.log"
     assert plist["EnvironmentVariables"] == {"CCTELEMETRY_CLICKHOUSE_URL": ""}

@@ -10,20 +10,18 @@ import io
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 
 from cctelemetry.reports.catalog import Reports
 from cctelemetry.reports.scope import Pricing
+from claude_events import Request, post
+from conftest import live_service
 
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
-
-NOW = datetime(2026, 11, 30, 12, 30, tzinfo=timezone.utc)
-T = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 30, tzinfo=UTC)
+T = datetime(2026, 11, 28, tzinfo=UTC)
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 
 
@@ -39,17 +37,27 @@ req.n = 0
 @pytest.fixture
 def reports(client, store, settings):
     h, m = timedelta(hours=1), timedelta(minutes=1)
-    post(client, [
-        # a@x: 08:10 .. 13:00 exactly (on the hour ending the 08:00 block), 13:00:00.001 (next block, 13:00)
-        req(T + 8 * h + 10 * m), req(T + 11 * h), req(T + 13 * h), req(T + 13 * h + timedelta(milliseconds=1)),
-        # a pause of more than 5 hours, then one request: a gap block, then a block of one instant
-        req(T + 20 * h), req(T + 20 * h + 7 * m, model="claude-haiku-4-5"),
-        # now: 11:20, 11:50, 12:20 (an active block from 11:00 to 16:00: 210 minutes to go)
-        req(NOW - 70 * m, tokens=(1000, 500, 10000, 0), cost=0.6), req(NOW - 40 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
-        req(NOW - 10 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
-        # b@x, at the same hours, on team=blue: never in a@x's blocks
-        req(T + 9 * h, user="b@x", cost=5.0, attrs={}), req(NOW - 30 * m, user="b@x", cost=1.0),
-    ], resource={"team": "red"})  # fmt: skip
+    post(
+        client,
+        [
+            # a@x: 08:10 .. 13:00 exactly (on the hour ending the 08:00 block), 13:00:00.001 (next block, 13:00)
+            req(T + 8 * h + 10 * m),
+            req(T + 11 * h),
+            req(T + 13 * h),
+            req(T + 13 * h + timedelta(milliseconds=1)),
+            # a pause of more than 5 hours, then one request: a gap block, then a block of one instant
+            req(T + 20 * h),
+            req(T + 20 * h + 7 * m, model="claude-haiku-4-5"),
+            # now: 11:20, 11:50, 12:20 (an active block from 11:00 to 16:00: 210 minutes to go)
+            req(NOW - 70 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            req(NOW - 40 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            req(NOW - 10 * m, tokens=(1000, 500, 10000, 0), cost=0.6),
+            # b@x, at the same hours, on team=blue: never in a@x's blocks
+            req(T + 9 * h, user="b@x", cost=5.0, attrs={}),
+            req(NOW - 30 * m, user="b@x", cost=1.0),
+        ],
+        resource={"team": "red"},
+    )
     post(client, [req(T + 9 * h + 30 * m, user="b@x", cost=2.0, session="blue")], resource={"team": "blue"})
     return Reports(store, settings)
 
@@ -121,7 +129,7 @@ def test_recent_and_windows_choose_blocks_by_start(reports):
 
 def test_where_a_block_starts_does_not_depend_on_the_window(client, store, settings):
     # requests every 50 minutes for 3 days, never a 5-hour pause: each block's start depends on the first one
-    start = datetime(2026, 10, 1, 7, 13, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, 7, 13, tzinfo=UTC)
     post(client, [req(start + i * timedelta(minutes=50), user="c@x", cost=0.01) for i in range(int(72 * 60 / 50))])
     reports = Reports(store, settings)
     every = reports.blocks(filters={"user": "c@x"}, now=NOW)["blocks"]
@@ -171,10 +179,14 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     from cctelemetry.reports.source import Plan
 
     rng = random.Random(seed)
-    start, user = datetime(2026, 9, 1, 6, tzinfo=timezone.utc), f"split{seed}@x"
+    start, user = datetime(2026, 9, 1, 6, tzinfo=UTC), f"split{seed}@x"
     at, out = start, []
     for i in range(300):
-        at += timedelta(hours=rng.choice([0, 1, 1, 2, 7])) if rng.random() < 0.5 else timedelta(minutes=rng.randint(1, 50))
+        at += (
+            timedelta(hours=rng.choice([0, 1, 1, 2, 7]))
+            if rng.random() < 0.5
+            else timedelta(minutes=rng.randint(1, 50))
+        )
         on_hour = at.replace(minute=0, second=0, microsecond=0)
         session = f"split-{seed}-{i // 20}"
         out.append(req(on_hour, user=user, session=session, cost=0.01))  # exactly on the hour
@@ -188,7 +200,8 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     raw = block_reports._buckets(store, flt, pricing, Plan(None, ((flt.since, flt.until),)))
     expected = block_reports.walk(raw, block_reports.BLOCK_HOURS)
     assert [(b["start"], b["requests"]) for b in got["blocks"]] == [
-        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0) for b in expected
+        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0)
+        for b in expected
     ]
     assert got["totals"]["requests"] == 600
 

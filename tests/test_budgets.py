@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from cctelemetry.config import Settings
+from cctelemetry.reports.budgets.periods import BLOCK, calendar_window, last_block_start
 from conftest import api_client, fixture_bodies, make_state
 from support.retime import retimed
 from support.webhook_listener import WebhookListener
 
-from cctelemetry.reports.budgets.periods import BLOCK, calendar_window, last_block_start
-from cctelemetry.config import Settings
-
-TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 LAST_REQUEST = TODAY + timedelta(hours=12, minutes=20)  # the replay's last moment
 NOW = TODAY + timedelta(hours=12, minutes=40)  # the budgets' clock
 TOTAL_USD = 1.2025778  # every captured run (tests/data/claude-code-2.1.197/README.md)
@@ -84,7 +84,11 @@ def test_a_replay_fires_each_threshold_once_and_delivers_it(budget_service, repl
         fired = alerts(client)
 
         daily = sorted((a for a in fired if a["budget"] == "all-daily"), key=lambda a: a["threshold"])
-        assert [(a["kind"], a["threshold"]) for a in daily] == [("threshold", 50), ("threshold", 80), ("threshold", 100)]
+        assert [(a["kind"], a["threshold"]) for a in daily] == [
+            ("threshold", 50),
+            ("threshold", 80),
+            ("threshold", 100),
+        ]
         for a in daily:
             assert a["spent"] >= a["amount"] * a["threshold"] / 100 and a["unit"] == "usd" and a["amount"] == 1.0
             assert a["period_start"] == TODAY.isoformat() and a["period_end"] == (TODAY + timedelta(days=1)).isoformat()
@@ -96,7 +100,9 @@ def test_a_replay_fires_each_threshold_once_and_delivers_it(budget_service, repl
                                                   "cache_creation_tokens"))  # fmt: skip
         assert 250_000 <= tokens < 500_000  # the r05 run: past 50 %, short of 100 %
         weekly = [a for a in fired if a["budget"] == "platform-weekly"]
-        assert [(a["kind"], a["threshold"], a["spent"], a["delivery"]) for a in weekly] == [("threshold", 50, tokens, "none")]
+        assert [(a["kind"], a["threshold"], a["spent"], a["delivery"]) for a in weekly] == [
+            ("threshold", 50, tokens, "none")
+        ]
         assert not [a for a in fired if a["budget"] == "untouched"]
 
         assert len(deliveries) == 3 and len(hook.received) == 3
@@ -155,7 +161,17 @@ def test_projected_overrun_fires_once_before_the_amount_is_reached(budget_servic
 def test_a_failing_webhook_is_retried_with_backoff(budget_service, replay_bodies):
     client, state = budget_service
     with WebhookListener(statuses=[500, 503]) as hook:
-        put(client, {"name": "retried", "projected_overrun": False, "period": "day", "amount_usd": 1.0, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "retried",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 1.0,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies)
         got = hook.wait_for(3)
         assert len(got) == 3 and got[0]["body"] == got[1]["body"] == got[2]["body"]
@@ -167,7 +183,17 @@ def test_a_webhook_that_always_fails_is_given_up(budget_service, replay_bodies):
     client, state = budget_service
     state.budget_evaluator.sender.attempts = 2
     with WebhookListener(statuses=[500] * 10) as hook:
-        put(client, {"name": "broken", "projected_overrun": False, "period": "day", "amount_usd": 1.0, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "broken",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 1.0,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies)
         (alert,) = wait_until(lambda: [a for a in alerts(client) if a["delivery"] == "failed"])
         assert alert["attempts"] == 2 and alert["last_error"] == "HTTP 500" and len(hook.received) == 2
@@ -176,7 +202,17 @@ def test_a_webhook_that_always_fails_is_given_up(budget_service, replay_bodies):
 def test_a_stuck_webhook_never_holds_up_ingest(budget_service, replay_bodies):
     client, state = budget_service
     with WebhookListener(delay_s=8) as hook:
-        put(client, {"name": "stuck", "projected_overrun": False, "period": "day", "amount_usd": 0.01, "thresholds": [100], "webhook": hook.url})
+        put(
+            client,
+            {
+                "name": "stuck",
+                "projected_overrun": False,
+                "period": "day",
+                "amount_usd": 0.01,
+                "thresholds": [100],
+                "webhook": hook.url,
+            },
+        )
         replay(client, replay_bodies[:8])
         assert hook.arrived.wait(30), "the alert reached the webhook"
         started = time.monotonic()
@@ -255,7 +291,7 @@ def test_block_budget_follows_the_active_5_hour_block(budget_service, replay_bod
 
 
 def hours(*pairs):
-    base = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 12, 1, tzinfo=UTC)
     return [base + timedelta(hours=h) for h in pairs]
 
 
@@ -275,13 +311,13 @@ def test_blocks_start_as_ccusage_starts_them(active, start):
 
 
 def test_calendar_periods_in_a_time_zone():
-    now = datetime(2026, 3, 29, 12, tzinfo=timezone.utc)  # the day Paris moves to summer time: 23 hours
+    now = datetime(2026, 3, 29, 12, tzinfo=UTC)  # the day Paris moves to summer time: 23 hours
     day = calendar_window("day", now, "Europe/Paris")
-    assert day.start == datetime(2026, 3, 28, 23, tzinfo=timezone.utc)
-    assert day.end == datetime(2026, 3, 29, 22, tzinfo=timezone.utc)
+    assert day.start == datetime(2026, 3, 28, 23, tzinfo=UTC)
+    assert day.end == datetime(2026, 3, 29, 22, tzinfo=UTC)
     week = calendar_window("week", now, "UTC")  # a Sunday: the week began on Monday the 23rd
     assert (week.start.day, (week.end - week.start).days) == (23, 7)
-    month = calendar_window("month", datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc), "UTC")
-    assert (month.start, month.end) == (datetime(2026, 12, 1, tzinfo=timezone.utc),
-                                        datetime(2027, 1, 1, tzinfo=timezone.utc))  # fmt: skip
+    month = calendar_window("month", datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "UTC")
+    assert (month.start, month.end) == (datetime(2026, 12, 1, tzinfo=UTC),
+                                        datetime(2027, 1, 1, tzinfo=UTC))  # fmt: skip
     assert calendar_window("day", now, "UTC").elapsed_fraction(now) == 0.5

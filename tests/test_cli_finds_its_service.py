@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, free_port
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
@@ -43,9 +44,10 @@ def service(tmp_path_factory):
     data = tmp / "data"
     api_port, otlp_port = free_port(), free_port()
     env = clean_env(tmp)
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(api_port), "--otlp-port",
-                             str(otlp_port), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    with open(tmp / "service.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(api_port), "--otlp-port",
+                                 str(otlp_port), "--grpc-port", "0", "--metrics-port", "0"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     url = f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -62,7 +64,6 @@ def service(tmp_path_factory):
     yield {"proc": proc, "data": data, "url": url, "tmp": tmp, "env": env}
     proc.terminate()
     proc.wait(20)
-    log.close()
 
 
 def test_a_service_on_other_ports_is_found_from_its_data_folder(service):
@@ -124,7 +125,7 @@ def test_a_local_command_says_which_store_and_nothing_on_stderr(tmp_path):
 # web app (pydantic itself comes with Typer 0.29, which coerces parameters with it). Measured as modules, not
 # milliseconds, so it holds on a busy machine; make bench measures the wall time.
 HEAVY = ("pydantic_settings", "chdb", "clickhouse_connect", "fastapi", "starlette", "grpc")
-PROBE = """
+PROBE = f"""
 import sys
 from cctelemetry.cli.main import app
 sys.argv = ["cctelemetry", *sys.argv[1:]]
@@ -132,8 +133,8 @@ try:
     app()
 except SystemExit:
     pass
-print("LOADED", sorted({m.split(".")[0] for m in sys.modules} & set(%r)))
-""" % (HEAVY,)
+print("LOADED", sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r})))
+"""
 
 
 @pytest.mark.parametrize("how", ["data-dir", "api-url", "dotenv"])

@@ -4,11 +4,11 @@ service runs and through the API when one does; tables for people, JSON with --j
 import json
 
 import pytest
-from conftest import live_service
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from cctelemetry.cli import main as cli
+from conftest import live_service
 
 runner = CliRunner()
 
@@ -79,5 +79,8 @@ def test_through_a_running_service(replayed_client):
         insights = json.loads(run("insights", "--json", "--api-url", url, "-w", "model=claude-haiku-4-5"))
         text = run("metrics", "--api-url", url)
     assert budgets == replayed_client.get("/api/v1/budgets").json()
-    assert insights["findings"] == replayed_client.get("/api/v1/insights", params={"model": "claude-haiku-4-5"}).json()["findings"]
+    assert (
+        insights["findings"]
+        == replayed_client.get("/api/v1/insights", params={"model": "claude-haiku-4-5"}).json()["findings"]
+    )
     assert "cctelemetry_ingest_requests_total" in text  # the service adds its own health

@@ -17,7 +17,8 @@ TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_
 
 def by_session(store) -> dict:
     rows = store.rows(
-        "SELECT session_id, count() AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,"
+        "SELECT session_id, count() AS requests, sum(input_tokens) AS input_tokens,"
+        " sum(output_tokens) AS output_tokens,"
         " sum(cache_read_tokens) AS cache_read_tokens, sum(cache_creation_tokens) AS cache_creation_tokens,"
         " sum(reasoning_tokens) AS reasoning_tokens FROM request_copies FINAL WHERE superseded = 0 GROUP BY session_id"
     )
@@ -79,5 +80,7 @@ def test_a_resumed_thread_adds_only_its_new_responses(store, tmp_path):
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 11, 12, 21, 31, 32, 41])
 def test_four_measures_add_up_to_codexs_total(n):
     u, d = tree.usage(n), tree._disjoint(n)
-    assert d["input_tokens"] + d["output_tokens"] + d["cache_read_tokens"] + d["cache_creation_tokens"] \
+    assert (
+        d["input_tokens"] + d["output_tokens"] + d["cache_read_tokens"] + d["cache_creation_tokens"]
         == u["total_tokens"]
+    )

@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import api_client, make_state, new_database, open_store, post_fixtures
 
 from cctelemetry.config import Settings
 from cctelemetry.ingest.transcripts import import_transcripts
+from conftest import api_client, make_state, new_database, open_store, post_fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "clickhouse" / "README.md"]

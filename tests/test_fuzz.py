@@ -21,19 +21,24 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, free_port
-from fuzz_otlp import grpc_cases, http_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from conftest import FIXTURES, free_port
+from fuzz_otlp import grpc_cases, http_cases
+
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 ALLOWED_HTTP = {200, 400, 413, 415, 429, 503}
 ALLOWED_GRPC = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED,
                 grpc.StatusCode.UNAVAILABLE}  # fmt: skip
-RESPONSES = {"logs": ExportLogsServiceResponse, "metrics": ExportMetricsServiceResponse, "traces": ExportTraceServiceResponse}
+RESPONSES = {
+    "logs": ExportLogsServiceResponse,
+    "metrics": ExportMetricsServiceResponse,
+    "traces": ExportTraceServiceResponse,
+}
 METHODS = {"logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
            "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
            "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export"}  # fmt: skip
@@ -61,9 +66,26 @@ class Target:
         env.update(HOME=str(tmp / "home"), CCTELEMETRY_WRITE_FLUSH_MS="5")
         self.log = tmp / "service.log"
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([CLI, "serve", "--data-dir", str(tmp / "data"), "--api-port", str(self.api_port),
-                                          "--otlp-port", str(self.http_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"],
-                                         stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
+            self.proc = subprocess.Popen(
+                [
+                    CLI,
+                    "serve",
+                    "--data-dir",
+                    str(tmp / "data"),
+                    "--api-port",
+                    str(self.api_port),
+                    "--otlp-port",
+                    str(self.http_port),
+                    "--grpc-port",
+                    str(self.grpc_port),
+                    "--metrics-port",
+                    "0",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
         self.conn: http.client.HTTPConnection | None = None
         self.statuses: Counter = Counter()
         self.kinds: Counter = Counter()
@@ -240,7 +262,8 @@ def test_sql_bodies(replayed_client, body):
 
 
 @pytest.mark.parametrize("body", [b'{"paths": ["relative/dir"]}', b'{"paths": 1}', b'{"paths": [1, 2]}',
-                                  b'{"paths": "/tmp"}', b"[]", b"\xff", b'{"paths": ["/nonexistent/cctelemetry-xyz"]}'])  # fmt: skip
+                                  b'{"paths": "/tmp"}', b"[]", b"\xff",
+                                  b'{"paths": ["/nonexistent/cctelemetry-xyz"]}'])  # fmt: skip
 def test_import_bodies(replayed_client, body):
     check(replayed_client.post("/api/v1/import", content=body, headers={"Content-Type": "application/json"}),
           allowed={200, 400})  # fmt: skip
@@ -249,11 +272,10 @@ def test_import_bodies(replayed_client, body):
 @pytest.mark.parametrize("signal", ["logs", "metrics", "traces"])
 def test_the_ingest_policy_on_generated_requests(signal):
     """The policy alone (no store), with tight limits: it never raises, and what it keeps is within them."""
-    from fuzz_otlp import REQUEST_STRATEGIES
-
     from cctelemetry.errors import PayloadTooLarge
     from cctelemetry.ingest.outcome import map_request
     from cctelemetry.ingest.policy import MARK, IngestPolicy
+    from fuzz_otlp import REQUEST_STRATEGIES
 
     policy = IngestPolicy(max_items=20, max_attributes=3, max_value_length=5, hash_emails=True)
 

@@ -6,15 +6,15 @@ through POST /api/v1/sql, gives the finding's numbers."""
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import api_client, make_state
 
 from cctelemetry.config import Settings
+from conftest import api_client, make_state
 
 # USD per million tokens, from service/cctelemetry/pricing/prices.json: (input, output, cache read, 5m write)
 OPUS_4_6 = (5.0, 25.0, 0.5, 6.25)
@@ -22,7 +22,7 @@ SONNET_4_5 = (3.0, 15.0, 0.3, 3.75)
 SONNET_4_5_LONG = (6.0, 22.5, 0.6, 7.5)  # its long-context tier, above 200,000 input-side tokens
 SONNET_4_6 = (3.0, 15.0, 0.3, 3.75)
 HAIKU_4_5 = (1.0, 5.0, 0.1, 1.25)
-BASE = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=3)
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
 
 
 @dataclass
@@ -92,9 +92,16 @@ def logs_body() -> bytes:
         records.append(record(at, "claude_code.api_error", [
             attr("session.id", session), attr("prompt.id", prompt), attr("event.name", "api_error"),
             attr("status_code", status), attr("model", "claude-sonnet-4-5"), attr("attempt", 1)]))  # fmt: skip
-    return json.dumps({"resourceLogs": [{
-        "resource": {"attributes": [attr("service.name", "claude-code")]},
-        "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]}]}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {"attributes": [attr("service.name", "claude-code")]},
+                    "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}],
+                }
+            ]
+        }
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +169,11 @@ def test_opus_on_small_requests_and_what_sonnet_would_have_cost(findings):
     assert (opus, sonnet) == (near(0.1125), near(0.0675))
     n = f["numbers"]
     assert f["usd"] == near(opus)
-    assert (n["small_requests"], n["small_compare_usd"], n["small_difference_usd"]) == (2, near(sonnet), near(opus - sonnet))
+    assert (n["small_requests"], n["small_compare_usd"], n["small_difference_usd"]) == (
+        2,
+        near(sonnet),
+        near(opus - sonnet),
+    )
     assert n["compare_model"] == "claude-sonnet-4-6" and n["opus_requests"] == 3
     by_model = {m["model"]: m for m in n["by_model"]}
     assert by_model["claude-opus-4-6"]["cost_usd"] == near(sum(r.cost() for r in REQUESTS if r.session == "s1"))
@@ -237,7 +248,9 @@ def test_findings_are_data_with_their_sql(findings, insights_client):
         elif kind == "failures":
             assert rows[0]["prompts_usd"] == near(f["usd"])
         elif kind == "roles":
-            assert sum(row["cost_usd"] for row in rows if row["role"] in ("subagent", "title_generation")) == near(f["usd"])
+            assert sum(row["cost_usd"] for row in rows if row["role"] in ("subagent", "title_generation")) == near(
+                f["usd"]
+            )
         elif kind == "top_sessions":
             assert rows[0]["top_usd"] == near(f["usd"])
 
@@ -251,7 +264,9 @@ def test_filters_window_and_errors(insights_client):
     by_attr = insights_client.get("/api/v1/insights", params={"attr.service.name": "claude-code"}).json()
     (cache,) = [f for f in by_attr["findings"] if f["kind"] == "cache"]
     assert cache["numbers"]["requests"] == len(REQUESTS) and "attributes['service.name']" in cache["sql"]
-    assert insights_client.post("/api/v1/sql", json={"query": cache["sql"]}).json()["rows"][0]["requests"] == len(REQUESTS)
+    assert insights_client.post("/api/v1/sql", json={"query": cache["sql"]}).json()["rows"][0]["requests"] == len(
+        REQUESTS
+    )
     later = insights_client.get("/api/v1/insights", params={"since": (BASE + timedelta(minutes=45)).isoformat()}).json()
     (top,) = [f for f in later["findings"] if f["kind"] == "top_sessions"]
     assert top["numbers"]["sessions"] == 2  # s4 and s5

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from contextlib import contextmanager
 from functools import partial
-from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, api_client, fixture_bodies, new_database, open_store
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest, ExportLogsServiceResponse
 from pydantic import SecretStr
 
@@ -23,9 +20,8 @@ from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.state import ServiceState
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.outcome import map_request
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export, retry_delay_s  # noqa: E402
+from conftest import FIXTURES, api_client, fixture_bodies, new_database, open_store
+from otlp_grpc_client import channel, export, retry_delay_s
 
 JSON = {"Content-Type": "application/json"}
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -45,10 +41,21 @@ def log_body(n: int = 1, session: str = "s-limits", **attributes) -> dict:
     records = []
     for i in range(n):
         kv = {"session.id": session, "event.name": "user_prompt", "event.sequence": str(i), **attributes}
-        records.append({"timeUnixNano": str(now + i), "body": {"stringValue": attributes.pop("_body", "claude_code.user_prompt")},
-                        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in kv.items()]})  # fmt: skip
-    return {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                              "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}]}]}  # fmt: skip
+        records.append(
+            {
+                "timeUnixNano": str(now + i),
+                "body": {"stringValue": attributes.pop("_body", "claude_code.user_prompt")},
+                "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in kv.items()],
+            }
+        )
+    return {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+                "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code.events"}, "logRecords": records}],
+            }
+        ]
+    }
 
 
 def json_to_pb(body: dict) -> bytes:
@@ -120,7 +127,10 @@ def test_too_many_attributes_are_dropped_and_counted(store, settings):
         r = client.post("/v1/logs", content=json.dumps(log_body(session="s-many", **many)), headers=JSON)
     assert r.status_code == 200
     # 303 attributes (300 + session.id, event.name, event.sequence): 175 over the limit
-    assert "175 attribute(s) dropped over 128 per map (CCTELEMETRY_MAX_ATTRIBUTES)" in r.json()["partialSuccess"]["errorMessage"]
+    assert (
+        "175 attribute(s) dropped over 128 per map (CCTELEMETRY_MAX_ATTRIBUTES)"
+        in r.json()["partialSuccess"]["errorMessage"]
+    )
     (row,) = stored(store, "s-many")
     assert len(row["a"]) == 128 + 1 and row["a"]["cctelemetry.truncated"] == "175"
 
@@ -152,9 +162,28 @@ def test_times_the_store_cannot_hold_are_rejected_not_retried(store, settings):
         assert r.status_code == 200
         assert r.json()["partialSuccess"]["rejectedLogRecords"] in (1, "1")
         assert "a time past what can be stored" in r.json()["partialSuccess"]["errorMessage"]
-        metrics = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "claude_code.commit.count", "sum": {
-            "aggregationTemporality": 1, "dataPoints": [{"timeUnixNano": str(2**63), "asDouble": 1},
-                                                        {"timeUnixNano": str(time.time_ns()), "asDouble": 1}]}}]}]}]}  # fmt: skip
+        metrics = {
+            "resourceMetrics": [
+                {
+                    "scopeMetrics": [
+                        {
+                            "metrics": [
+                                {
+                                    "name": "claude_code.commit.count",
+                                    "sum": {
+                                        "aggregationTemporality": 1,
+                                        "dataPoints": [
+                                            {"timeUnixNano": str(2**63), "asDouble": 1},
+                                            {"timeUnixNano": str(time.time_ns()), "asDouble": 1},
+                                        ],
+                                    },
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
         from google.protobuf import json_format
         from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
@@ -178,7 +207,9 @@ def test_too_many_records_in_one_request_is_413(store, settings):
         r = client.post("/v1/logs", content=json.dumps(log_body(5, session="s-items")), headers=JSON)
         assert r.status_code == 413 and "5 log records in one request; at most 3" in r.json()["message"]
         assert "CCTELEMETRY_MAX_ITEMS_PER_REQUEST" in r.json()["message"]
-        assert client.post("/v1/logs", content=json.dumps(log_body(3, session="s-items")), headers=JSON).status_code == 200
+        assert (
+            client.post("/v1/logs", content=json.dumps(log_body(3, session="s-items")), headers=JSON).status_code == 200
+        )
         request = ExportLogsServiceRequest.FromString(json_to_pb(log_body(5, session="s-items-grpc")))
         server = OtlpGrpcServer(state.writer, "127.0.0.1", 0, 1 << 24,
                                 map_rows=partial(map_request, policy=state.policy)).start()  # fmt: skip
@@ -209,7 +240,10 @@ def test_json_depth_is_a_setting(store, settings):
     body["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["attributes"].append({"key": "deep", "value": nested(10)})
     with service(store, settings, max_json_depth=24) as (client, _):
         r = client.post("/v1/logs", content=json.dumps(body), headers=JSON)
-        assert r.status_code == 400 and "nested more than 24 levels deep (CCTELEMETRY_MAX_JSON_DEPTH)" in r.json()["message"]
+        assert (
+            r.status_code == 400
+            and "nested more than 24 levels deep (CCTELEMETRY_MAX_JSON_DEPTH)" in r.json()["message"]
+        )
     with service(store, settings) as (client, _):  # the default, 64
         assert client.post("/v1/logs", content=json.dumps(body), headers=JSON).status_code == 200
 
@@ -286,10 +320,15 @@ def test_prompts_and_tool_inputs_are_not_stored_by_default(long_store, settings)
     assert logs["user_prompt"]["prompt"] == "<REDACTED>" and logs["user_prompt"]["prompt_length"] == "60"
     assert logs["assistant_response"]["response"] == "<REDACTED>"
     assert "tool_input" not in logs["tool_result"] and logs["tool_result"]["tool_input_size_bytes"]
-    params = [json.loads(a["tool_parameters"]) for a in long_store.rows(
-        "SELECT LogAttributes AS a FROM otel_logs WHERE LogAttributes['tool_name'] = 'Bash'") for a in [a["a"]]]  # fmt: skip
+    params = [
+        json.loads(a["tool_parameters"])
+        for a in long_store.rows("SELECT LogAttributes AS a FROM otel_logs WHERE LogAttributes['tool_name'] = 'Bash'")
+        for a in [a["a"]]
+    ]
     assert params and all("full_command" not in p and p["bash_command"] == "echo" for p in params)
-    spans = {r["name"]: r["a"] for r in long_store.rows("SELECT SpanName AS name, SpanAttributes AS a FROM otel_traces")}
+    spans = {
+        r["name"]: r["a"] for r in long_store.rows("SELECT SpanName AS name, SpanAttributes AS a FROM otel_traces")
+    }
     assert spans["claude_code.interaction"]["user_prompt"] == "<REDACTED>"
     tools = long_store.rows("SELECT SpanAttributes AS a FROM otel_traces WHERE SpanName = 'claude_code.tool'")
     assert all("full_command" not in t["a"] for t in tools)
@@ -299,9 +338,14 @@ def test_prompts_and_tool_inputs_are_not_stored_by_default(long_store, settings)
 
 
 def test_prompts_are_stored_when_configured(long_store, settings):
-    with service(long_store, settings.model_copy(update={"database": long_store.database}), store_prompts=True) as (client, _):
+    with service(long_store, settings.model_copy(update={"database": long_store.database}), store_prompts=True) as (
+        client,
+        _,
+    ):
         replay_r10(client)
-    prompt = long_store.scalar("SELECT LogAttributes['prompt'] FROM otel_logs WHERE LogAttributes['event.name'] = 'user_prompt'")
+    prompt = long_store.scalar(
+        "SELECT LogAttributes['prompt'] FROM otel_logs WHERE LogAttributes['event.name'] = 'user_prompt'"
+    )
     captured = json.loads((FIXTURES / "otlp" / R10 / "logs-001.pb.json").read_text())
     records = captured["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
     sent = [a["value"]["stringValue"] for r in records for a in r["attributes"] if a["key"] == "prompt"]

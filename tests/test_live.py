@@ -12,20 +12,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 from rich.console import Console
 
 from cctelemetry.api.live import live_for
 from cctelemetry.cli.monitor import render_monitor
 from cctelemetry.client import Client
 from cctelemetry.ingest.transcripts import import_transcripts
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, logs_body, post  # noqa: E402
+from claude_events import Request, logs_body, post
+from conftest import live_service
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 PROJECTS = Path(__file__).parent / "data" / "claude-config-projects"
@@ -43,7 +41,7 @@ def now_data(client, store):
     """The fixture transcripts (project /home/dev01/work, November), and telemetry from now: me@x in two
     sessions (one of them the newest, from a subagent), you@x in one."""
     import_transcripts(store, [PROJECTS])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     m = timedelta(minutes=1)
     post(client, [
         Request(now - 50 * m, "live-1", "req_live_1", cost_usd=0.5, input_tokens=1000, output_tokens=100,
@@ -63,10 +61,17 @@ def test_current_session(client, now_data):
     assert body["session"]["session"] == "live-2" and body["requests"][0]["cost_usd"] == 0.25
     # a directory below a known project: that project's latest session (from the transcripts)
     body = client.get("/api/v1/sessions/current", params={"cwd": "/home/dev01/work/src/pkg"}).json()
-    assert body["current"] == {"session": FIXTURE_LATEST, "last_seen": body["current"]["last_seen"],
-                               "project": "/home/dev01/work", "matched_by": "cwd", "cwd": "/home/dev01/work/src/pkg"}  # fmt: skip
+    assert body["current"] == {
+        "session": FIXTURE_LATEST,
+        "last_seen": body["current"]["last_seen"],
+        "project": "/home/dev01/work",
+        "matched_by": "cwd",
+        "cwd": "/home/dev01/work/src/pkg",
+    }
     # a directory no project is known for: the latest anywhere, and it says so
-    assert client.get("/api/v1/sessions/current", params={"cwd": "/elsewhere"}).json()["current"]["matched_by"] == "latest"
+    assert (
+        client.get("/api/v1/sessions/current", params={"cwd": "/elsewhere"}).json()["current"]["matched_by"] == "latest"
+    )
     # a project asked for, strictly
     body = client.get("/api/v1/sessions/current", params={"project": "/home/dev01/work"}).json()
     assert body["current"]["session"] == FIXTURE_LATEST and body["current"]["matched_by"] == "project"
@@ -108,7 +113,7 @@ def test_client_methods_and_watch_session(service_state, now_data):
         updates = c.watch_session("current", interval=0.2)
         first = next(updates)
         assert first["session"] == "live-2" and first["row"]["requests"] == 1 and first["block"]["user"] == "me@x"
-        body = logs_body([Request(datetime.now(timezone.utc), "live-2", "req_live_5", cost_usd=0.75, user_email="me@x")])
+        body = logs_body([Request(datetime.now(UTC), "live-2", "req_live_5", cost_usd=0.75, user_email="me@x")])
         request = urllib.request.Request(url + "/v1/logs", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})  # fmt: skip
         assert urllib.request.urlopen(request, timeout=30).status == 200
@@ -122,6 +127,7 @@ def test_cli_current_and_monitor(service_state, now_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env["COLUMNS"] = "160"
     with live_service(service_state) as url:
+
         def cli(*args, cwd=None):
             return subprocess.run([CLI, *args, "--api-url", url], capture_output=True, text=True, timeout=60,
                                   env=env, cwd=cwd)  # fmt: skip
@@ -129,7 +135,10 @@ def test_cli_current_and_monitor(service_state, now_data, tmp_path):
         out = cli("session", "current", "--json", cwd="/")
         assert out.returncode == 0 and out.stderr == "" and json.loads(out.stdout)["current"]["session"] == "live-2"
         out = cli("session", "current", "--project", "/home/dev01/work")
-        assert out.returncode == 0 and f"current session: {FIXTURE_LATEST}, latest in project /home/dev01/work" in out.stdout
+        assert (
+            out.returncode == 0
+            and f"current session: {FIXTURE_LATEST}, latest in project /home/dev01/work" in out.stdout
+        )
         out = cli("cost", "--session", "current", "--json", cwd="/")
         assert out.returncode == 0 and json.loads(out.stdout)["totals"]["cost_usd"] == pytest.approx(0.25)
         out = cli("monitor", "--once", "--json")

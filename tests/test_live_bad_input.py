@@ -7,6 +7,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from fuzz_otlp import json_values
 from test_fuzz import check
 

@@ -5,14 +5,31 @@ import json
 
 import pytest
 
+from cctelemetry.ingest import facts
 from request_copies import insert_copies
 from test_otlp_http import api_request_log
 
-from cctelemetry.ingest import facts
-
-COLUMNS = ["timestamp", "agent_product", "session_id", "request_id", "message_id", "request_key", "model", "agent",
-           "project", "git_branch", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
-           "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cache_split_known", "source", "source_priority"]
+COLUMNS = [
+    "timestamp",
+    "agent_product",
+    "session_id",
+    "request_id",
+    "message_id",
+    "request_key",
+    "model",
+    "agent",
+    "project",
+    "git_branch",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "cache_split_known",
+    "source",
+    "source_priority",
+]
 
 
 def transcript_row(store, key, session="s-m", output=20, take_in=True):

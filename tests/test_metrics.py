@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 import pytest
-from request_copies import insert_copies
-from conftest import api_client, fixture_bodies, make_state, new_database, open_store, post_fixtures
 from prometheus_client.parser import text_string_to_metric_families
-from support.otlp_grpc_client import channel, export_raw
-from support.retime import as_dict
 
 from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.service_metrics import GrpcStatusInterceptor
 from cctelemetry.config import Settings
 from cctelemetry.reports.metrics import AGENTS, prometheus_name
+from conftest import api_client, fixture_bodies, make_state, new_database, open_store, post_fixtures
+from request_copies import insert_copies
+from support.otlp_grpc_client import channel, export_raw
+from support.retime import as_dict
 
 USAGE_LABELS = ("model", "user", "agent", "query_source", "project")
 TOKEN_TYPES = {"input": "input_tokens", "output": "output_tokens", "cacheRead": "cache_read_tokens",
@@ -70,8 +70,10 @@ def test_names_follow_the_collectors_prometheus_exporter(metric, unit, name):
 
 def test_exposition_carries_the_collectors_names(replayed_client):
     text = replayed_client.get("/metrics").text
-    for line in ("# TYPE claude_code_token_usage_tokens_total counter", "# TYPE claude_code_cost_usage_USD_total counter",
-                 "# TYPE claude_code_session_count_total counter", "# TYPE claude_code_lines_of_code_count_total counter",
+    for line in ("# TYPE claude_code_token_usage_tokens_total counter",
+                 "# TYPE claude_code_cost_usage_USD_total counter",
+                 "# TYPE claude_code_session_count_total counter",
+                 "# TYPE claude_code_lines_of_code_count_total counter",
                  "# TYPE claude_code_active_time_seconds_total counter",
                  "# TYPE claude_code_code_edit_tool_decision_total counter"):  # fmt: skip
         assert line in text
@@ -95,7 +97,9 @@ def test_token_cost_and_request_counters_equal_the_usage_totals(replayed_client)
 def test_each_series_is_a_row_of_the_usage_report(replayed_client):
     """A label set's value is exactly the usage report's row for the same dimensions (same SQL, same sums)."""
     families = scrape(replayed_client)
-    rows = replayed_client.get("/api/v1/usage", params={"group_by": ",".join(USAGE_LABELS) + ",attr.team"}).json()["rows"]
+    rows = replayed_client.get("/api/v1/usage", params={"group_by": ",".join(USAGE_LABELS) + ",attr.team"}).json()[
+        "rows"
+    ]
     assert rows
     cost = series(families["claude_code_cost_usage_USD"])
     tokens = series(families["claude_code_token_usage_tokens"])
@@ -142,14 +146,21 @@ def expected_counters() -> dict[tuple, float]:
                     for point in metric["sum"]["dataPoints"]:
                         attrs = {a["key"]: a["value"].get("stringValue", "") for a in point.get("attributes", [])}
                         user = attrs.get("user.email") or attrs.get("user.id", "")
-                        key = (counter.name, user, *(attrs.get(k, "") for k in counter.labels), resource.get("team", ""))
+                        key = (
+                            counter.name,
+                            user,
+                            *(attrs.get(k, "") for k in counter.labels),
+                            resource.get("team", ""),
+                        )
                         stream = json.dumps([resource, attrs], sort_keys=True)
                         value = point.get("asDouble", point.get("asInt", 0))
                         if temporality in (1, "AGGREGATION_TEMPORALITY_DELTA"):
                             deltas[key] += float(value)
                         else:
                             start = int(point["startTimeUnixNano"]) // 10**9
-                            cumulative[(key, stream, start)] = max(cumulative.get((key, stream, start), 0), float(value))
+                            cumulative[(key, stream, start)] = max(
+                                cumulative.get((key, stream, start), 0), float(value)
+                            )
     for (key, _, _), value in cumulative.items():
         deltas[key] += value
     return dict(deltas)
@@ -187,7 +198,8 @@ def test_counters_count_a_retried_export_once_and_outlive_the_raw_tables(client,
     after = scrape(client)
     first = {f.name: f for f in text_string_to_metric_families(before)}
     for name in ("claude_code_session_count", "claude_code_active_time_seconds", "claude_code_lines_of_code_count",
-                 "claude_code_cost_usage_USD", "claude_code_token_usage_tokens", "cctelemetry_api_requests"):  # fmt: skip
+                 "claude_code_cost_usage_USD", "claude_code_token_usage_tokens",
+                 "cctelemetry_api_requests"):  # fmt: skip
         assert series(again[name]) == series(first[name]) == series(after[name]), name
 
 
@@ -207,7 +219,11 @@ def test_cardinality_bound_folds_later_label_sets_into_other(store, database):
         values = series(cost)
         assert len(values) == 2
         other = [k for k in values if dict(k)["model"] == "other"]
-        assert len(other) == 1 and all(v == "other" for k, v in other[0] if k != "team") and dict(other[0])["team"] == "other"
+        assert (
+            len(other) == 1
+            and all(v == "other" for k, v in other[0] if k != "team")
+            and dict(other[0])["team"] == "other"
+        )
         assert sum(values.values()) == pytest.approx(totals["cost_usd"], abs=1e-9)
         tokens = sum_by(families["claude_code_token_usage_tokens"], "type")
         assert tokens[("cacheRead",)] == totals["cache_read_tokens"]
@@ -233,7 +249,7 @@ def test_another_agent_is_a_table_entry(store, database):
     """Requests of another agent (as the agents' ingestion writes them) get that agent's families."""
     columns = ["timestamp", "agent_product", "service_name", "session_id", "request_key", "user_id", "model", "agent",
                "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "source"]  # fmt: skip
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     insert_copies(store, [[now, "gemini_cli", "gemini-cli", "g-1", "g-1:1", "u", "gemini-2.5-flash", "main",
                            1956, 310, 1500, 0, "otel"]], columns)  # fmt: skip
     with api_client(state_with(store, database)) as client:
@@ -261,7 +277,9 @@ def sample(families, name, **labels) -> float:
 def test_ingest_requests_rows_and_writes_are_counted(client, service_state):
     body = next(b for run, signal, b, ctype in fixture_bodies("r02-outfmt-json") if signal == "logs")
     assert client.post("/v1/logs", content=body, headers={"Content-Type": "application/json"}).status_code == 200
-    assert client.post("/v1/logs", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        client.post("/v1/logs", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    )
     assert client.post("/v1/metrics", content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
     families = scrape(client)
     assert sample(families, "cctelemetry_ingest_requests", transport="http", signal="logs", status="200") == 1

@@ -15,8 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import fixture_bodies, free_port
 from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import fixture_bodies, free_port
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 STORE_FAMILIES = ("claude_code_token_usage_tokens", "claude_code_cost_usage_USD", "cctelemetry_api_requests",

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import new_database
-
 from cctelemetry.bootstrap import prepare
 from cctelemetry.config import Settings
 from cctelemetry.reports.query import RequestFilter
@@ -15,28 +13,30 @@ from cctelemetry.reports.scope import Pricing
 from cctelemetry.reports.usage import usage
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import _LEDGER, load_migrations, migrate
+from conftest import new_database
 
 OLD = ["timestamp", "agent_product", "service_name", "session_id", "request_id", "request_key", "model", "agent",
        "project", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
        "cache_creation_1h_tokens", "cache_split_known", "reported_cost_usd", "source", "source_priority",
        "superseded"]  # fmt: skip
 T = datetime(2026, 10, 31, 23, 59, 59)  # the merged request's transcript line falls on the next day (and month)
+T_NEXT = datetime(2026, 11, 1, 0, 0, 1)
 
 
 def old_rows() -> list[list]:
     sonnet = "claude-sonnet-4-5"
+    cc = ("claude_code", "claude-code")  # the agent and its service.name
     return [
         # telemetry only, and a retried copy of it (same key and source: one request)
-        [T, "claude_code", "claude-code", "s1", "r1", "r1", sonnet, "main", "", 1000, 100, 0, 0, 0, 0, 0.0045, "otel", 2, 0],
-        [T, "claude_code", "claude-code", "s1", "r1", "r1", sonnet, "main", "", 1000, 100, 0, 0, 0, 0, 0.0045, "otel", 2, 0],
+        [T, *cc, "s1", "r1", "r1", sonnet, "main", "", 1000, 100, 0, 0, 0, 0, 0.0045, "otel", 2, 0],
+        [T, *cc, "s1", "r1", "r1", sonnet, "main", "", 1000, 100, 0, 0, 0, 0, 0.0045, "otel", 2, 0],
         # a transcript's partial copy, then its full one
-        [T, "claude_code", "claude-code", "s2", "r2", "r2", sonnet, "main", "/p", 10, 1, 0, 0, 0, 1, None, "transcript", 1, 0],
-        [T, "claude_code", "claude-code", "s2", "r2", "r2", sonnet, "main", "/p", 10, 50, 0, 0, 0, 1, None, "transcript", 1, 0],
+        [T, *cc, "s2", "r2", "r2", sonnet, "main", "/p", 10, 1, 0, 0, 0, 1, None, "transcript", 1, 0],
+        [T, *cc, "s2", "r2", "r2", sonnet, "main", "/p", 10, 50, 0, 0, 0, 1, None, "transcript", 1, 0],
         # telemetry + transcript: the merged row, and its two inputs superseded (the transcript's a second later)
-        [T, "claude_code", "claude-code", "s3", "r3", "r3", sonnet, "main", "/q", 20, 30, 40, 60, 60, 1, 0.0011, "merged", 3, 0],
-        [T, "claude_code", "claude-code", "s3", "r3", "r3", sonnet, "main", "", 20, 30, 40, 60, 0, 0, 0.0011, "otel", 2, 1],
-        [datetime(2026, 11, 1, 0, 0, 1), "claude_code", "claude-code", "s3", "r3", "r3", sonnet, "main", "/q", 20, 30, 40,
-         60, 60, 1, None, "transcript", 1, 1],
+        [T, *cc, "s3", "r3", "r3", sonnet, "main", "/q", 20, 30, 40, 60, 60, 1, 0.0011, "merged", 3, 0],
+        [T, *cc, "s3", "r3", "r3", sonnet, "main", "", 20, 30, 40, 60, 0, 0, 0.0011, "otel", 2, 1],
+        [T_NEXT, *cc, "s3", "r3", "r3", sonnet, "main", "/q", 20, 30, 40, 60, 60, 1, None, "transcript", 1, 1],
     ]  # fmt: skip
 
 

@@ -4,19 +4,15 @@ forecast of 100 %; another person's snapshots and requests change nothing."""
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cctelemetry.ingest.rate_limits import write
 from cctelemetry.reports.catalog import Reports
+from claude_events import Request, post
 
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
-
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALICE, BOB = "alice@example.com", "bob@example.com"
 SONNET, OPUS = "claude-sonnet-4-5", "claude-opus-4-6"
 

@@ -18,16 +18,14 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from conftest import FIXTURES, api_client, fixture_bodies, make_state, new_database, open_store
 from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.api.ports import PortInUse, ensure_ports_free
 from cctelemetry.config import Settings
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.ingest.decode import REQUEST_TYPES, decode_request
 from cctelemetry.ingest.outcome import Mapped, map_request
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export, export_raw, retry_delay_s  # noqa: E402
+from conftest import FIXTURES, api_client, fixture_bodies, make_state, new_database, open_store
+from otlp_grpc_client import channel, export, export_raw, retry_delay_s
 
 SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").read_text())}
 DERIVED_TABLES = ["request_copies", "agent_events"]  # kept 400 days: the captures' rows stay
@@ -315,9 +313,27 @@ def test_serve_on_a_busy_grpc_port_is_one_line(busy_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     cli = Path(sys.executable).with_name("cctelemetry")
     with tempfile.TemporaryDirectory() as data:
-        out = subprocess.run([str(cli), "serve", "--data-dir", data, "--api-port", "0", "--otlp-port", "0",
-                              "--grpc-port", str(busy_port), "--metrics-port", "0"], capture_output=True, text=True, env=env,
-                             timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+        out = subprocess.run(
+            [
+                str(cli),
+                "serve",
+                "--data-dir",
+                data,
+                "--api-port",
+                "0",
+                "--otlp-port",
+                "0",
+                "--grpc-port",
+                str(busy_port),
+                "--metrics-port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     assert out.returncode == 1
     lines = (out.stdout + out.stderr).strip().splitlines()
     assert len(lines) == 1, lines

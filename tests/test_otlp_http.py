@@ -65,7 +65,11 @@ def test_int_value_as_number_or_string(client, int_as_string):
     assert client.post("/v1/logs", content=body, headers={"Content-Type": "application/json"}).status_code == 200
     row = session_row(client, f"s-{int_as_string}")
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"], row["cache_creation_tokens"]) == (
-        10, 20, 30, 40)
+        10,
+        20,
+        30,
+        40,
+    )
     assert row["cost_usd"] == 0.25
 
 
@@ -146,13 +150,13 @@ def test_full_write_queue_is_429(client, service_state):
 
 def test_metrics_and_traces_land_in_the_raw_tables(engine_url):
     """Raw rows as the exporter writes them (a long TTL here: the fixtures are days old)."""
-    from conftest import api_client, fixture_bodies, make_state, new_database, open_store
     from cctelemetry.config import Settings
+    from conftest import api_client, fixture_bodies, make_state, new_database, open_store
 
     database = new_database()
     store = open_store(engine_url, database, raw_ttl_hours=24 * 3650)
     with api_client(make_state(store, Settings(database=database, write_flush_ms=5))) as client:
-        for run, signal, body, ctype in fixture_bodies("r10-full-traces-protobuf"):
+        for _run, signal, body, ctype in fixture_bodies("r10-full-traces-protobuf"):
             assert client.post(f"/v1/{signal}", content=body, headers={"Content-Type": ctype}).status_code == 200
     spans = store.rows("SELECT SpanName, SpanKind, StatusCode, length(TraceId) AS t, length(SpanId) AS s, "
                        "SpanAttributes['gen_ai.response.finish_reasons'] AS fr FROM otel_traces "

@@ -6,12 +6,12 @@ import json
 from datetime import datetime
 
 import pytest
-from request_copies import insert_copies
 
 from cctelemetry.pricing import load_book, sync_prices
 from cctelemetry.reports import cache as result_cache
 from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.usage import Pricing, usage
+from request_copies import insert_copies
 
 _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "source",
             "source_priority"]  # fmt: skip

@@ -4,12 +4,11 @@
 import json
 from datetime import datetime
 
-from request_copies import insert_copies
-
 from cctelemetry.pricing import load_book, priced_usage_sql, pricing_params, sync_prices
 from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.source import plan, priced_per_request, usage_rows
 from cctelemetry.reports.usage import clean, clean_rows
+from request_copies import insert_copies
 
 _COLUMNS = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "source",
             "source_priority"]  # fmt: skip
@@ -30,13 +29,19 @@ def test_model_ids_resolve_in_sql_as_in_python(store, tmp_path):
         {"id": "acme-exact", "aliases": ["acme-special"]},
     ])  # fmt: skip
     models = ["acme-s1", "acme-special", "acme-x", "Acme-S2-20260101", "zzz", "", "claude-haiku-4-5-20251001"]
-    rows = [[datetime(2026, 11, 22, 10), "claude_code", "s1", f"k{i}", m, 1000, "otel", 2] for i, m in enumerate(models)]
+    rows = [
+        [datetime(2026, 11, 22, 10), "claude_code", "s1", f"k{i}", m, 1000, "otel", 2] for i, m in enumerate(models)
+    ]
     insert_copies(store, rows, _COLUMNS)
     sync_prices(store, book)
     flt = RequestFilter.build()
     head, params = priced_per_request(flt)
-    found = {r["model"]: r["priced_model"] for r in store.rows(head + "SELECT model, priced_model FROM priced",
-                                                               {**params, **flt.params(), **pricing_params()})}  # fmt: skip
+    found = {
+        r["model"]: r["priced_model"]
+        for r in store.rows(
+            head + "SELECT model, priced_model FROM priced", {**params, **flt.params(), **pricing_params()}
+        )
+    }
     assert found == {m: book.match(m) for m in models}
     assert found["acme-s1"] == "acme-wide" and found["acme-special"] == "acme-exact" and found["zzz"] == ""
 

@@ -33,10 +33,14 @@ def test_since_until_and_dimension_filters(replayed_client):
     everything = get(replayed_client, "/api/v1/usage").json()["totals"]["requests"]
     assert get(replayed_client, "/api/v1/usage", since="2026-11-23").json()["totals"]["requests"] == 0
     assert get(replayed_client, "/api/v1/usage", until="2026-11-22").json()["totals"]["requests"] == 0
-    assert get(replayed_client, "/api/v1/usage", since="2026-11-22", until="2026-11-23").json()["totals"][
-        "requests"] == everything
+    assert (
+        get(replayed_client, "/api/v1/usage", since="2026-11-22", until="2026-11-23").json()["totals"]["requests"]
+        == everything
+    )
     body = get(replayed_client, "/api/v1/usage", group_by="model", model="claude-haiku-4-5", agent="custom").json()
-    assert [r["model"] for r in body["rows"]] == ["claude-haiku-4-5"] and body["totals"]["requests"] == 3  # r09: 1, r10: 2
+    assert [r["model"] for r in body["rows"]] == ["claude-haiku-4-5"] and body["totals"][
+        "requests"
+    ] == 3  # r09: 1, r10: 2
 
 
 def test_csv_export(replayed_client):

@@ -15,7 +15,6 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import new_database, open_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.scope import Pricing
 from cctelemetry.reports.sessions import list_sessions
 from cctelemetry.reports.usage import usage
+from conftest import new_database, open_store
 
 COLUMNS = ["timestamp", "agent_product", "service_name", "session_id", "request_id", "request_key", "user_id",
            "user_email", "model", "agent", "query_source", "speed", "effort", "skill", "project", "git_branch",

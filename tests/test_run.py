@@ -14,9 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 
 from cctelemetry.client import Client
+from conftest import free_port
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 AGENT = [sys.executable, str(Path(__file__).parent / "support" / "fake_agent.py")]
@@ -34,9 +34,10 @@ def service(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run-service")
     data, port = tmp / "data", free_port()
     env = clean_env(tmp)
-    log = open(tmp / "service.log", "wb")
-    proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(port), "--otlp-port",
-                             str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    with open(tmp / "service.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([CLI, "serve", "--data-dir", str(data), "--api-port", str(port), "--otlp-port",
+                                 str(free_port()), "--grpc-port", "0", "--metrics-port", "0"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -49,7 +50,6 @@ def service(tmp_path_factory):
     yield {"data": data, "url": url, "env": env, "tmp": tmp}
     proc.terminate()
     proc.wait(20)
-    log.close()
 
 
 def cctelemetry(*args: str, env: dict, stdin: str = "", timeout: float = 90) -> subprocess.CompletedProcess:
@@ -63,7 +63,7 @@ def test_run_passes_everything_through_and_prints_the_cost(service):
     assert out.returncode == 3, out.stderr
     assert out.stderr == "fake agent: working\n"
     assert out.stdout.startswith("HELLO AGENT\n")
-    result = json.loads(out.stdout[len("HELLO AGENT\n"):])
+    result = json.loads(out.stdout[len("HELLO AGENT\n") :])
     assert result["requests"] == 2 and result["exit_code"] == 3 and result["complete"] is True
     assert result["cost_usd"] == pytest.approx(0.75) and result["reported_cost_usd"] == pytest.approx(0.75)
     assert (result["input_tokens"], result["output_tokens"]) == (2001, 200)

@@ -1,5 +1,6 @@
-"""The raw tables are, column for column, what otelcol-contrib v0.159's ClickHouse exporter writes
-(shared/reference/clickhouse-exporter.md §2.1, §2.4-2.6), so the collector can run with create_schema: false."""
+"""The raw tables are, column for column, what otelcol-contrib v0.159's ClickHouse exporter writes (its
+templates: https://github.com/open-telemetry/opentelemetry-collector-contrib/tree/v0.159.0/exporter/clickhouseexporter/internal/sqltemplates),
+so the collector can run with create_schema: false."""
 
 import pytest
 

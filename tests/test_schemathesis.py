@@ -35,22 +35,31 @@ def test_the_schema_covers_the_reports(api_schema):
             "/api/v1/sessions/{session_id}/timeline", "/api/v1/sql", "/v1/logs"} <= paths  # fmt: skip
 
 
+def run_operation(op, mode, statuses: Counter) -> None:
+    """Generated requests for one operation; counts the answers by (path, status) into ``statuses``."""
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(case=op.as_strategy(generation_mode=mode))
+    def call(case):
+        response = case.call(timeout=60)
+        statuses[(op.path, response.status_code)] += 1
+        if response.status_code != 503:  # the one 5xx a client may get (store busy), retried
+            case.validate_response(response, checks=[not_a_server_error])
+
+    try:
+        call()
+    except Unsatisfiable:  # an operation with nothing to make invalid (no parameters, no body)
+        assert mode == GenerationMode.NEGATIVE and not op.path_parameters and not op.query and not op.body
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_server_errors(api_schema, mode):
     statuses: Counter = Counter()
     for op in operations(api_schema):
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @given(case=op.as_strategy(generation_mode=mode))
-        def call(case):
-            response = case.call(timeout=60)
-            statuses[(op.path, response.status_code)] += 1
-            if response.status_code != 503:  # the one 5xx a client may get (store busy), retried
-                case.validate_response(response, checks=[not_a_server_error])
-
-        try:
-            call()
-        except Unsatisfiable:  # an operation with nothing to make invalid (no parameters, no body)
-            assert mode == GenerationMode.NEGATIVE and not op.path_parameters and not op.query and not op.body
-    print(f"\nschemathesis {mode.value}: {sum(statuses.values())} requests", dict(Counter(k[1] for k in statuses.elements())))
+        run_operation(op, mode, statuses)
+    print(
+        f"\nschemathesis {mode.value}: {sum(statuses.values())} requests",
+        dict(Counter(k[1] for k in statuses.elements())),
+    )
     assert sum(statuses.values()) >= EXAMPLES * len(operations(api_schema)) // 4
     assert not [k for k in statuses if k[1] >= 500 and k[1] != 503]

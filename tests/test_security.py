@@ -15,13 +15,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, free_port
 
 from cctelemetry.config import Settings
 from cctelemetry.security import Access, InsecureConfiguration, Tokens, check_bind, is_loopback
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from otlp_grpc_client import channel, export  # noqa: E402
+from conftest import FIXTURES, free_port
+from otlp_grpc_client import channel, export
 
 CLI = str(Path(sys.executable).with_name("cctelemetry"))
 TOKEN = "tok-full-7f3a9c2e"
@@ -81,9 +79,29 @@ def test_a_network_address_needs_a_token(host):
 
 def test_serve_refuses_a_network_address_without_a_token(tmp_path):
     data = tmp_path / "data"
-    out = subprocess.run([CLI, "serve", "--host", "0.0.0.0", "--data-dir", str(data), "--api-port", str(free_port()),
-                          "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], capture_output=True, text=True,
-                         env=clean_env(tmp_path), timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
+    out = subprocess.run(
+        [
+            CLI,
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--data-dir",
+            str(data),
+            "--api-port",
+            str(free_port()),
+            "--otlp-port",
+            str(free_port()),
+            "--grpc-port",
+            "0",
+            "--metrics-port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path),
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert out.returncode == 1
     assert "CCTELEMETRY_API_TOKEN" in out.stderr and "0.0.0.0" in out.stderr and "Traceback" not in out.stderr
     assert not data.exists()  # refused before anything was opened
@@ -99,9 +117,26 @@ def service(tmp_path_factory):
     env = clean_env(tmp, CCTELEMETRY_API_TOKEN=TOKEN, CCTELEMETRY_READ_TOKENS=READ, CCTELEMETRY_AUTH_HEADER="x-api-key")
     log_path = tmp / "service.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([CLI, "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api_port),
-                                 "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--metrics-port", "0"], stdout=log,
-                                stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
+        proc = subprocess.Popen(
+            [
+                CLI,
+                "serve",
+                "--data-dir",
+                str(tmp / "data"),
+                "--api-port",
+                str(api_port),
+                "--otlp-port",
+                str(otlp_port),
+                "--grpc-port",
+                str(grpc_port),
+                "--metrics-port",
+                "0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -151,9 +186,10 @@ def test_otlp_grpc_needs_a_full_token(service):
         stub_call = ch.unary_unary("/opentelemetry.proto.collector.logs.v1.LogsService/Export",
                                    request_serializer=lambda m: m.SerializeToString(),
                                    response_deserializer=lambda b: b)  # fmt: skip
-        for metadata, code in (((), grpc.StatusCode.UNAUTHENTICATED),
-                               ((("authorization", f"Bearer {WRONG}"),), grpc.StatusCode.UNAUTHENTICATED),
-                               ((("authorization", f"Bearer {READ}"),), grpc.StatusCode.PERMISSION_DENIED)):  # fmt: skip
+        cases = (((), grpc.StatusCode.UNAUTHENTICATED),
+                 ((("authorization", f"Bearer {WRONG}"),), grpc.StatusCode.UNAUTHENTICATED),
+                 ((("authorization", f"Bearer {READ}"),), grpc.StatusCode.PERMISSION_DENIED))  # fmt: skip
+        for metadata, code in cases:
             with pytest.raises(grpc.RpcError) as e:
                 stub_call(message, timeout=30, metadata=metadata)
             assert e.value.code() == code

@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import pytest
-from conftest import DATA, FIXTURES, api_client, make_state, new_database, open_store, post_fixtures
 
 from cctelemetry.config import Settings
+from conftest import DATA, FIXTURES, api_client, make_state, new_database, open_store, post_fixtures
 
 GEMINI_TRACES = DATA / "gemini-cli-0.61.0" / "otlp" / "gemini01-p-json" / "traces-001.json"
 R10 = "r10-full-traces-protobuf"
@@ -27,7 +28,7 @@ R10_SESSION = "8a0ff020-faf3-401e-a257-17ccc1f45658"
 
 def value(v: dict):
     """An OTLP JSON AnyValue as Python (ints may come as strings in the protobuf JSON rendering)."""
-    (kind, x), = v.items() if v else (("none", None),)
+    ((kind, x),) = v.items() if v else (("none", None),)
     if kind == "intValue":
         return int(x)
     if kind == "arrayValue":
@@ -178,8 +179,14 @@ ERROR_EVENTS = [
 
 def test_errors(captured):
     assert captured.get("/api/v1/errors").json()["totals"]["errors"] == 0  # the captures have none
-    body = {"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
-                              "scopeLogs": [{"logRecords": ERROR_EVENTS}]}]}  # fmt: skip
+    body = {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "claude-code"}}]},
+                "scopeLogs": [{"logRecords": ERROR_EVENTS}],
+            }
+        ]
+    }
     r = captured.post("/v1/logs", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert r.status_code == 200
     errors = [attrs(e["attributes"]) for e in ERROR_EVENTS if e["body"]["stringValue"] == "claude_code.api_error"]
@@ -269,22 +276,47 @@ def test_activity_counts_commits_and_cumulative_series_within_the_window(capture
 
     def point(t, v, **a):
         kv = [{"key": k, "value": {"stringValue": x}} for k, x in {"session.id": session, **a}.items()]
-        return {"attributes": kv, "startTimeUnixNano": str(start * 10**9), "timeUnixNano": str(t * 10**9), "asDouble": v}
+        return {
+            "attributes": kv,
+            "startTimeUnixNano": str(start * 10**9),
+            "timeUnixNano": str(t * 10**9),
+            "asDouble": v,
+        }
 
     def metric(name, temporality, points):
         return {"name": name, "sum": {"aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": points}}
 
-    body = {"resourceMetrics": [{"resource": {}, "scopeMetrics": [{"metrics": [
-        metric("claude_code.commit.count", 1, [point(start + 10, 1), point(start + 20, 2)]),
-        metric("claude_code.pull_request.count", 1, [point(start + 30, 1)]),
-        # cumulative lines: 2 before the window, 5 then 9 inside it: 7 were added in the window
-        metric("claude_code.lines_of_code.count", 2, [point(start + 5, 2, type="added"), point(start + 40, 5, type="added"),
-                                                      point(start + 50, 9, type="added")]),
-    ]}]}]}  # fmt: skip
-    assert captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code == 200
-    from datetime import datetime, timezone
+    body = {
+        "resourceMetrics": [
+            {
+                "resource": {},
+                "scopeMetrics": [
+                    {
+                        "metrics": [
+                            metric("claude_code.commit.count", 1, [point(start + 10, 1), point(start + 20, 2)]),
+                            metric("claude_code.pull_request.count", 1, [point(start + 30, 1)]),
+                            # cumulative lines: 2 before the window, 5 then 9 inside it: 7 were added in the window
+                            metric(
+                                "claude_code.lines_of_code.count",
+                                2,
+                                [
+                                    point(start + 5, 2, type="added"),
+                                    point(start + 40, 5, type="added"),
+                                    point(start + 50, 9, type="added"),
+                                ],
+                            ),
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
+    assert (
+        captured.post("/v1/metrics", content=json.dumps(body), headers={"Content-Type": "application/json"}).status_code
+        == 200
+    )
 
-    since = datetime.fromtimestamp(start + 8, tz=timezone.utc).isoformat()
+    since = datetime.fromtimestamp(start + 8, tz=UTC).isoformat()
     got = captured.get("/api/v1/activity", params={"session": session, "since": since, "group_by": ""}).json()
     assert got["rows"] == []
     assert (got["totals"]["commits"], got["totals"]["pull_requests"], got["totals"]["lines_added"]) == (3, 1, 7)
@@ -314,7 +346,7 @@ def children(spans, parent, name):
 
 def test_timeline_from_spans(captured):
     spans = r10_spans()
-    (root_id, root), = [(k, s) for k, s in spans.items() if s["name"] == "claude_code.interaction"]
+    ((root_id, root),) = [(k, s) for k, s in spans.items() if s["name"] == "claude_code.interaction"]
     body = captured.get(f"/api/v1/sessions/{R10_SESSION}/timeline").json()
     assert body["source"] == "spans"
     (interaction,) = body["interactions"]
@@ -324,11 +356,15 @@ def test_timeline_from_spans(captured):
     llm = children(spans, root_id, "claude_code.llm_request")
     assert [r["duration_ms"] for r in interaction["requests"]] == pytest.approx([s["ms"] for s in llm], abs=1e-3)
     assert [r["request_id"] for r in interaction["requests"]] == [s["attributes"]["request_id"] for s in llm]
-    assert [r["model"] for r in interaction["requests"]] == ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-5"]
+    assert [r["model"] for r in interaction["requests"]] == [
+        "claude-haiku-4-5",
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5",
+    ]
     asked = interaction["requests"][1]
     assert asked["input_tokens"] == 1234 and asked["cost_usd"] == pytest.approx(0.0571128, abs=1e-12)
     (agent,) = asked["tools"]
-    (agent_span_id, agent_span), = [(k, s) for k, s in spans.items() if s["attributes"].get("tool_name") == "Agent"]
+    ((agent_span_id, agent_span),) = [(k, s) for k, s in spans.items() if s["attributes"].get("tool_name") == "Agent"]
     assert agent["name"] == "Agent" and agent["duration_ms"] == pytest.approx(agent_span["ms"], abs=1e-3)
     assert agent["tool_use_id"] == agent_span["attributes"]["tool_use_id"]
     (execution,) = children(spans, agent_span_id, "claude_code.tool.execution")
@@ -385,8 +421,9 @@ def test_timeline_of_a_refused_tool_and_of_gemini(captured):
     assert gemini["source"] == "spans"
     ((request,),) = [i["requests"] for i in gemini["interactions"]]
     assert request["model"] == "gemini-2.5-flash"
-    assert request["duration_ms"] == pytest.approx((int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6,
-                                                   abs=1e-3)  # fmt: skip
+    assert request["duration_ms"] == pytest.approx(
+        (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e6, abs=1e-3
+    )
     assert captured.get("/api/v1/sessions/no-such-session/timeline").status_code == 404
 
 

@@ -10,18 +10,16 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from cctelemetry.api.live import live_for
+from cctelemetry.statusline.hook import Hook
+from cctelemetry.statusline.line import Style, render
+from claude_events import Request, post
 from conftest import DATA, free_port, live_service
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
-from claude_events import Request, post  # noqa: E402
-
-from cctelemetry.api.live import live_for  # noqa: E402
-from cctelemetry.statusline.hook import Hook  # noqa: E402
-from cctelemetry.statusline.line import Style, render  # noqa: E402
 
 INPUTS = DATA / "statusline"
 DOCUMENTED = json.loads((INPUTS / "documented.json").read_text())
@@ -39,9 +37,11 @@ def stop_live(service_state):
 
 
 def stored(store) -> list[dict]:
-    return store.rows("SELECT window, used_percentage, toUnixTimestamp(resets_at) AS resets_at, session_id, model, "
-                      "model_display_name, agent_version, session_cost_usd, session_input_tokens, fast_mode, project_dir "
-                      "FROM rate_limit_snapshots ORDER BY observed_at, window")  # fmt: skip
+    return store.rows(
+        "SELECT window, used_percentage, toUnixTimestamp(resets_at) AS resets_at, session_id, model, "
+        "model_display_name, agent_version, session_cost_usd, session_input_tokens, fast_mode, project_dir "
+        "FROM rate_limit_snapshots ORDER BY observed_at, window"
+    )
 
 
 def test_documented_input_line_and_snapshots(client, service_state, store):
@@ -95,12 +95,19 @@ def test_not_an_object_is_a_400(client, body):
 
 
 def test_service_figures_session_today_block(client, service_state, store):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session = NO_LIMITS["session_id"]
-    post(client, [Request(now - timedelta(minutes=m), session, f"req_sl_{m}", cost_usd=0.25, user_email="me@x")
-                  for m in (40, 20, 5)] +
-         [Request(now - timedelta(minutes=30), "other-session", "req_sl_other", cost_usd=1.0, user_email="me@x"),
-          Request(now - timedelta(minutes=30), "not-mine", "req_sl_theirs", cost_usd=9.0, user_email="you@x")])  # fmt: skip
+    post(
+        client,
+        [
+            Request(now - timedelta(minutes=m), session, f"req_sl_{m}", cost_usd=0.25, user_email="me@x")
+            for m in (40, 20, 5)
+        ]
+        + [
+            Request(now - timedelta(minutes=30), "other-session", "req_sl_other", cost_usd=1.0, user_email="me@x"),
+            Request(now - timedelta(minutes=30), "not-mine", "req_sl_theirs", cost_usd=9.0, user_email="you@x"),
+        ],
+    )
     started = time.monotonic()
     assert client.get("/api/v1/monitor").status_code == 200  # computes the figures (a statusline waits 0.25 s at most)
     print(f"monitor snapshot: {time.monotonic() - started:.3f} s")
@@ -114,8 +121,12 @@ def test_service_figures_session_today_block(client, service_state, store):
 
 
 def test_render_thresholds_and_colours():
-    hook = Hook.parse({"model": {"display_name": "Opus"},
-                       "rate_limits": {"five_hour": {"used_percentage": 49.9}, "seven_day": {"used_percentage": 50}}})
+    hook = Hook.parse(
+        {
+            "model": {"display_name": "Opus"},
+            "rate_limits": {"five_hour": {"used_percentage": 49.9}, "seven_day": {"used_percentage": 50}},
+        }
+    )
     style = Style(warn_percent=50, critical_percent=80)
     line = render(hook, None, style)
     assert "\x1b[32m5h 50%\x1b[0m" in line and "\x1b[33m7d 50%\x1b[0m" in line

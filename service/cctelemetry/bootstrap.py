@@ -16,9 +16,9 @@ from .config import Settings
 from .errors import NotFound
 from .ingest import facts
 from .pricing import current_book, sync_prices
+from .reports.views import create_views
 from .store import Store
 from .store.migrate import Migration, migrate
-from .reports.views import create_views
 
 log = logging.getLogger(__name__)
 

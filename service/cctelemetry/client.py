@@ -26,9 +26,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import BadRequest, StoreUnavailable, TelemetryError
 
-
-
-
 RUN_ID_ATTRIBUTE = "cctelemetry.run_id"
 RUN_WAIT_S = 15.0  # after the agent exits, at most this long for its last export
 RUN_SETTLE_S = 1.5  # the run's request count unchanged this long: its export is in
@@ -72,7 +69,11 @@ class Client:
             response = conn.getresponse()
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            reason = "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc) or type(exc).__name__)
+            reason = (
+                "timed out"
+                if isinstance(exc, socket.timeout)
+                else (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+            )
             raise StoreUnavailable(f"the cctelemetry service at {self.url} does not answer ({reason})") from exc
         finally:
             conn.close()
@@ -201,13 +202,20 @@ class Client:
         totals = body["totals"]
         return {
             "requests": totals.get("requests") or 0,
-            **{k: totals.get(k) or 0 for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")},
-            "cost_usd": totals.get("cost_usd"), "reported_cost_usd": totals.get("reported_cost_usd"),
-            "computed_cost_usd": totals.get("computed_cost_usd"), "mode": body.get("mode"),
+            **{
+                k: totals.get(k) or 0
+                for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+            },
+            "cost_usd": totals.get("cost_usd"),
+            "reported_cost_usd": totals.get("reported_cost_usd"),
+            "computed_cost_usd": totals.get("computed_cost_usd"),
+            "mode": body.get("mode"),
             "session_ids": sorted({r["session"] for r in body["rows"]}),
-            "models": sorted({r["model"] for r in body["rows"]}), "by_model": _by_model(body["rows"]),
-            "complete": bool(seen) and time.monotonic() - started < wait, "waited_seconds": round(time.monotonic() - started, 3),
-        }  # fmt: skip
+            "models": sorted({r["model"] for r in body["rows"]}),
+            "by_model": _by_model(body["rows"]),
+            "complete": bool(seen) and time.monotonic() - started < wait,
+            "waited_seconds": round(time.monotonic() - started, 3),
+        }
 
     def watch_session(self, session_id: str = "current", interval: float = 2.0, project: str | None = None,
                       cwd: str | None = None) -> Iterator[dict]:  # fmt: skip
@@ -226,6 +234,7 @@ class Client:
                 last = row
                 yield update
             time.sleep(interval)
+
     def timeline(self, session_id: str, mode=None) -> dict:
         return self.get(f"/api/v1/sessions/{quote(session_id, safe='')}/timeline", {"mode": mode})
 
@@ -246,9 +255,18 @@ class Client:
 
     def insights(self, since=None, until=None, tz=None, mode=None, compare_model=None, small_output_tokens=None,
                  filters=None) -> dict:  # fmt: skip
-        return self.get("/api/v1/insights", {"since": since, "until": until, "tz": tz, "mode": mode,
-                                             "compare_model": compare_model,
-                                             "small_output_tokens": small_output_tokens, **(filters or {})})  # fmt: skip
+        return self.get(
+            "/api/v1/insights",
+            {
+                "since": since,
+                "until": until,
+                "tz": tz,
+                "mode": mode,
+                "compare_model": compare_model,
+                "small_output_tokens": small_output_tokens,
+                **(filters or {}),
+            },
+        )
 
     def budgets(self) -> dict:
         return self.get("/api/v1/budgets")
@@ -295,8 +313,18 @@ def telemetry_env(env: dict[str, str], endpoint: str, attributes: dict[str, str]
 def _by_model(rows: list[dict]) -> list[dict]:
     out: dict[str, dict] = {}
     for r in rows:
-        m = out.setdefault(r["model"], {"model": r["model"], "requests": 0, "input_tokens": 0, "output_tokens": 0,
-                                        "cache_read_tokens": 0, "cache_creation_tokens": 0, "cost_usd": 0.0})  # fmt: skip
+        m = out.setdefault(
+            r["model"],
+            {
+                "model": r["model"],
+                "requests": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "cache_read_tokens": 0,
+                "cache_creation_tokens": 0,
+                "cost_usd": 0.0,
+            },
+        )
         for k in ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens"):
             m[k] += r.get(k) or 0
         m["cost_usd"] = None if m["cost_usd"] is None or r.get("cost_usd") is None else m["cost_usd"] + r["cost_usd"]

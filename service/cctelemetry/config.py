@@ -60,88 +60,164 @@ class Settings(BaseSettings):
     report_cache: bool = Field(
         default=True, description="The service reuses a report's result while the tables it read are unchanged."
     )
-    sql_max_seconds: float = Field(default=30.0, gt=0, description="Time limit of one ad-hoc SQL query "
-                                   "(POST /api/v1/sql, cctelemetry sql).")
-    sql_max_rows: int = Field(default=100_000, ge=1, description="Most rows an ad-hoc SQL query returns; "
-                              "more are cut and the answer says \"truncated\": true.")
-    clickhouse_write_url: str = Field(
-        default="", description="The ClickHouse URL the service writes its own rows with (imports, snapshots); "
-        "empty means clickhouse_url. In the stack: the writer user, while reports read as the reader."
+    sql_max_seconds: float = Field(
+        default=30.0, gt=0, description="Time limit of one ad-hoc SQL query (POST /api/v1/sql, cctelemetry sql)."
     )
-    limits_stale_seconds: float = Field(default=600, gt=0, description="An official rate-limit figure older "
-                                        "than this is marked stale (statusline, /api/v1/limits).")
-    limits_snapshot_seconds: float = Field(default=60, ge=0, description="The same rate-limit figure of a "
-                                           "session is stored again at most this often (a change at once).")
-    statusline_refresh_seconds: float = Field(default=2, gt=0, description="How old the figures a statusline or "
-                                              "monitor gets from the service may be before they are refreshed.")
-    statusline_warn_percent: float = Field(default=50, description="A rate-limit window's percentage shows "
-                                           "yellow from here (statusline).")
+    sql_max_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description='Most rows an ad-hoc SQL query returns; more are cut and the answer says "truncated": true.',
+    )
+    clickhouse_write_url: str = Field(
+        default="",
+        description="The ClickHouse URL the service writes its own rows with (imports, snapshots); "
+        "empty means clickhouse_url. In the stack: the writer user, while reports read as the reader.",
+    )
+    limits_stale_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="An official rate-limit figure older than this is marked stale (statusline, /api/v1/limits).",
+    )
+    limits_snapshot_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="The same rate-limit figure of a session is stored again at most this often (a change at once).",
+    )
+    statusline_refresh_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="How old the figures a statusline or "
+        "monitor gets from the service may be before they are refreshed.",
+    )
+    statusline_warn_percent: float = Field(
+        default=50, description="A rate-limit window's percentage shows yellow from here (statusline)."
+    )
     statusline_critical_percent: float = Field(default=80, description="... and red from here.")
-    statusline_burn_warn_tpm: float = Field(default=2000, description="The burn rate shows yellow from this many "
-                                            "input + output tokens per minute (statusline).")
+    statusline_burn_warn_tpm: float = Field(
+        default=2000,
+        description="The burn rate shows yellow from this many input + output tokens per minute (statusline).",
+    )
     statusline_burn_critical_tpm: float = Field(default=5000, description="... and red from here.")
-    monitor_active_minutes: int = Field(default=30, ge=1, description="A session is active (monitor) when it "
-                                        "made a request in the last this many minutes.")
-    facts_interval_seconds: float = Field(default=1.0, gt=0, description="How often the service takes in request "
-                                          "copies that others (the stack's collector) wrote into the inbox.")
-    facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
-                                          "the fact writer looks again, for inserts that were slow to become visible.")
+    monitor_active_minutes: int = Field(
+        default=30,
+        ge=1,
+        description="A session is active (monitor) when it made a request in the last this many minutes.",
+    )
+    facts_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the service takes in request "
+        "copies that others (the stack's collector) wrote into the inbox.",
+    )
+    facts_lookback_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="On a server, how far behind its bookmark "
+        "the fact writer looks again, for inserts that were slow to become visible.",
+    )
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
     metrics_port: int = Field(
-        default=8889, ge=0, le=65535, description="Embedded mode: Prometheus /metrics also on this port, where the "
-        "stack's collector serves it; 0 turns it off. /metrics is on the API port in every mode."
+        default=8889,
+        ge=0,
+        le=65535,
+        description="Embedded mode: Prometheus /metrics also on this port, where the "
+        "stack's collector serves it; 0 turns it off. /metrics is on the API port in every mode.",
     )
     metrics_max_series: int = Field(
-        default=1000, ge=2, description="Most label sets one metric family of /metrics has: the first ones seen keep "
-        "their own series, later ones are summed under the label value `other`."
+        default=1000,
+        ge=2,
+        description="Most label sets one metric family of /metrics has: the first ones seen keep "
+        "their own series, later ones are summed under the label value `other`.",
     )
     metrics_attributes: str = Field(
-        default="team", description="Resource attributes that become labels on /metrics (comma-separated, e.g. "
-        "team,agent.type; dots become underscores)."
+        default="team",
+        description="Resource attributes that become labels on /metrics (comma-separated, e.g. "
+        "team,agent.type; dots become underscores).",
     )
-    budgets_file: str = Field(default="", description="A JSON file of budgets ({\"budgets\": [...]}), read beside "
-                              "those set with PUT /api/v1/budgets.")
+    budgets_file: str = Field(
+        default="",
+        description='A JSON file of budgets ({"budgets": [...]}), read beside those set with PUT /api/v1/budgets.',
+    )
     budget_check_seconds: float = Field(
         default=60.0, gt=0, description="Budgets are checked after each write (debounced) and at least this often."
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="Time limit of one webhook delivery.")
-    webhook_attempts: int = Field(default=6, ge=1, description="Deliveries tried per alert (backoff 1 s, 2 s, 4 s, ...).")
+    webhook_attempts: int = Field(
+        default=6, ge=1, description="Deliveries tried per alert (backoff 1 s, 2 s, 4 s, ...)."
+    )
 
     # -- ingest limits and content (ingest/policy.py) --------------------------------------------------
-    max_items_per_request: int = Field(default=100_000, ge=0, description="Most log records, spans or data "
-                                       "points in one OTLP request (413 over it); never more than write_queue_rows.")
-    max_attributes: int = Field(default=128, ge=0, description="Most attributes kept in one attribute map; the "
-                                "rest are dropped and counted (partial success). 0: no limit.")
-    max_attribute_length: int = Field(default=16_384, ge=0, description="Longest attribute value or log body "
-                                      "kept, in characters; longer ones are cut and counted. 0: no limit.")
-    max_json_depth: int = Field(default=64, ge=8, le=400, description="Deepest nesting of an OTLP/JSON body "
-                                "(400 over it).")
-    store_prompts: bool = Field(default=False, description="Keep prompt and response text, tool inputs and raw "
-                                "API bodies that agents send; otherwise they are redacted at ingest.")
+    max_items_per_request: int = Field(
+        default=100_000,
+        ge=0,
+        description="Most log records, spans or data "
+        "points in one OTLP request (413 over it); never more than write_queue_rows.",
+    )
+    max_attributes: int = Field(
+        default=128,
+        ge=0,
+        description="Most attributes kept in one attribute map; the "
+        "rest are dropped and counted (partial success). 0: no limit.",
+    )
+    max_attribute_length: int = Field(
+        default=16_384,
+        ge=0,
+        description="Longest attribute value or log body "
+        "kept, in characters; longer ones are cut and counted. 0: no limit.",
+    )
+    max_json_depth: int = Field(
+        default=64, ge=8, le=400, description="Deepest nesting of an OTLP/JSON body (400 over it)."
+    )
+    store_prompts: bool = Field(
+        default=False,
+        description="Keep prompt and response text, tool inputs and raw "
+        "API bodies that agents send; otherwise they are redacted at ingest.",
+    )
     hash_emails: bool = Field(default=False, description="Store user.email as sha256:<16 hex digits>.")
     email_hash_salt: SecretStr = Field(default=SecretStr(""), description="Salt of the email hash.")
 
     # -- access (cctelemetry/security.py) --------------------------------------------------------------
-    api_token: SecretStr = Field(default=SecretStr(""), description="The token every client must send (Bearer, "
-                                 "or auth_header); required when host is not a loopback address.")
+    api_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="The token every client must send (Bearer, "
+        "or auth_header); required when host is not a loopback address.",
+    )
     api_token_file: str = Field(default="", description="A file whose first line is the API token.")
-    read_tokens: SecretStr = Field(default=SecretStr(""), description="Comma-separated read-only tokens: the API, "
-                                   "SQL and the dashboard, but no OTLP, import or other writes.")
+    read_tokens: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated read-only tokens: the API, "
+        "SQL and the dashboard, but no OTLP, import or other writes.",
+    )
     read_tokens_file: str = Field(default="", description="A file with one read-only token per line.")
-    auth_header: str = Field(default="", description="Another header that may carry a token, e.g. x-api-key "
-                             "(OTEL_EXPORTER_OTLP_HEADERS=x-api-key=TOKEN); Authorization: Bearer always works.")
-    allow_unauthenticated: bool = Field(default=False, description="Serve a non-loopback address without a token "
-                                        "(only behind something that limits who can connect).")
-    cors_origins: str = Field(default="", description="Comma-separated origins allowed to call the API from a "
-                              "browser (CORS); empty: none.")
+    auth_header: str = Field(
+        default="",
+        description="Another header that may carry a token, e.g. x-api-key "
+        "(OTEL_EXPORTER_OTLP_HEADERS=x-api-key=TOKEN); Authorization: Bearer always works.",
+    )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="Serve a non-loopback address without a token (only behind something that limits who can connect).",
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed to call the API from a browser (CORS); empty: none."
+    )
 
     # -- a hub and a cluster (docs/hub.md) ------------------------------------------------------------------
-    max_upload_bytes: int = Field(default=512 * 2**20, ge=1, description="A hub: most bytes of session files one "
-                                  "push (POST /api/v1/import/upload) may carry, after gunzip.")
-    host_name: str = Field(default="", description="This machine's name in the host dimension, for the session files "
-                           "it pushes to a hub (cctelemetry import --to); empty: the system's host name.")
-    cluster: str = Field(default="", description="A ClickHouse cluster (remote_servers) to create the schema on: "
-                         "ON CLUSTER, Replicated*MergeTree and Distributed tables sharded by session. Empty: one server.")
+    max_upload_bytes: int = Field(
+        default=512 * 2**20,
+        ge=1,
+        description="A hub: most bytes of session files one push (POST /api/v1/import/upload) may carry, after gunzip.",
+    )
+    host_name: str = Field(
+        default="",
+        description="This machine's name in the host dimension, for the session files "
+        "it pushes to a hub (cctelemetry import --to); empty: the system's host name.",
+    )
+    cluster: str = Field(
+        default="",
+        description="A ClickHouse cluster (remote_servers) to create the schema on: "
+        "ON CLUSTER, Replicated*MergeTree and Distributed tables sharded by session. Empty: one server.",
+    )
 
     def resolved_clickhouse_url(self) -> str:
         return self.clickhouse_url or f"chdb://{self.data_dir.expanduser().resolve()}"

@@ -95,5 +95,3 @@ class WriteQueueFull(TooManyRequests):
     https://opentelemetry.io/docs/specs/otlp/#otlphttp-throttling"""
 
     code = "write_queue_full"
-
-

@@ -26,9 +26,10 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TextIO
 
 from .client import Client
 from .errors import StoreUnavailable, TelemetryError
@@ -64,9 +65,18 @@ class PushResult:
     summary: ImportSummary = field(default_factory=ImportSummary)  # the hub's answers, added up
 
     def to_dict(self) -> dict:
-        return {**self.summary.to_dict(), "hub": self.hub, "host": self.host, "files": self.files,
-                "files_read": self.files_sent, "files_unchanged": self.files_unchanged, "files_sent": self.files_sent,
-                "bytes_sent": self.bytes_sent, "bytes_on_wire": self.bytes_on_wire, "uploads": self.uploads}  # fmt: skip
+        return {
+            **self.summary.to_dict(),
+            "hub": self.hub,
+            "host": self.host,
+            "files": self.files,
+            "files_read": self.files_sent,
+            "files_unchanged": self.files_unchanged,
+            "files_sent": self.files_sent,
+            "bytes_sent": self.bytes_sent,
+            "bytes_on_wire": self.bytes_on_wire,
+            "uploads": self.uploads,
+        }
 
 
 class PushState:
@@ -78,9 +88,9 @@ class PushState:
         self.path = folder / f"{hashlib.sha256(hub.encode()).hexdigest()[:16]}.json"
         self.hub = hub
         self.files: dict[str, dict] = {}
-        self._lock = None
+        self._lock: TextIO | None = None
 
-    def __enter__(self) -> "PushState":
+    def __enter__(self) -> PushState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = open(self.path.with_suffix(".lock"), "w")
         try:
@@ -106,8 +116,17 @@ class PushState:
             self._lock.close()
 
 
-def push(client: Client, paths: list[Path] | None, state_folder: Path, *, agent: str | None = None, host: str = "",
-         full: bool = False, upload_bytes: int = UPLOAD_BYTES, progress: ProgressFn | None = None) -> PushResult:  # fmt: skip
+def push(
+    client: Client,
+    paths: list[Path] | None,
+    state_folder: Path,
+    *,
+    agent: str | None = None,
+    host: str = "",
+    full: bool = False,
+    upload_bytes: int = UPLOAD_BYTES,
+    progress: ProgressFn | None = None,
+) -> PushResult:
     """Send the new bytes of the session files under ``paths`` (default: every agent's folders, or ``agent``'s) to the
     hub ``client`` talks to. ``full``: forget what was sent before and send everything again."""
     t0 = time.perf_counter()
@@ -199,7 +218,8 @@ def _next_newline(fh, pos: int) -> int:
 
 
 def _uploads(pieces: list[tuple[TranscriptFile, Piece]], upload_bytes: int):
-    group, size = [], 0
+    group: list[tuple[TranscriptFile, Piece]] = []
+    size = 0
     for f, p in pieces:
         n = p.end - p.start
         if group and size + n > upload_bytes:

@@ -14,10 +14,10 @@ import time
 
 import httpx
 import pytest
-from otlp_load import COST_USD, PROTOBUF, Load
-from serve_proc import ServeProcess
 
 from cctelemetry.client import Client
+from otlp_load import COST_USD, PROTOBUF, Load
+from serve_proc import ServeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,9 @@ class Senders:
                 if i >= MAX_BODIES:
                     return
                 try:
-                    ok = http.post(self.url + "/v1/logs", content=self.load.body(i), headers=PROTOBUF).status_code == 200
+                    ok = (
+                        http.post(self.url + "/v1/logs", content=self.load.body(i), headers=PROTOBUF).status_code == 200
+                    )
                 except httpx.HTTPError:
                     ok = False
                 with self.lock:
@@ -53,7 +55,7 @@ class Senders:
                 if not ok:
                     return  # the service is gone
 
-    def __enter__(self) -> "Senders":
+    def __enter__(self) -> Senders:
         for t in self.threads:
             t.start()
         return self
@@ -111,7 +113,8 @@ def test_kill9_mid_ingest_keeps_every_acknowledged_request(tmp_path):
             torn = {i: n for i, n in stored.items() if n not in (0, load.per_body)}
             assert not torn, f"bodies stored in part: {torn}"
             assert set(stored) <= acked | unknown | sent
-            print(f"  stored after restart: {len(stored)} bodies, of which {len(set(stored) & unknown)} never acknowledged")
+            never_acked = len(set(stored) & unknown)
+            print(f"  stored after restart: {len(stored)} bodies, of which {never_acked} never acknowledged")
             assert_reports_equal_the_requests(api, load, len(stored))
 
             # The exporters retry what was never acknowledged: each request still counts once.

@@ -17,6 +17,7 @@ import time
 
 import httpx
 import pytest
+
 from conftest import live_service
 from otlp_load import PROTOBUF, TOKENS, Load
 
@@ -63,14 +64,20 @@ def test_telemetry_and_transcript_copies_arriving_together_never_count_twice(ser
             deadline = time.monotonic() + 300
             with httpx.Client(base_url=url, timeout=60) as http:
                 while not done.is_set() and time.monotonic() < deadline:
-                    rows = http.get("/api/v1/usage", params={"group_by": "session", "since": "2000-01-01"}).json()["rows"]
+                    rows = http.get("/api/v1/usage", params={"group_by": "session", "since": "2000-01-01"}).json()[
+                        "rows"
+                    ]
                     counts = [r["requests"] for r in rows]
                     polls["usage"] += 1
                     polls["max_seen"] = max([polls["max_seen"], *counts])
                     if any(n > 1 for n in counts) or sum(counts) > REQUESTS:
                         errors.append(f"usage by session counted a request twice: {sorted(counts)[-3:]}")
-                    rows = http.post("/api/v1/sql", json={"query": "SELECT session_id, count() AS n FROM requests "
-                                                                   "GROUP BY session_id HAVING n > 1"}).json()["rows"]  # fmt: skip
+                    rows = http.post(
+                        "/api/v1/sql",
+                        json={
+                            "query": "SELECT session_id, count() AS n FROM requests GROUP BY session_id HAVING n > 1"
+                        },
+                    ).json()["rows"]
                     polls["sql"] += 1
                     if rows:
                         errors.append(f"the requests view counted a request twice: {rows[:3]}")

@@ -9,12 +9,12 @@ between two statements does.
 from __future__ import annotations
 
 import pytest
-from otlp_load import PROTOBUF, Load
 
 from cctelemetry.errors import StoreUnavailable
 from cctelemetry.ingest import body_to_batch, facts
 from cctelemetry.ingest.mapping import TABLE_COLUMNS
 from cctelemetry.reports.catalog import Reports
+from otlp_load import PROTOBUF, Load
 
 
 def insert_body(store, load: Load, i: int) -> None:

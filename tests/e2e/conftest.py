@@ -24,7 +24,7 @@ import pytest
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_anthropic import FakeAnthropic  # noqa: E402 - found through the sys.path entry above
 
 REPO = Path(__file__).resolve().parents[2]
 CLAUDE_CODE_VERSION = "2.1.197"
@@ -69,8 +69,9 @@ def claude_bin() -> Path:
     if not CLAUDE_BIN.exists():
         pytest.skip(f"Claude Code {CLAUDE_CODE_VERSION} is not installed at {CLAUDE_BIN}: {install_log}")
     try:
-        version = subprocess.run([str(CLAUDE_BIN), "--version"], capture_output=True, text=True, timeout=60,
-                                 stdin=subprocess.DEVNULL).stdout.strip()
+        version = subprocess.run(
+            [str(CLAUDE_BIN), "--version"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"{CLAUDE_BIN} does not run: {exc!r}")
     if not version.startswith(CLAUDE_CODE_VERSION):
@@ -141,13 +142,27 @@ def service(tmp_path_factory) -> Service:
     # Only our flags configure the service: drop settings from the environment (the parent conftest
     # points CCTELEMETRY_DATA_DIR at the unit tests' engine).
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
-    cmd = [str(script), "serve", "--data-dir", str(root / "data"), "--api-port", str(api_port),
-           "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--metrics-port", "0",
-           "--host", "127.0.0.1"]
+    cmd = [
+        str(script),
+        "serve",
+        "--data-dir",
+        str(root / "data"),
+        "--api-port",
+        str(api_port),
+        "--otlp-port",
+        str(otlp_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--metrics-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+    ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    svc = Service(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}",
-                  f"http://127.0.0.1:{grpc_port}", log_path)
+    svc = Service(
+        proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}", f"http://127.0.0.1:{grpc_port}", log_path
+    )
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         last = None
@@ -189,8 +204,13 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
     """``run_claude(prompt, protocol)``: one ``claude -p`` run against the fake API, OTLP to the service
     (``grpc`` to its OTLP/gRPC port, ``http/*`` to its OTLP/HTTP port)."""
 
-    def run(prompt: str, protocol: str, model: str = "claude-sonnet-4-5", compression: str | None = None,
-            env_overrides: dict[str, str | None] | None = None) -> ClaudeRun:
+    def run(
+        prompt: str,
+        protocol: str,
+        model: str = "claude-sonnet-4-5",
+        compression: str | None = None,
+        env_overrides: dict[str, str | None] | None = None,
+    ) -> ClaudeRun:
         """``env_overrides``: variables to set (None removes one), e.g. per-signal endpoints."""
         home, work = tmp_path / "home", tmp_path / "work"
         home.mkdir(exist_ok=True)
@@ -227,8 +247,9 @@ def run_claude(claude_bin, fake_api, service, blackhole_proxy, tmp_path):
                 env[key] = value
         cmd = [str(claude_bin), "-p", prompt, "--model", model, "--output-format", "json"]
         started = time.monotonic()
-        proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd, env=env, cwd=work, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, stdin=subprocess.DEVNULL
+        )
         elapsed = time.monotonic() - started
         assert proc.returncode == 0, f"claude exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
         try:

@@ -150,8 +150,12 @@ def _gemini(h: _Handler, path: str, body: dict) -> None:
         text = json.dumps(_from_schema(config.get("responseJsonSchema") or config.get("responseSchema") or {}))
     else:
         text = f"Hi! (fake Gemini answer for {model})"
-    resp = {"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": usage, "modelVersion": model, "responseId": f"fakeresp{n:03d}"}  # fmt: skip
+    resp = {
+        "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage,
+        "modelVersion": model,
+        "responseId": f"fakeresp{n:03d}",
+    }
     if path.endswith(":generateContent"):
         return h._json(200, resp)
     h._sse([f"data: {json.dumps(resp)}\r\n\r\n"])

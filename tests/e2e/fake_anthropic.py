@@ -89,7 +89,7 @@ def _answer_text(body: dict) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, fmt, *args):  # keep test output quiet
         pass
@@ -142,11 +142,27 @@ class _Handler(BaseHTTPRequestHandler):
         usage = usage_for(model)
         text = _answer_text(body)
         fmt = (body.get("output_config") or {}).get("format") or {}
-        self._record(Call(path=path, kind="messages", model=model, stream=bool(body.get("stream")),
-                          json_schema=fmt.get("type") == "json_schema", request_id=rid, usage=usage))
-        message = {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant", "model": model,
-                   "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                   "stop_sequence": None, "usage": usage}
+        self._record(
+            Call(
+                path=path,
+                kind="messages",
+                model=model,
+                stream=bool(body.get("stream")),
+                json_schema=fmt.get("type") == "json_schema",
+                request_id=rid,
+                usage=usage,
+            )
+        )
+        message = {
+            "id": "msg_" + uuid.uuid4().hex[:24],
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        }
         if not body.get("stream"):
             return self._send_json(200, message, rid)
         self._stream(message, rid)
@@ -168,15 +184,29 @@ class _Handler(BaseHTTPRequestHandler):
         text = message["content"][0]["text"]
         start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
         event("message_start", {"type": "message_start", "message": start})
-        event("content_block_start", {"type": "content_block_start", "index": 0,
-                                      "content_block": {"type": "text", "text": ""}})
+        event(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        )
         event("ping", {"type": "ping"})
         for i, word in enumerate(text.split(" ")):
-            event("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                          "delta": {"type": "text_delta", "text": word if i == 0 else " " + word}})
+            event(
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": word if i == 0 else " " + word},
+                },
+            )
         event("content_block_stop", {"type": "content_block_stop", "index": 0})
-        event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                "usage": {"output_tokens": usage["output_tokens"]}})
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+        )
         event("message_stop", {"type": "message_stop"})
 
 
@@ -217,7 +247,7 @@ class FakeAnthropic:
         with self._server.lock:
             self._server.calls.clear()
 
-    def start(self) -> "FakeAnthropic":
+    def start(self) -> FakeAnthropic:
         self._thread.start()
         return self
 
@@ -226,7 +256,7 @@ class FakeAnthropic:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeAnthropic":
+    def __enter__(self) -> FakeAnthropic:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -70,7 +71,9 @@ def test_the_recipe_writes_the_cost_table(claude_bin, fake_api, blackhole_proxy,
     calls = fake_api.message_calls()
     text = summary.read_text()
     assert text.startswith("### cctelemetry run `claude -p Summarise what this repository does"), text
-    total = re.search(r"^\| \*\*total\*\* \| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \|$", text, re.M)
+    total = re.search(
+        r"^\| \*\*total\*\* \| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \|$", text, re.M
+    )
     assert total, text
     requests, inp, out_, read, write = (int(g.replace(",", "")) for g in total.groups()[:5])
     usage = result["modelUsage"]

@@ -78,9 +78,12 @@ GRPC_ENDPOINT_FORMS = {  # what Claude Code 2.1.197 accepts for grpc (docs/otlp-
     "localhost": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url.replace("127.0.0.1", "localhost")},
     "a-path-is-ignored": lambda url: {"OTEL_EXPORTER_OTLP_ENDPOINT": url + "/v1/logs"},
     "per-signal-variables": lambda url: {
-        "OTEL_EXPORTER_OTLP_PROTOCOL": None, "OTEL_EXPORTER_OTLP_ENDPOINT": None,
-        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": url,
-        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": url,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": None,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": None,
+        "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": url,
+        "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": url,
     },  # fmt: skip
 }
 

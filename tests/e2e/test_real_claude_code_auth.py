@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from .conftest import HEALTH_TIMEOUT_S, Service, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(200)]
@@ -44,8 +45,20 @@ def service(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env.update(CCTELEMETRY_API_TOKEN=TOKEN, CCTELEMETRY_READ_TOKENS=READ, CCTELEMETRY_AUTH_HEADER="x-api-key")
     log_path = root / "service.log"
-    cmd = [str(Path(sys.executable).with_name("cctelemetry")), "serve", "--data-dir", str(root / "data"),
-           "--api-port", str(api_port), "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--metrics-port", "0"]  # fmt: skip
+    cmd = [
+        str(Path(sys.executable).with_name("cctelemetry")),
+        "serve",
+        "--data-dir",
+        str(root / "data"),
+        "--api-port",
+        str(api_port),
+        "--otlp-port",
+        str(otlp_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--metrics-port",
+        "0",
+    ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     svc = TokenService(proc, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{otlp_port}",

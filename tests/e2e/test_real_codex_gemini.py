@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from agents_support import cost_by_hand
-REPO = Path(__file__).resolve().parents[2]
 from fake_agent_apis import FakeGemini, FakeOpenAI
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -109,8 +110,9 @@ def check(service, session: str, product: str, model: str, calls, disjoint, file
     assert summary["new_requests"] == 0, summary
     assert summary["files_unchanged"] or summary["known_requests"] >= len(calls), summary
     again = session_usage(service, session, len(calls))
-    assert {k: again[k] for k in (*TOKENS, "requests", "cost_usd")} == {k: row[k] for k in (*TOKENS, "requests",
-                                                                                             "cost_usd")}
+    assert {k: again[k] for k in (*TOKENS, "requests", "cost_usd")} == {
+        k: row[k] for k in (*TOKENS, "requests", "cost_usd")
+    }
 
 
 def codex_disjoint(u: dict) -> dict:
@@ -189,7 +191,7 @@ def test_real_codex_resume_and_fork_count_each_response_once(service, blackhole_
         assert codex_exec(codex, env, work, "resume", parent, "and again") == parent
         parent_calls = api.model_calls()
         child = codex_exec(codex, env, work, "fork", parent, "a forked question")
-        child_calls = api.model_calls()[len(parent_calls):]
+        child_calls = api.model_calls()[len(parent_calls) :]
     assert child != parent and len(parent_calls) >= 2 and child_calls
     rollouts = sorted((codex_home / "sessions").rglob("rollout-*.jsonl"))
     assert len(rollouts) == 2, rollouts
@@ -219,9 +221,10 @@ def test_real_gemini_cli(service, blackhole_proxy, tmp_path):
         }  # fmt: skip
         out = run([str(gemini), "-p", "say hi", "-m", "gemini-2.5-flash", "--output-format", "json"], env, work)
         calls = api.model_calls()
-    session = json.loads(out[out.index("{"):])["session_id"]
-    check(service, session, "gemini_cli", "gemini-2.5-flash", calls, gemini_disjoint, [home / ".gemini" / "tmp"],
-          "gemini")
+    session = json.loads(out[out.index("{") :])["session_id"]
+    check(
+        service, session, "gemini_cli", "gemini-2.5-flash", calls, gemini_disjoint, [home / ".gemini" / "tmp"], "gemini"
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,12 @@ def test_run_prints_the_cost_the_cli_reports(claude_bin, fake_api, service, blac
     assert ours["cache_read_tokens"] == sum(m["cacheReadInputTokens"] for m in usage.values())
     assert ours["cache_creation_tokens"] == sum(m["cacheCreationInputTokens"] for m in usage.values())
     # the attributes are on the rows, and the run waited for the export, not for its bound
-    status, body = service.get_json(f"/api/v1/usage?group_by=agent_type,attr.suite&attr.cctelemetry.run_id={ours['run_id']}")
+    status, body = service.get_json(
+        f"/api/v1/usage?group_by=agent_type,attr.suite&attr.cctelemetry.run_id={ours['run_id']}"
+    )
     assert status == 200 and [(r["agent_type"], r["attr.suite"], r["requests"]) for r in body["rows"]] == [
         ("e2e", "real-claude-code", len(calls))]  # fmt: skip
     assert ours["waited_seconds"] < 10, ours
-    print(f"cctelemetry run -- claude -p: {elapsed:.1f} s in all, {ours['waited_seconds']:.1f} s waiting for the export")
+    print(
+        f"cctelemetry run -- claude -p: {elapsed:.1f} s in all, {ours['waited_seconds']:.1f} s waiting for the export"
+    )

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from otlp_replay import exports
-from serve_proc import CLI, ServeProcess, clean_env
 
 from cctelemetry.client import Client
 from cctelemetry.push import push
+from otlp_replay import exports
+from serve_proc import CLI, ServeProcess, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,11 @@ def test_two_machines_one_hub_totals_add_up_exactly(tmp_path, machines):
             raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
-            roots = [desktop / ".codex" / "sessions", desktop / ".codex" / "archived_sessions", desktop / ".gemini" / "tmp"]
+            roots = [
+                desktop / ".codex" / "sessions",
+                desktop / ".codex" / "archived_sessions",
+                desktop / ".gemini" / "tmp",
+            ]
             push(hub_api, roots, state, host="desktop", upload_bytes=4096, progress=interrupt)
         resumed = cli("import", "--to", hub.api_url, env=desktop_env)
         assert 0 < resumed["files_sent"] < resumed["files"] == 8

@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import live_service
 
 from cctelemetry.client import Client
 from cctelemetry.errors import StoreUnavailable
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.push import PushState, push
+from conftest import live_service
 
 PROJECTS = Path(__file__).resolve().parents[1] / "data" / "claude-config-projects"
 
@@ -73,9 +73,8 @@ def store(engine_url):
 
 @pytest.fixture
 def service_state(engine_url, tmp_path):
-    from conftest import make_state, new_database, open_store
-
     from cctelemetry.config import Settings
+    from conftest import make_state, new_database, open_store
 
     database = new_database()
     s = open_store(engine_url, database)
@@ -97,8 +96,10 @@ def test_a_line_longer_than_an_upload_goes_whole(service_state, tmp_path):
 
 def test_one_push_per_hub_at_a_time(tmp_path):
     with PushState(tmp_path, "http://hub:8000"):
-        with pytest.raises(StoreUnavailable, match="another push to http://hub:8000 is running"):
-            with PushState(tmp_path, "http://hub:8000"):
-                pass
+        with (
+            pytest.raises(StoreUnavailable, match="another push to http://hub:8000 is running"),
+            PushState(tmp_path, "http://hub:8000"),
+        ):
+            pass
         with PushState(tmp_path, "http://other-hub:8000"):
             pass

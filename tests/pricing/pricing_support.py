@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from pathlib import Path
-
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from cctelemetry.ingest import facts
 from cctelemetry.pricing import load_book, pricing_params, sync_prices
 from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.source import FINAL_SETTINGS, priced_per_request
 
-DAY = datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 # The captured Claude Code bodies (shared with the OTLP replay tests; not imported from conftest, whose
 # module name other test folders' conftest.py files can shadow).
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "claude-code-2.1.197"

@@ -1,8 +1,8 @@
 """Computed cost equals Claude Code 2.1.197's own cost_usd for every captured api_request event.
 
 The bodies in tests/data/claude-code-2.1.197/otlp go through the real receiver (JSON and protobuf),
-the materialized view fills the inbox, the fact writer takes it in, and priced_usage.sql prices each request. The fake API's
-usage (fixtures README): sonnet-4-5 1234 in / 321 out / 91011 read / 5678 write = 0.003702 + 0.004815
+the materialized view fills the inbox, the fact writer takes it in, and priced_usage.sql prices each request.
+The fake API's usage (fixtures README): sonnet-4-5 1234 in / 321 out / 91011 read / 5678 write = 0.003702 + 0.004815
 + 0.0273033 + 0.0212925 = $0.0571128; haiku-4-5 111 / 44 / 333 / 222 = 0.000111 + 0.00022 + 0.0000333
 + 0.0002775 = $0.0006418. Writes are priced as 5-minute writes (no split in OTel), as Claude Code does.
 """

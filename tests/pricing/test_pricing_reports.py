@@ -2,7 +2,7 @@
 and CLI (cctelemetry cost, cctelemetry prices)."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import typer
@@ -15,8 +15,6 @@ from cctelemetry.pricing import load_book, sync_prices
 from cctelemetry.reports.cost import reconcile
 from cctelemetry.reports.query import RequestFilter
 from pricing_support import insert, post_claude_code_fixtures, rates, write_prices
-
-UTC = timezone.utc
 
 
 def ts(month, day):

@@ -1,10 +1,10 @@
 """Cost computed in ClickHouse by pricing/sql/priced_requests.sql, against hand arithmetic.
 
 Rates are USD per million tokens; a cost is tokens x rate / 1e6. Every expected number below is
-worked out in its comment from the rates in anchors-and-prices.md §4 and real-client-capture.md.
+worked out in its comment from the shipped rates (pricing/prices.json, each price with its source).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -84,7 +84,10 @@ def test_one_hour_writes_cost_twice_input_not_the_5m_rate(store):
     one = priced(store, cache_write_ttl="1h")
     assert one["unknown"]["computed_cost_usd"] == pytest.approx(0.06, abs=1e-12)
     assert one["known_5m"]["computed_cost_usd"] == pytest.approx(0.0375, abs=1e-12)  # a known split is kept
-    assert (one["unknown"]["rate_cache_write_5m_per_mtok"], one["unknown"]["rate_cache_write_1h_per_mtok"]) == (3.75, 6.0)
+    assert (one["unknown"]["rate_cache_write_5m_per_mtok"], one["unknown"]["rate_cache_write_1h_per_mtok"]) == (
+        3.75,
+        6.0,
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,8 +119,14 @@ def test_long_context_tier_of_one_hour_writes_and_other_models(store):
     # opus 4.6 has no tier in the book (1M at standard rates): 300_000 x 5 = 1.5
     insert(store, "o", "claude-opus-4-6[1m]", input=300_000)
     rows = priced(store)
-    assert (rows["s4"]["price_tier"], rows["s4"]["computed_cost_usd"]) == ("long_context", pytest.approx(1.62, abs=1e-12))
-    assert (rows["g"]["price_tier"], rows["g"]["computed_cost_usd"]) == ("long_context", pytest.approx(0.405, abs=1e-12))
+    assert (rows["s4"]["price_tier"], rows["s4"]["computed_cost_usd"]) == (
+        "long_context",
+        pytest.approx(1.62, abs=1e-12),
+    )
+    assert (rows["g"]["price_tier"], rows["g"]["computed_cost_usd"]) == (
+        "long_context",
+        pytest.approx(0.405, abs=1e-12),
+    )
     assert (rows["o"]["price_tier"], rows["o"]["computed_cost_usd"]) == ("base", pytest.approx(1.5, abs=1e-12))
 
 
@@ -144,7 +153,7 @@ def test_a_price_change_applies_from_its_day_utc(store, tmp_path):
             {"effective_from": "2026-09-01", **rates(3.0, 3.0, 0.3, 3.0, 3.0)}]},
     ])  # fmt: skip
     book = load_book(path)
-    utc = timezone.utc
+    utc = UTC
     before, after = datetime(2026, 2, 28, 23, 59, 59, 999000, tzinfo=utc), datetime(2026, 3, 1, tzinfo=utc)
     insert(store, "before", "claude-haiku-4-5", ts=before, input=1_000_000)
     insert(store, "after", "claude-haiku-4-5-20251001", ts=after, input=1_000_000)

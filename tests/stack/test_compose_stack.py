@@ -123,7 +123,10 @@ def stack(tmp_path_factory):
             s.bind(("127.0.0.1", 0))
             ports[name] = s.getsockname()[1]
     env_file = tmp_path_factory.mktemp("stack") / ".env"
-    passwords = {"CLICKHOUSE_WRITER_PASSWORD": secrets.token_hex(16), "CLICKHOUSE_READER_PASSWORD": secrets.token_hex(16)}
+    passwords = {
+        "CLICKHOUSE_WRITER_PASSWORD": secrets.token_hex(16),
+        "CLICKHOUSE_READER_PASSWORD": secrets.token_hex(16),
+    }
     lines = [f"{k}={v}" for k, v in passwords.items()] + [f"CCT_PORT_{k}={v}" for k, v in ports.items()]
     env_file.write_text("\n".join(lines) + "\n")
 
@@ -192,15 +195,20 @@ def test_metrics_reach_clickhouse_and_prometheus(stack):
     def scraped():
         code, raw = http("GET", stack["base"]["PROMETHEUS"] + "/metrics")
         text = raw.decode(errors="replace")
-        lines = [ln for ln in text.splitlines() if ln.startswith("claude_code_token_usage_tokens_total{") and session in ln]
+        lines = [
+            ln for ln in text.splitlines() if ln.startswith("claude_code_token_usage_tokens_total{") and session in ln
+        ]
         return lines or None
 
     lines = wait_for("claude_code_token_usage_tokens_total on :8889", scraped, 60, stack["compose"])
     assert 'type="input"' in lines[0] and 'team="stack-test"' in lines[0]
 
     def stored():
-        code, text = clickhouse(stack, "SELECT sum(Value) FROM otel_metrics_sum WHERE MetricName = "
-                                       f"'claude_code.token.usage' AND Attributes['session.id'] = '{session}'")  # fmt: skip
+        code, text = clickhouse(
+            stack,
+            "SELECT sum(Value) FROM otel_metrics_sum WHERE MetricName = "
+            f"'claude_code.token.usage' AND Attributes['session.id'] = '{session}'",
+        )
         return text.strip() == "400" or None
 
     wait_for("the data point in otel_metrics_sum", stored, 60, stack["compose"])

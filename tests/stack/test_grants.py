@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import api_client, make_state, new_database, post_fixtures
 
 from cctelemetry.config import Settings
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.store import Store
+from conftest import api_client, make_state, new_database, post_fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 USERS = REPO / "clickhouse" / "users.d" / "cctelemetry-users.xml"
@@ -128,7 +128,7 @@ def recorded(engine_url, monkeypatch):
             assert client.get(path).status_code == 200, path
         assert client.put("/api/v1/budgets", json={"budgets": [{"name": "g", "period": "day", "amount_usd": 0.01}]}
                           ).status_code == 200  # fmt: skip
-        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=timezone.utc))  # the captures' day
+        evaluator = state.start_budgets(clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC))  # the captures' day
         assert len(evaluator.check()) == 3  # alerts written
         evaluator.stop()
         assert client.get("/api/v1/budgets").status_code == 200
@@ -160,8 +160,11 @@ def test_writes_need_only_the_writers_privileges(recorded):
 
 
 def test_reading_roles_never_write(recorded):
-    writes = [(role, sql[:80]) for role, sql in recorded
-              if role != "write" and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}]  # fmt: skip
+    writes = [
+        (role, sql[:80])
+        for role, sql in recorded
+        if role != "write" and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}
+    ]
     assert not writes
     assert all(p in ("SELECT",) for role, sql in recorded if role != "write" for p in required(sql))
 
@@ -172,5 +175,3 @@ def test_the_reader_is_read_only_and_the_default_user_is_local_only():
     assert grants()["reader"]["otel"] == {"SELECT", "SHOW"}
     networks = [ip.text for ip in root.findall("users/default/networks/ip")]
     assert set(networks) <= {"::1", "127.0.0.1"}
-
-

@@ -8,6 +8,7 @@ the same OTLP/HTTP and API), so the script's waiting and smoke logic run for rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +55,6 @@ exit 3
 """
 
 
-
 @pytest.fixture
 def sandbox(tmp_path):
     """A copy of the files the installer's Docker branch uses, and a PATH whose `docker` is fake."""
@@ -69,15 +70,17 @@ def sandbox(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCTELEMETRY_", "CCT_PORT_"))}
-    env.update(PATH=f"{bin_dir}:{env['PATH']}", FAKE_STATE=str(state), FAKE_CCTELEMETRY=str(CCTELEMETRY),
-               XDG_DATA_HOME=str(tmp_path / "xdg"))  # --uninstall also looks for an embedded service there
+    env.update(
+        PATH=f"{bin_dir}:{env['PATH']}",
+        FAKE_STATE=str(state),
+        FAKE_CCTELEMETRY=str(CCTELEMETRY),
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+    )  # --uninstall also looks for an embedded service there
     yield root, state, env
     pidfile = state / "pid"
     if pidfile.exists():
-        try:
+        with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pidfile.read_text()), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
 
 
 def run(root: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -92,7 +95,8 @@ def test_docker_branch_end_to_end(sandbox):
     api_port, otlp_port = free_ports(2)
     out = run(root, env, "--port-api", str(api_port), "--port-otlp", str(otlp_port), "--timeout", "60")
     assert out.returncode == 0, f"stdout:\n{out.stdout}\nstderr:\n{out.stderr}\nserve log:\n" + (
-        (state / "serve.log").read_text() if (state / "serve.log").exists() else "")
+        (state / "serve.log").read_text() if (state / "serve.log").exists() else ""
+    )
     assert "a Docker engine answers: installing the stack" in out.stdout
     assert "smoke check passed" in out.stdout
     assert f"API             : http://127.0.0.1:{api_port}" in out.stdout
@@ -117,7 +121,10 @@ def test_docker_branch_end_to_end(sandbox):
 
     down = run(root, env, "--uninstall")
     assert down.returncode == 0, down.stderr
-    assert f"docker compose --project-directory {root} -f {root}/docker-compose.yml down" in (state / "calls.log").read_text()
+    assert (
+        f"docker compose --project-directory {root} -f {root}/docker-compose.yml down"
+        in (state / "calls.log").read_text()
+    )
     assert "cctelemetry_clickhouse-data" in down.stdout and "down -v" in down.stdout
     assert not (state / "pid").exists()
 

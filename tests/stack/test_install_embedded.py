@@ -15,11 +15,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "install-telemetry.sh"
-
 
 
 def install(*args: str, timeout: int = 600, state: Path | None = None) -> subprocess.CompletedProcess:
@@ -56,8 +56,10 @@ def test_install_embedded_smoke_and_uninstall(tmp_path):
         assert f"OTLP/gRPC :{grpc_port}" in out.stdout  # the start line
         assert f"CCTELEMETRY_OTLP_ENDPOINT=http://127.0.0.1:{grpc_port} source" in out.stdout
         assert "setup-telemetry.sh --protocol grpc" in out.stdout
-        assert f"Prometheus      : http://127.0.0.1:{api_port}/metrics and http://127.0.0.1:{metrics_port}/metrics" \
+        assert (
+            f"Prometheus      : http://127.0.0.1:{api_port}/metrics and http://127.0.0.1:{metrics_port}/metrics"
             in out.stdout
+        )
         scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
         # the smoke event went through the receiver (counted) but is a self-test: no spend anywhere
         assert "cctelemetry_ingest_requests_total" in scraped and "claude_code_cost_usage_USD_total" not in scraped
@@ -106,7 +108,7 @@ def test_install_refuses_a_busy_port(tmp_path, busy_option):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        ports = dict(zip(["--port-api", "--port-otlp", "--port-grpc", "--port-metrics"], free_ports(4)),
+        ports = dict(zip(["--port-api", "--port-otlp", "--port-grpc", "--port-metrics"], free_ports(4), strict=True),
                      **{busy_option: port})  # fmt: skip
         args = [a for option, p in ports.items() for a in (option, str(p))]
         out = install("--embedded", "--data-dir", str(tmp_path / "d"), *args, timeout=300, state=tmp_path / "state")

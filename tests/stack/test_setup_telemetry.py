@@ -10,11 +10,12 @@ import shutil
 import subprocess
 import sys
 import threading
-from urllib.parse import quote
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+
 from stack_support import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,8 +75,9 @@ def test_sourced_overrides_and_resource_attributes(shell, tmp_path):
     )  # fmt: skip
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector.internal:14318"
     assert env["OTEL_LOG_USER_PROMPTS"] == "1"
-    assert env["OTEL_RESOURCE_ATTRIBUTES"] == ("deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code,"
-                                               + HOST)  # fmt: skip
+    assert env["OTEL_RESOURCE_ATTRIBUTES"] == (
+        "deployment.environment=dev,team=Data%20Eng%2C%20EU,agent.type=claude-code," + HOST
+    )
     assert env["__stderr__"] == ""
 
 
@@ -123,7 +125,7 @@ def test_print_codex_and_gemini(tmp_path):
     assert parsed["otel"]["exporter"]["otlp-http"]["protocol"] == "binary"
 
     gemini = run(tmp_path, "--print-gemini").stdout
-    block = gemini[gemini.index("{"): gemini.index("\n}\n") + 2]
+    block = gemini[gemini.index("{") : gemini.index("\n}\n") + 2]
     telemetry = json.loads(block)["telemetry"]
     assert telemetry == {"enabled": True, "target": "local", "otlpEndpoint": "http://127.0.0.1:4318",
                          "otlpProtocol": "http", "logPrompts": False}  # fmt: skip
@@ -252,7 +254,7 @@ def test_unknown_option_fails(tmp_path):
 def test_sourced_check_status_is_the_source_status(shell, tmp_path):
     (port,) = free_ports(1)
     flags = ["-f"] if shell == "zsh" else ["--noprofile", "--norc"]
-    cmd = f"source {SCRIPT} --quiet --check; echo \"rc=$? exported=$OTEL_EXPORTER_OTLP_ENDPOINT\""
+    cmd = f'source {SCRIPT} --quiet --check; echo "rc=$? exported=$OTEL_EXPORTER_OTLP_ENDPOINT"'
     out = subprocess.run([shell, *flags, "-c", cmd], capture_output=True, text=True, timeout=30,
                          env=clean_env(tmp_path, CCTELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{port}"))  # fmt: skip
     assert out.stdout.strip() == f"rc=1 exported=http://127.0.0.1:{port}"
@@ -261,7 +263,10 @@ def test_sourced_check_status_is_the_source_status(shell, tmp_path):
 
 # -- --protocol grpc -------------------------------------------------------------------------------
 
-GRPC_EXPECTED = EXPECTED | {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}
+GRPC_EXPECTED = EXPECTED | {
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+}
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -285,8 +290,13 @@ def test_protocol_grpc_keeps_an_explicit_endpoint(tmp_path):
 def test_unknown_or_missing_protocol_is_refused(tmp_path, args):
     out = run(tmp_path, *args)
     assert out.returncode == 2 and "unknown protocol" in out.stderr and out.stdout == ""
-    sourced = subprocess.run(["bash", "--noprofile", "--norc", "-c", f"source {SCRIPT} {' '.join(args[:2])}; echo rc=$?"],
-                             capture_output=True, text=True, env=clean_env(tmp_path), timeout=30)  # fmt: skip
+    sourced = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", f"source {SCRIPT} {' '.join(args[:2])}; echo rc=$?"],
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path),
+        timeout=30,
+    )
     assert "rc=2" in sourced.stdout and "unknown protocol" in sourced.stderr
 
 
@@ -301,7 +311,7 @@ def test_protocol_grpc_everywhere_it_prints(tmp_path):
     assert tomllib.loads(codex)["otel"]["exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
     assert tomllib.loads(codex)["otel"]["metrics_exporter"] == {"otlp-grpc": {"endpoint": "http://127.0.0.1:4317"}}
     gemini = run(tmp_path, "--protocol=grpc", "--print-gemini").stdout
-    telemetry = json.loads(gemini[gemini.index("{"): gemini.index("\n}\n") + 2])["telemetry"]
+    telemetry = json.loads(gemini[gemini.index("{") : gemini.index("\n}\n") + 2])["telemetry"]
     assert (telemetry["otlpProtocol"], telemetry["otlpEndpoint"]) == ("grpc", "http://127.0.0.1:4317")
     assert "GEMINI_TELEMETRY_OTLP_PROTOCOL=grpc" in gemini
 
@@ -391,8 +401,9 @@ def test_check_grpc_with_nothing_listening(tmp_path, checker):
 
 @pytest.mark.skipif(not _curl_has_http2(), reason="no curl with HTTP/2")
 def test_check_grpc_reports_a_refusal(tmp_path):
-    import grpc
     from concurrent import futures
+
+    import grpc
 
     def unavailable(body, context):
         context.abort(grpc.StatusCode.UNAVAILABLE, "store down")

@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
 from test_setup_telemetry import HOST, SHELLS, run, sourced_env
 
 HUB = "http://hub.example:4318"
@@ -28,7 +29,7 @@ def test_endpoint_and_token_for_a_hub(shell, tmp_path):
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_the_machines_name(shell, tmp_path):
-    assert HOST == "host.name=" + socket.gethostname().replace(" ", "%20")  # what `import --to` sends by default
+    assert "host.name=" + socket.gethostname().replace(" ", "%20") == HOST  # what `import --to` sends by default
     env = sourced_env(shell, tmp_path, "", CCTELEMETRY_HOST_NAME="Bob's laptop")
     assert env["OTEL_RESOURCE_ATTRIBUTES"] == "host.name=Bob%27s%20laptop"
     env = sourced_env(shell, tmp_path, "", OTEL_RESOURCE_ATTRIBUTES="host.name=mine,team=a")
@@ -57,7 +58,7 @@ def test_bad_endpoint_or_token(tmp_path, args, says):
 def test_codex_block_carries_the_token(tmp_path):
     out = run(tmp_path, "--endpoint", HUB, "--token", "T", "--print-codex").stdout
     assert f'endpoint = "{HUB}/v1/logs", protocol = "binary", headers = {{ "authorization" = "Bearer T" }}' in out
-    assert 'headers' not in run(tmp_path, "--endpoint", HUB, "--print-codex").stdout
+    assert "headers" not in run(tmp_path, "--endpoint", HUB, "--print-codex").stdout
 
 
 class _Hub(BaseHTTPRequestHandler):

@@ -316,7 +316,7 @@ def test_dockerfile_builds_from_repo_root_with_migrations():
     for src in sources - {"/wheels"}:
         assert (REPO / src).exists(), f"COPY {src}: not in the build context (repository root)"
     assert "CCTELEMETRY_MIGRATE_ON_START=false" in text
-    cmd = re.search(r'^CMD (\[.*\])$', text, re.M).group(1)
+    cmd = re.search(r"^CMD (\[.*\])$", text, re.M).group(1)
     assert '"serve"' in cmd and '"--host", "0.0.0.0"' in cmd
     assert re.search(r"^USER (?!root)\S+", text, re.M), "the service does not run as root"
 

@@ -18,9 +18,8 @@ if _SUPPORT not in sys.path:
 
 pytest.register_assert_rewrite("otel_rows")
 
-from chshim import ChShim  # noqa: E402
-from stack_users import SHIM_USERS, writer_url  # noqa: E402
-
+from chshim import ChShim  # noqa: E402 - found through the sys.path entry above
+from stack_users import SHIM_USERS, writer_url  # noqa: E402 - found through the sys.path entry above
 
 
 def _bypass_proxies_for_localhost() -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from conftest import api_client, make_state
-
 from cctelemetry.config import Settings
 from cctelemetry.ingest.transcripts.upload import Piece, pack
+from conftest import api_client, make_state
 
 PROJECTS = Path(__file__).resolve().parents[1] / "data" / "claude-config-projects"
 

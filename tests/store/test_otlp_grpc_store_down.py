@@ -9,13 +9,13 @@ from pathlib import Path
 import grpc
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from otlp_grpc_client import channel, export, retry_delay_s
-from stack_users import writer_url
 
 from cctelemetry.api.otlp_grpc import OtlpGrpcServer
 from cctelemetry.ingest import BatchWriter
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import migrate
+from otlp_grpc_client import channel, export, retry_delay_s
+from stack_users import writer_url
 
 R04_LOGS = Path(__file__).resolve().parents[1] / "data/claude-code-2.1.197/otlp/r04-protobuf/logs-001.pb"
 

@@ -18,6 +18,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
+
+from cctelemetry.errors import BadRequest, Forbidden, QueryError, QueryTimeout, StoreError, StoreUnavailable
+from cctelemetry.ingest import facts
+from cctelemetry.store import Store, Target
+from cctelemetry.store.migrate import load_migrations, migrate
 from otel_rows import (
     BASE_TS,
     OTEL_LOGS_COLUMNS,
@@ -29,12 +34,6 @@ from otel_rows import (
     sample_rows,
 )
 from stack_users import READER, WRITER, WRITER_PASSWORD, reader_url, writer_url
-
-from cctelemetry.errors import BadRequest, Forbidden, QueryError, QueryTimeout, StoreError, StoreUnavailable
-from cctelemetry.ingest import facts
-from cctelemetry.store import Store, Target
-from cctelemetry.store.migrate import load_migrations, migrate
-
 
 # -- Target.parse ---------------------------------------------------------------------------------
 
@@ -48,7 +47,9 @@ from cctelemetry.store.migrate import load_migrations, migrate
         ),
         (
             "https://writer:p%40ss%3Aw%2Frd%25%20x@ch.example/otel",
-            dict(host="ch.example", port=8443, username="writer", password="p@ss:w/rd% x", secure=True, database="otel"),
+            dict(
+                host="ch.example", port=8443, username="writer", password="p@ss:w/rd% x", secure=True, database="otel"
+            ),
         ),
         (
             "https://reader:%C3%A9t%C3%A9@10.0.0.5:9443/otel",
@@ -132,7 +133,10 @@ def test_endpoint_answers_like_a_clickhouse_server(chshim):
 
     # The same credentials in the X-ClickHouse-User/Key headers, and a FORMAT clause.
     status, headers, body = _http(
-        chshim, "/", b"SELECT 1 AS one FORMAT JSONEachRow", {"X-ClickHouse-User": WRITER, "X-ClickHouse-Key": WRITER_PASSWORD}
+        chshim,
+        "/",
+        b"SELECT 1 AS one FORMAT JSONEachRow",
+        {"X-ClickHouse-User": WRITER, "X-ClickHouse-Key": WRITER_PASSWORD},
     )
     assert (status, body, headers["X-ClickHouse-Format"]) == (200, b'{"one":1}\n', "JSONEachRow")
 
@@ -147,7 +151,10 @@ def test_endpoint_answers_like_a_clickhouse_server(chshim):
 
     status, headers, body = _http(chshim, "/", b"SELECT 1", _basic(WRITER, "wrong"))
     assert (status, headers["X-ClickHouse-Exception-Code"]) == (403, "516")
-    assert body.startswith(b"Code: 516. DB::Exception: writer: Authentication failed") and b"(AUTHENTICATION_FAILED)" in body
+    assert (
+        body.startswith(b"Code: 516. DB::Exception: writer: Authentication failed")
+        and b"(AUTHENTICATION_FAILED)" in body
+    )
 
     status, headers, body = _http(chshim, "/", b"SELECT 1; SELECT 2", auth)
     assert (status, headers["X-ClickHouse-Exception-Code"]) == (400, "62")
@@ -156,7 +163,9 @@ def test_endpoint_answers_like_a_clickhouse_server(chshim):
     assert (status, headers["X-ClickHouse-Exception-Code"]) == (404, "115")
 
     # GET is read-only, as on a server.
-    status, headers, body = _http(chshim, "/?query=CREATE%20TABLE%20get_made%20(a%20UInt8)%20ENGINE%20%3D%20Memory", headers=auth)
+    status, headers, body = _http(
+        chshim, "/?query=CREATE%20TABLE%20get_made%20(a%20UInt8)%20ENGINE%20%3D%20Memory", headers=auth
+    )
     assert headers["X-ClickHouse-Exception-Code"] == "164" and b"(READONLY)" in body
 
     status, _, _ = _http(chshim, "/no/such/handler")
@@ -168,7 +177,9 @@ def test_endpoint_keeps_http_session_state(chshim):
     the session, URL settings apply to one request, another session sees none of it."""
     import clickhouse_connect
 
-    client = clickhouse_connect.get_client(host=chshim.host, port=chshim.port, username=WRITER, password=WRITER_PASSWORD)
+    client = clickhouse_connect.get_client(
+        host=chshim.host, port=chshim.port, username=WRITER, password=WRITER_PASSWORD
+    )
     other = clickhouse_connect.get_client(host=chshim.host, port=chshim.port, username=WRITER, password=WRITER_PASSWORD)
     try:
         assert client.get_client_setting("session_id")
@@ -176,7 +187,9 @@ def test_endpoint_keeps_http_session_state(chshim):
         client.command("CREATE TEMPORARY TABLE scratch (a UInt8)")
         client.insert("scratch", [[1], [2]], column_names=["a"])
         assert client.query("SELECT sum(a), getSetting('max_result_rows') FROM scratch").result_rows == [(3, 3)]
-        assert client.query("SELECT getSetting('max_result_rows')", settings={"max_result_rows": 9}).result_rows == [(9,)]
+        assert client.query("SELECT getSetting('max_result_rows')", settings={"max_result_rows": 9}).result_rows == [
+            (9,)
+        ]
         assert client.query("SELECT getSetting('max_result_rows')").result_rows == [(3,)]
         with pytest.raises(DatabaseError, match="UNKNOWN_TABLE"):
             other.query("SELECT * FROM scratch")
@@ -264,7 +277,7 @@ def test_exporter_rows_fill_the_inbox_and_agent_events(server_store):
 
 def test_column_oriented_insert(server_store):
     rows = [api_request(BASE_TS, SESSION_A, f"req_col_{i}", seq=i, input_tokens=100 + i) for i in range(3)]
-    columns = [list(col) for col in zip(*rows)]
+    columns = [list(col) for col in zip(*rows, strict=True)]
     assert server_store.insert_columns("otel_logs", columns, OTEL_LOGS_COLUMNS) == 3
     got = server_store.query(
         "SELECT request_id, input_tokens FROM api_request_inbox WHERE request_id LIKE {p:String} ORDER BY request_id",
@@ -283,15 +296,17 @@ def test_bound_parameters_go_to_the_server_intact(chshim, database):
         assert s.scalar("SELECT {name:String}", {"name": tricky}) == tricky
         since = datetime(2026, 11, 22, 10, 36, 2, 504_000)
         assert s.scalar("SELECT {since:DateTime64(3)}", {"since": since}) == since
-        assert s.scalar("SELECT {since:DateTime64(3)} < toDateTime64('2026-11-22 10:36:02.505', 3)", {"since": since}) == 1
+        assert (
+            s.scalar("SELECT {since:DateTime64(3)} < toDateTime64('2026-11-22 10:36:02.505', 3)", {"since": since}) == 1
+        )
         assert s.scalar("SELECT {ids:Array(String)}", {"ids": ["a'b", "c"]}) == ["a'b", "c"]
         assert s.scalar("SELECT {t:Tuple(String, UInt8)}", {"t": ("k'", 1)}) == ("k'", 1)
         assert s.scalar("SELECT {n:Nullable(Float64)}", {"n": None}) is None
         # Large values travel as multipart/form-data fields rather than in the URL.
         big = "x" * 20_000 + "'"
-        assert s.query("SELECT length({big:String}), {big:String} = {same:String}", {"big": big, "same": big}).result_rows == [
-            (20_001, 1)
-        ]
+        assert s.query(
+            "SELECT length({big:String}), {big:String} = {same:String}", {"big": big, "same": big}
+        ).result_rows == [(20_001, 1)]
         with pytest.raises(StoreError, match="UNKNOWN_QUERY_PARAMETER"):
             s.query("SELECT {missing:String}")
     finally:
@@ -311,8 +326,9 @@ COMPARED_QUERIES = [
         {"since": BASE_TS.replace(tzinfo=None), "session": SESSION_A},
     ),
     (
-        "SELECT toStartOfHour(timestamp) AS hour, countIf(model LIKE {pattern:String}) AS sonnet, max(duration_ms) AS slowest "
-        "FROM request_copies WHERE timestamp < {until:DateTime64(3)} GROUP BY hour ORDER BY hour",
+        "SELECT toStartOfHour(timestamp) AS hour, countIf(model LIKE {pattern:String}) AS sonnet, "
+        "max(duration_ms) AS slowest FROM request_copies WHERE timestamp < {until:DateTime64(3)} "
+        "GROUP BY hour ORDER BY hour",
         {"pattern": "%sonnet%", "until": (BASE_TS + timedelta(hours=3)).replace(tzinfo=None)},
     ),
     (
@@ -379,9 +395,9 @@ def test_reader_user_can_query_but_not_write(chshim, server_store, database):
     try:
         # Per-query settings pass (the profile is readonly=2, not 1): the ones query_readonly sends.
         limits = {"max_result_rows": 7, "result_overflow_mode": "break"}
-        assert reader.query("SELECT getSetting('max_result_rows'), getSetting('readonly')", settings=limits).result_rows == [
-            (7, 2)
-        ]
+        assert reader.query(
+            "SELECT getSetting('max_result_rows'), getSetting('readonly')", settings=limits
+        ).result_rows == [(7, 2)]
         assert reader.scalar("SELECT count() FROM api_request_inbox") == 4
         # ... writes and DDL do not.
         with pytest.raises(Forbidden, match="READONLY"):
@@ -396,7 +412,9 @@ def test_reader_user_can_query_but_not_write(chshim, server_store, database):
 def test_query_readonly_on_a_server(chshim, server_store, database):
     reader = Store(reader_url(chshim, database), database)
     try:
-        assert reader.query_readonly("SELECT getSetting('max_result_rows')", max_rows=7).rows == [(8,)]  # one more, to tell a cut
+        assert reader.query_readonly("SELECT getSetting('max_result_rows')", max_rows=7).rows == [
+            (8,)
+        ]  # one more, to tell a cut
     finally:
         reader.close()
 
@@ -425,7 +443,9 @@ def test_stopped_server_is_store_unavailable_and_recovers(own_chshim, database):
     s.insert("otel_logs", rows, OTEL_LOGS_COLUMNS)
 
     own_chshim.stop()
-    with pytest.raises(StoreUnavailable, match=f"ClickHouse at http://writer@127.0.0.1:{own_chshim.port}/{database} is unavailable"):
+    with pytest.raises(
+        StoreUnavailable, match=f"ClickHouse at http://writer@127.0.0.1:{own_chshim.port}/{database} is unavailable"
+    ):
         s.query("SELECT count() FROM otel_logs")
     with pytest.raises(StoreUnavailable, match="is unavailable"):
         s.insert("otel_logs", rows, OTEL_LOGS_COLUMNS)

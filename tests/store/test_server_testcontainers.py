@@ -12,17 +12,16 @@ from urllib.parse import quote
 
 import pytest
 
+from cctelemetry.store import Store
+from cctelemetry.store.migrate import load_migrations, migrate
+from otel_rows import OTEL_LOGS_COLUMNS, assert_views_filled, sample_rows
+
 pytestmark = pytest.mark.server
 
 clickhouse_module = pytest.importorskip(
     "testcontainers.community.clickhouse", reason="testcontainers[clickhouse] is not installed"
 )
 docker = pytest.importorskip("docker", reason="the docker package (a testcontainers dependency) is not installed")
-
-from otel_rows import OTEL_LOGS_COLUMNS, assert_views_filled, sample_rows  # noqa: E402
-
-from cctelemetry.store import Store  # noqa: E402
-from cctelemetry.store.migrate import load_migrations, migrate  # noqa: E402
 
 IMAGE = "clickhouse/clickhouse-server:26.9"
 USER, PASSWORD, DATABASE = "writer", "p@ss:w/rd", "otel"  # the password needs percent-encoding

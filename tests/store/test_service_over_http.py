@@ -1,8 +1,7 @@
 """The whole service (OTLP receiver, writer, reports) over the HTTP backend gives the embedded totals."""
 
-from conftest import api_client, make_state, post_fixtures
-
 from cctelemetry.config import Settings
+from conftest import api_client, make_state, post_fixtures
 
 
 def test_replayed_fixtures_report_the_same_over_http(server_store, database, replayed_client):

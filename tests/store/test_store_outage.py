@@ -16,11 +16,11 @@ import time
 
 import httpx
 import pytest
+
+from cctelemetry.client import Client
 from otlp_load import COST_USD, PROTOBUF, Load
 from serve_proc import ServeProcess, clean_env
 from stack_users import writer_url
-
-from cctelemetry.client import Client
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ class RetryingSenders:
                     time.sleep(0.2)
                 time.sleep(0.02)  # a steady stream, not a burst: the outage lands in the middle of it
 
-    def start(self) -> "RetryingSenders":
+    def start(self) -> RetryingSenders:
         for t in self.threads:
             t.start()
         return self
@@ -82,8 +82,9 @@ class RetryingSenders:
 
 def test_store_outage_mid_ingest_answers_503_then_loses_nothing(own_chshim, database, tmp_path):
     load = Load(run="outage", per_body=10)
-    env = clean_env(tmp_path / "home", CCTELEMETRY_CLICKHOUSE_URL=writer_url(own_chshim, database),
-                    CCTELEMETRY_DATABASE=database)
+    env = clean_env(
+        tmp_path / "home", CCTELEMETRY_CLICKHOUSE_URL=writer_url(own_chshim, database), CCTELEMETRY_DATABASE=database
+    )
     with ServeProcess(tmp_path / "data", env=env) as svc:
         api = Client(svc.api_url)
         senders = RetryingSenders(svc.otlp_url, load).start()

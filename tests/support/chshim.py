@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.parser
 import email.policy
 import http.client
@@ -79,10 +80,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 LIMITATIONS = """\
@@ -141,7 +143,9 @@ class ChShim:
         self._own_dir = data_dir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="chshim-")) if data_dir is None else Path(data_dir)
         self.data_dir = self.workdir / "data" if data_dir is None else Path(data_dir)
-        self.log_path = (self.workdir if data_dir is None else Path(tempfile.gettempdir())) / f"chshim-{os.getpid()}-{id(self)}.log"
+        self.log_path = (
+            self.workdir if data_dir is None else Path(tempfile.gettempdir())
+        ) / f"chshim-{os.getpid()}-{id(self)}.log"
         self.host = host
         self.port = port
         self.display_name = display_name
@@ -149,7 +153,6 @@ class ChShim:
         self.strict_settings = strict_settings
         self.startup_timeout = startup_timeout
         self._proc: subprocess.Popen | None = None
-        self._log = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -157,7 +160,7 @@ class ChShim:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> "ChShim":
+    def start(self) -> ChShim:
         """Start the server (on the previous port after a stop), wait (bounded) until /ping answers."""
         if self.running:
             return self
@@ -171,15 +174,15 @@ class ChShim:
             "strict_settings": self.strict_settings,
         }
         env = dict(os.environ, TZ=self.timezone, PYTHONUNBUFFERED="1")
-        self._log = open(self.log_path, "ab")
-        self._proc = subprocess.Popen(
-            [sys.executable, str(_HERE), "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=env,
-            close_fds=True,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self._proc = subprocess.Popen(
+                [sys.executable, str(_HERE), "--serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=env,
+                close_fds=True,
+            )
         # The config (passwords included) goes over stdin, which then stays open: the child exits
         # when it closes, so a killed test run does not leave servers behind.
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -218,10 +221,8 @@ class ChShim:
             return
         try:
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(OSError):
                     proc.stdin.close()  # the child's shutdown signal
-                except OSError:
-                    pass
                 try:
                     proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
@@ -238,11 +239,8 @@ class ChShim:
                         stream.close()
                 except OSError:
                     pass
-            if self._log:
-                self._log.close()
-                self._log = None
 
-    def restart(self) -> "ChShim":
+    def restart(self) -> ChShim:
         self.stop()
         return self.start()
 
@@ -252,7 +250,7 @@ class ChShim:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "ChShim":
+    def __enter__(self) -> ChShim:
         try:
             return self.start()
         except BaseException:
@@ -265,10 +263,8 @@ class ChShim:
     def _abort(self, why: str):
         self.stop(timeout=3)
         log = ""
-        try:
+        with contextlib.suppress(OSError):
             log = self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            pass
         raise ShimError(f"chshim {why}\n--- log ---\n{log}")
 
     def log_text(self) -> str:
@@ -291,7 +287,10 @@ class ChShim:
 def _normalise_user(spec: UserSpec) -> dict[str, Any]:
     if isinstance(spec, str):
         return {"password": spec, "settings": {}}
-    return {"password": str(spec.get("password", "")), "settings": {k: str(v) for k, v in (spec.get("settings") or {}).items()}}
+    return {
+        "password": str(spec.get("password", "")),
+        "settings": {k: str(v) for k, v in (spec.get("settings") or {}).items()},
+    }
 
 
 # ==================================================================================================
@@ -336,7 +335,9 @@ _STATUS_BY_NAME = {
 STATUS_FOR_NAME = {name: status for status, names in _STATUS_BY_NAME.items() for name in names}
 
 # Statements whose first keyword means they return a result set (the server then sends X-ClickHouse-Format).
-RESULT_KEYWORDS = frozenset({"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "FROM", "WATCH", "KILL"})
+RESULT_KEYWORDS = frozenset(
+    {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN", "CHECK", "FROM", "WATCH", "KILL"}
+)
 
 # The server's preference when Accept-Encoding lists several (IO/CompressionMethod.cpp).
 RESPONSE_ENCODINGS = ("zstd", "br", "lz4", "gzip", "deflate", "xz", "bz2")
@@ -482,7 +483,7 @@ def split_insert(text: str) -> InsertSplit | None:
                     i += 2
                 elif i < len(text) and text[i] == "\n":
                     i += 1
-                return InsertSplit(head=tok.start, fmt=fmt_tok.text.strip("`\""), data=i)
+                return InsertSplit(head=tok.start, fmt=fmt_tok.text.strip('`"'), data=i)
         prev = tok
     return None
 
@@ -520,10 +521,10 @@ def analyze(text: str, output_formats: frozenset[str]) -> Analysis:
             _is_word(tok, "FORMAT")
             and i + 1 < len(top)
             and top[i + 1].kind == "word"
-            and top[i + 1].text.strip("`\"").lower() in output_formats
+            and top[i + 1].text.strip('`"').lower() in output_formats
             and (i + 2 == len(top) or _is_word(top[i + 2], "SETTINGS"))
         ):
-            a.output_format = top[i + 1].text.strip("`\"")
+            a.output_format = top[i + 1].text.strip('`"')
     return a
 
 
@@ -543,9 +544,9 @@ def _codec_available(name: str) -> bool:
         if name == "zstd":
             _zstd()
         elif name == "br":
-            import brotli  # noqa: F401
+            import brotli  # noqa: F401 - imported to see that it is installed
         elif name == "lz4":
-            import lz4.frame  # noqa: F401
+            import lz4.frame  # noqa: F401 - imported to see that it is installed
         return True
     except ImportError:
         return False
@@ -591,7 +592,9 @@ def decompress_body(data: bytes, encoding: str) -> bytes:
                 rest = d.unused_data
             return bytes(out)
     except ImportError as exc:
-        raise CHError(0, f"Unsupported compression method '{encoding}' in this shim ({exc})", "NOT_IMPLEMENTED") from exc
+        raise CHError(
+            0, f"Unsupported compression method '{encoding}' in this shim ({exc})", "NOT_IMPLEMENTED"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - a corrupt body is the client's error
         raise CHError(0, f"Cannot decompress the request body ({enc}): {exc}", "CANNOT_DECOMPRESS") from exc
     raise CHError(
@@ -661,7 +664,17 @@ def content_type_for(fmt: str) -> str:
         return "application/x-ndjson; charset=UTF-8"
     if f.startswith("json"):
         return "application/json; charset=UTF-8"
-    if f in ("native", "rowbinary", "rowbinarywithnames", "rowbinarywithnamesandtypes", "parquet", "arrow", "arrowstream", "orc", "avro"):
+    if f in (
+        "native",
+        "rowbinary",
+        "rowbinarywithnames",
+        "rowbinarywithnamesandtypes",
+        "parquet",
+        "arrow",
+        "arrowstream",
+        "orc",
+        "avro",
+    ):
         return "application/octet-stream"
     return "text/plain; charset=UTF-8"
 
@@ -698,10 +711,14 @@ class Engine:
         version, tz = self._scalar_row("SELECT version(), timezone()")
         self.version = version
         self.timezone = tz
-        rows = self._rows("SELECT number, errorCodeToName(number) FROM numbers(5000) WHERE errorCodeToName(number) != ''")
+        rows = self._rows(
+            "SELECT number, errorCodeToName(number) FROM numbers(5000) WHERE errorCodeToName(number) != ''"
+        )
         self.codes = {name: int(code) for code, name in rows}
         self.names = {int(code): name for code, name in rows}
-        self.output_formats = frozenset(n.lower() for (n,) in self._rows("SELECT name FROM system.formats WHERE is_output"))
+        self.output_formats = frozenset(
+            n.lower() for (n,) in self._rows("SELECT name FROM system.formats WHERE is_output")
+        )
         # Server-side defaults of the settings the HTTP layer itself reads.
         self.defaults = dict(
             self._rows(
@@ -733,7 +750,11 @@ class Engine:
             text = text[i:]
         m = _ERROR_CODE_RE.match(text)
         if not m:
-            return CHError(self.codes.get("STD_EXCEPTION", 1001), f"std::exception. Code: 1001, type: {type(exc).__name__}, e.what() = {text}", "STD_EXCEPTION")
+            return CHError(
+                self.codes.get("STD_EXCEPTION", 1001),
+                f"std::exception. Code: 1001, type: {type(exc).__name__}, e.what() = {text}",
+                "STD_EXCEPTION",
+            )
         code = int(m.group(1))
         names = _ERROR_NAME_RE.findall(text)
         name = self.names.get(code) or (names[-1] if names else "")
@@ -818,7 +839,10 @@ def _run_in_session(engine: Engine, req: Request, strict_settings: bool) -> Resu
     try:
         readonly_asked = any(k == "readonly" for k, _ in req.settings) or req.method == "GET"
         if readonly_asked:
-            raise engine.error("NOT_IMPLEMENTED", "chshim: read-only requests (readonly=…, or GET) inside an HTTP session are not supported")
+            raise engine.error(
+                "NOT_IMPLEMENTED",
+                "chshim: read-only requests (readonly=…, or GET) inside an HTTP session are not supported",
+            )
         snapshot = _snapshot(engine, session.conn, [k for k, _ in req.settings])
         database = _current_database(session.conn)
         try:
@@ -847,7 +871,9 @@ def _snapshot(engine: Engine, conn, names: list[str]) -> list[tuple[str, str, bo
     for name in dict.fromkeys(names):
         if name not in engine.setting_names:
             continue  # the SET will refuse it (UNKNOWN_SETTING)
-        out = conn.query(f"SELECT value, changed FROM system.settings WHERE name = {quote_literal(name)}", "JSONEachRow")
+        out = conn.query(
+            f"SELECT value, changed FROM system.settings WHERE name = {quote_literal(name)}", "JSONEachRow"
+        )
         for line in out.bytes().splitlines():
             row = json.loads(line)
             snapshot.append((name, row["value"], bool(row["changed"])))
@@ -856,14 +882,10 @@ def _snapshot(engine: Engine, conn, names: list[str]) -> list[tuple[str, str, bo
 
 def _restore(conn, snapshot: list[tuple[str, str, bool]], database: str) -> None:
     for name, value, changed in snapshot:
-        try:
+        with contextlib.suppress(Exception):  # best effort, as a server drops the query context
             conn.query(f"SET {name} = {quote_literal(value) if changed else 'DEFAULT'}", "TabSeparated")
-        except Exception:  # noqa: BLE001 - best effort, as a server drops the query context
-            pass
-    try:
+    with contextlib.suppress(Exception):
         conn.query(f"USE {quote_ident(database)}", "TabSeparated")
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _set(engine: Engine, conn, changes: list[tuple[str, str]]) -> None:
@@ -927,10 +949,8 @@ def _execute(engine: Engine, conn, req: Request) -> Result:
                         inserter.append(data)
                     done = inserter.finish()
                 except BaseException:
-                    try:
+                    with contextlib.suppress(Exception):
                         inserter.cancel()
-                    except Exception:  # noqa: BLE001
-                        pass
                     raise
             except CHError:
                 raise
@@ -966,7 +986,11 @@ def _execute(engine: Engine, conn, req: Request) -> Result:
         raise engine.from_exception(exc) from exc
     body = result.bytes() or b""
     produces = bool(body) or a.first in RESULT_KEYWORDS
-    return Result(body=body, fmt=(a.output_format or req.default_format) if produces else None, summary=_summary(result, len(body)))
+    return Result(
+        body=body,
+        fmt=(a.output_format or req.default_format) if produces else None,
+        summary=_summary(result, len(body)),
+    )
 
 
 # -- HTTP -----------------------------------------------------------------------------------------
@@ -997,7 +1021,7 @@ class Handler(BaseHTTPRequestHandler):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt, *args):  # to the log file, not the terminal
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
     def do_GET(self):
         self._handle("GET")
@@ -1030,7 +1054,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.rfile.read(int(length))
         if self.command == "POST":
             raise self.server.engine.error(
-                "HTTP_LENGTH_REQUIRED", "The Transfer-Encoding is not chunked and there is no Content-Length header for POST request"
+                "HTTP_LENGTH_REQUIRED",
+                "The Transfer-Encoding is not chunked and there is no Content-Length header for POST request",
             )
         return b""
 
@@ -1110,10 +1135,17 @@ class Handler(BaseHTTPRequestHandler):
             query_id = params.get("query_id") or self.headers.get("X-ClickHouse-Query-Id") or str(uuid.uuid4())
             for flag in ("compress", "decompress"):
                 if params.get(flag, "0") not in ("0", "", "false"):
-                    raise engine.error("NOT_IMPLEMENTED", f"chshim: the '{flag}' parameter (ClickHouse's internal compression) is not supported")
+                    raise engine.error(
+                        "NOT_IMPLEMENTED",
+                        f"chshim: the '{flag}' parameter (ClickHouse's internal compression) is not supported",
+                    )
             if params.get("role"):
                 raise engine.error("NOT_IMPLEMENTED", "chshim: roles (role=) are not supported")
-            effective = params.get("enable_http_compression") or profile.get("enable_http_compression") or engine.defaults.get("enable_http_compression", "0")
+            effective = (
+                params.get("enable_http_compression")
+                or profile.get("enable_http_compression")
+                or engine.defaults.get("enable_http_compression", "0")
+            )
             if effective.lower() in ("1", "true"):
                 encoding = choose_response_encoding(self.headers.get("Accept-Encoding", ""))
             for k, v in pairs:
@@ -1132,7 +1164,9 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 timeout = float(params.get("session_timeout") or 60)
             except ValueError:
-                raise engine.error("INVALID_SESSION_TIMEOUT", f"Invalid session timeout: '{params.get('session_timeout')}'") from None
+                raise engine.error(
+                    "INVALID_SESSION_TIMEOUT", f"Invalid session timeout: '{params.get('session_timeout')}'"
+                ) from None
             req = Request(
                 method=method,
                 query=query,
@@ -1140,7 +1174,9 @@ class Handler(BaseHTTPRequestHandler):
                 settings=settings,
                 bind=bind,
                 database=self.headers.get("X-ClickHouse-Database") or params.get("database", ""),
-                default_format=self.headers.get("X-ClickHouse-Format") or params.get("default_format") or "TabSeparated",
+                default_format=self.headers.get("X-ClickHouse-Format")
+                or params.get("default_format")
+                or "TabSeparated",
                 user=user,
                 profile=profile,
                 session_id=params.get("session_id") or None,
@@ -1170,7 +1206,11 @@ class Handler(BaseHTTPRequestHandler):
             headers["Content-Type"] = "text/plain; charset=UTF-8"
         out = result.body
         if encoding:
-            level = params.get("http_zlib_compression_level") or profile.get("http_zlib_compression_level") or engine.defaults.get("http_zlib_compression_level", "3")
+            level = (
+                params.get("http_zlib_compression_level")
+                or profile.get("http_zlib_compression_level")
+                or engine.defaults.get("http_zlib_compression_level", "3")
+            )
             out = compress_body(out, encoding, int(level))
             headers["Content-Encoding"] = encoding
         self._send(200, out, headers)
@@ -1185,7 +1225,9 @@ class Handler(BaseHTTPRequestHandler):
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if part.get_param("filename", header="content-disposition") is not None:
-                raise self.server.engine.error("NOT_IMPLEMENTED", "chshim: external data (multipart file parts) is not supported")
+                raise self.server.engine.error(
+                    "NOT_IMPLEMENTED", "chshim: external data (multipart file parts) is not supported"
+                )
             payload = part.get_payload(decode=True) or b""
             out.append((str(name), payload.decode("utf-8")))
         return out
@@ -1200,27 +1242,35 @@ class Handler(BaseHTTPRequestHandler):
             if auth:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use X-ClickHouse HTTP headers and other authentication methods simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "X-ClickHouse HTTP headers and other authentication methods simultaneously",
                 )
             if in_params:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use X-ClickHouse HTTP headers and authentication via parameters simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "X-ClickHouse HTTP headers and authentication via parameters simultaneously",
                 )
             user, password = h_user or "default", h_key
         elif auth:
             if in_params:
                 raise engine.error(
                     "AUTHENTICATION_FAILED",
-                    "Invalid authentication: it is not allowed to use Authorization HTTP header and authentication via parameters simultaneously",
+                    "Invalid authentication: it is not allowed to use "
+                    "Authorization HTTP header and authentication via parameters simultaneously",
                 )
             scheme, _, info = auth.partition(" ")
             if scheme.lower() != "basic":
-                raise engine.error("AUTHENTICATION_FAILED", f"Invalid authentication: '{scheme}' HTTP Authorization scheme is not supported")
+                raise engine.error(
+                    "AUTHENTICATION_FAILED",
+                    f"Invalid authentication: '{scheme}' HTTP Authorization scheme is not supported",
+                )
             try:
                 decoded = base64.b64decode(info.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                raise engine.error("AUTHENTICATION_FAILED", "Invalid authentication: malformed Basic credentials") from None
+                raise engine.error(
+                    "AUTHENTICATION_FAILED", "Invalid authentication: malformed Basic credentials"
+                ) from None
             user, _, password = decoded.partition(":")
         else:
             user, password = params.get("user", "default"), params.get("password", "")
@@ -1263,7 +1313,9 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     threading.Thread(target=watch_stdin, daemon=True).start()
-    sys.stderr.write(f"chshim: ClickHouse {engine.version} ({engine.timezone}) at {config['data_dir']} on port {port}\n")
+    sys.stderr.write(
+        f"chshim: ClickHouse {engine.version} ({engine.timezone}) at {config['data_dir']} on port {port}\n"
+    )
     sys.stderr.flush()
     try:
         server.serve_forever(poll_interval=0.1)
@@ -1271,10 +1323,8 @@ def serve() -> int:
         server.server_close()
         with engine.lock:
             for s in engine.sessions.values():
-                try:
+                with contextlib.suppress(Exception):
                     s.conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
             engine.primary.close()
     return 0
 

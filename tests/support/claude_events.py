@@ -50,8 +50,14 @@ def logs_body(requests: list[Request], resource: dict[str, str] | None = None) -
             "cost_usd": r.cost_usd, "duration_ms": 1000, "request_id": r.request_id, "speed": "normal",
             **r.attributes,
         }  # fmt: skip
-        records.append({"timeUnixNano": str(nanos), "observedTimeUnixNano": str(nanos),
-                        "body": {"stringValue": "claude_code.api_request"}, "attributes": _attrs(attributes)})  # fmt: skip
+        records.append(
+            {
+                "timeUnixNano": str(nanos),
+                "observedTimeUnixNano": str(nanos),
+                "body": {"stringValue": "claude_code.api_request"},
+                "attributes": _attrs(attributes),
+            }
+        )
     return {"resourceLogs": [{
         "resource": {"attributes": _attrs({"service.name": "claude-code", "service.version": "2.1.197",
                                            **(resource or {})})},

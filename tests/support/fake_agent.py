@@ -12,10 +12,11 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(__file__))
-from claude_events import Request, logs_body  # noqa: E402
+from claude_events import Request, logs_body  # noqa: E402 - found through the sys.path entry above
 
 
 def main() -> int:
@@ -26,13 +27,14 @@ def main() -> int:
     args = parser.parse_args()
     sys.stdout.write(sys.stdin.read().upper())
     sys.stderr.write("fake agent: working\n")
-    resource = dict(item.split("=", 1) for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",") if "=" in item)
+    resource = dict(
+        item.split("=", 1) for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",") if "=" in item
+    )
     resource = {unquote(k): unquote(v) for k, v in resource.items()}
     session = str(uuid.uuid4())
     now = time.time()
-    from datetime import datetime, timezone
 
-    requests = [Request(datetime.fromtimestamp(now - len(args.request) + i, timezone.utc), session, f"req_{uuid.uuid4().hex}",
+    requests = [Request(datetime.fromtimestamp(now - len(args.request) + i, UTC), session, f"req_{uuid.uuid4().hex}",
                         input_tokens=1000 + i, output_tokens=100, cost_usd=cost, user_email="ci@example.com")
                 for i, cost in enumerate(args.request)]  # fmt: skip
     time.sleep(args.delay)

@@ -9,7 +9,7 @@ tests/data/claude-code-2.1.197).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 OTEL_LOGS_COLUMNS = [
@@ -40,7 +40,7 @@ RESOURCE = {
 }
 
 # Recent: otel_logs keeps rows 72 h (TTL), and rows already expired are dropped at insert.
-BASE_TS = (datetime.now(timezone.utc) - timedelta(hours=6)).replace(minute=36, second=2, microsecond=504_000)
+BASE_TS = (datetime.now(UTC) - timedelta(hours=6)).replace(minute=36, second=2, microsecond=504_000)
 
 
 def log_row(ts: datetime, body: str, attributes: dict[str, str], *, event_name: str = "") -> list[Any]:
@@ -148,20 +148,36 @@ def sample_rows() -> list[list[Any]]:
 
 def naive_utc(ts: datetime) -> datetime:
     """How clickhouse-connect returns a UTC DateTime64: naive, in UTC."""
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def assert_views_filled(store) -> None:
     """After ``sample_rows()`` went into ``otel_logs``: what the materialized views must have made (the
     fact writer's inbox and agent_events)."""
-    facts = {r["request_id"]: r for r in store.rows("SELECT *, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens AS total_tokens FROM api_request_inbox")}
+    facts = {
+        r["request_id"]: r
+        for r in store.rows(
+            "SELECT *, input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens AS total_tokens "
+            "FROM api_request_inbox"
+        )
+    }
     assert sorted(facts) == ["req_a1", "req_a2", "req_b1", "req_b2"]
     a1 = facts["req_a1"]
     assert a1["timestamp"] == naive_utc(BASE_TS + timedelta(seconds=1))
-    assert (a1["agent_product"], a1["service_name"], a1["source"], a1["source_priority"]) == ("claude_code", "claude-code", "otel", 2)
+    assert (a1["agent_product"], a1["service_name"], a1["source"], a1["source_priority"]) == (
+        "claude_code",
+        "claude-code",
+        "otel",
+        2,
+    )
     assert (a1["session_id"], a1["request_key"], a1["prompt_id"]) == (SESSION_A, "req_a1", "prompt-c215")
     assert (a1["model"], a1["agent"], a1["query_source"], a1["speed"]) == ("claude-sonnet-4-5", "sdk", "sdk", "normal")
-    assert (a1["input_tokens"], a1["output_tokens"], a1["cache_read_tokens"], a1["cache_creation_tokens"]) == (1234, 321, 91011, 5678)
+    assert (a1["input_tokens"], a1["output_tokens"], a1["cache_read_tokens"], a1["cache_creation_tokens"]) == (
+        1234,
+        321,
+        91011,
+        5678,
+    )
     assert a1["total_tokens"] == 1234 + 321 + 91011 + 5678
     assert a1["reported_cost_usd"] == 0.0571128
     assert a1["duration_ms"] == 39.0

@@ -5,7 +5,7 @@ bodies through the proto classes (decoded, shifted, encoded again): the same byt
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -60,7 +60,7 @@ def shift(signal: str, body: bytes, content_type: str, delta: timedelta) -> byte
                     out[key] = move(value)
             if node.get("key") == "event.timestamp" and "stringValue" in (node.get("value") or {}):
                 moment = datetime.fromisoformat(node["value"]["stringValue"].replace("Z", "+00:00")) + delta
-                out["value"] = {"stringValue": moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")}
+                out["value"] = {"stringValue": moment.astimezone(UTC).isoformat().replace("+00:00", "Z")}
             return out
         if isinstance(node, list):
             return [move(item) for item in node]
@@ -74,5 +74,5 @@ def shift(signal: str, body: bytes, content_type: str, delta: timedelta) -> byte
 
 def retimed(bodies: list[tuple[str, bytes, str]], last: datetime) -> list[tuple[str, bytes, str]]:
     """``bodies`` shifted so that their last timestamp is ``last``."""
-    delta = last - datetime.fromtimestamp(latest_nanos(bodies) / 1e9, tz=timezone.utc)
+    delta = last - datetime.fromtimestamp(latest_nanos(bodies) / 1e9, tz=UTC)
     return [(signal, shift(signal, body, ctype, delta), ctype) for signal, body, ctype in bodies]

@@ -59,14 +59,27 @@ class ServeProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self) -> "ServeProcess":
+    def start(self) -> ServeProcess:
         self.api_port, self.otlp_port = free_port(), free_port()
         self.grpc_port = free_port() if self.grpc else 0
-        cmd = [CLI, "serve", "--data-dir", str(self.data_dir), "--api-port", str(self.api_port),
-               "--otlp-port", str(self.otlp_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"]  # fmt: skip
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
-        log.close()
+        cmd = [
+            CLI,
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--api-port",
+            str(self.api_port),
+            "--otlp-port",
+            str(self.otlp_port),
+            "--grpc-port",
+            str(self.grpc_port),
+            "--metrics-port",
+            "0",
+        ]
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env
+            )
         deadline = time.monotonic() + self.startup_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -110,7 +123,7 @@ class ServeProcess:
         except OSError:
             return ""
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+
 from conftest import live_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,7 +45,9 @@ def chromium() -> str:
         log = subprocess.run(["bash", str(REPO / "scripts" / "install-chromium.sh")], capture_output=True, text=True,
                              timeout=1800)  # fmt: skip
         if not shutil.which(CHROMIUM):
-            pytest.skip(f"Chromium is not installed at {CHROMIUM} and could not be: {(log.stdout + log.stderr).strip()}")
+            pytest.skip(
+                f"Chromium is not installed at {CHROMIUM} and could not be: {(log.stdout + log.stderr).strip()}"
+            )
     return CHROMIUM
 
 
@@ -127,10 +130,17 @@ def test_dashboard_shows_the_api_totals_follows_a_filter_and_opens_a_session(pag
 
     # the chart and the tables add up to the same cost; top sessions are the API's, most expensive first
     by_model = api(service, "/api/v1/usage", group_by="hour,model", **window)
-    assert page.evaluate("Chart.getChart('cost-chart').data.datasets.length") == len({r["model"] for r in by_model["rows"]})
-    charted = page.evaluate("Chart.getChart('cost-chart').data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0)")
+    assert page.evaluate("Chart.getChart('cost-chart').data.datasets.length") == len(
+        {r["model"] for r in by_model["rows"]}
+    )
+    charted = page.evaluate(
+        "Chart.getChart('cost-chart').data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0)"
+    )
     assert charted == pytest.approx(totals["cost_usd"], abs=1e-9)
-    agent_costs = [float(v) for v in page.locator('[data-dim="agent"] td.money').evaluate_all("els => els.map(e => e.dataset.value)")]
+    agent_costs = [
+        float(v)
+        for v in page.locator('[data-dim="agent"] td.money').evaluate_all("els => els.map(e => e.dataset.value)")
+    ]
     assert sum(agent_costs) == pytest.approx(totals["cost_usd"], abs=1e-9)
     top = api(service, "/api/v1/sessions", order="cost", limit=10, **window)["rows"]
     shown_sessions = page.locator("#sessions [data-session]").evaluate_all("els => els.map(e => e.dataset.session)")
@@ -221,24 +231,80 @@ def test_dark_theme_and_the_url_of_a_shared_view(page, service):
 # specify, check that each panel shows what its endpoint will say as soon as it exists.
 
 CONTRACT = {
-    "/api/v1/blocks": {"blocks": [{
-        "start": "2026-11-22T09:00:00Z", "end": "2026-11-22T14:00:00Z", "actual_end": None, "is_active": True,
-        "is_gap": False, "models": ["claude-sonnet-4-5"], "requests": 26, "input_tokens": 26469,
-        "output_tokens": 6961, "cache_read_tokens": 1912896, "cache_creation_tokens": 120348, "cost_usd": 1.2025778,
-        "burn_rate": {"tokens_per_minute": 1234.5, "cost_per_hour": 0.75},
-        "projection": {"cost_usd": 3.5, "total_tokens": 5000000, "remaining_minutes": 95}}], "totals": {}},
-    "/api/v1/limits": {"windows": {
-        "five_hour": {"used_percentage": 42.5, "resets_at": 1795000000, "observed_at": "2026-11-22T10:40:00Z",
-                      "source": "official", "stale": False},
-        "seven_day": {"used_percentage": 91, "resets_at": 1795400000, "observed_at": "2026-11-22T10:40:00Z",
-                      "source": "official", "stale": True}}, "history": [], "calibration": {}},
-    "/api/v1/budgets": {"budgets": [
-        {"name": "team-platform-daily", "period": "day", "amount_usd": 2.0, "filters": {"attr.team": "platform"},
-         "thresholds": [50, 80, 100], "spent": 1.7, "projection": 2.6},
-        {"name": "tokens-weekly", "period": "week", "amount_tokens": 10000000, "filters": {}, "thresholds": [50],
-         "spent": 2000000, "projection": None}]},
-    "/api/v1/alerts": {"alerts": [{"budget": "team-platform-daily", "threshold": 80, "period_start": "2026-11-22",
-                                   "spent": 1.62, "fired_at": "2026-11-22T10:39:00Z"}]},
+    "/api/v1/blocks": {
+        "blocks": [
+            {
+                "start": "2026-11-22T09:00:00Z",
+                "end": "2026-11-22T14:00:00Z",
+                "actual_end": None,
+                "is_active": True,
+                "is_gap": False,
+                "models": ["claude-sonnet-4-5"],
+                "requests": 26,
+                "input_tokens": 26469,
+                "output_tokens": 6961,
+                "cache_read_tokens": 1912896,
+                "cache_creation_tokens": 120348,
+                "cost_usd": 1.2025778,
+                "burn_rate": {"tokens_per_minute": 1234.5, "cost_per_hour": 0.75},
+                "projection": {"cost_usd": 3.5, "total_tokens": 5000000, "remaining_minutes": 95},
+            }
+        ],
+        "totals": {},
+    },
+    "/api/v1/limits": {
+        "windows": {
+            "five_hour": {
+                "used_percentage": 42.5,
+                "resets_at": 1795000000,
+                "observed_at": "2026-11-22T10:40:00Z",
+                "source": "official",
+                "stale": False,
+            },
+            "seven_day": {
+                "used_percentage": 91,
+                "resets_at": 1795400000,
+                "observed_at": "2026-11-22T10:40:00Z",
+                "source": "official",
+                "stale": True,
+            },
+        },
+        "history": [],
+        "calibration": {},
+    },
+    "/api/v1/budgets": {
+        "budgets": [
+            {
+                "name": "team-platform-daily",
+                "period": "day",
+                "amount_usd": 2.0,
+                "filters": {"attr.team": "platform"},
+                "thresholds": [50, 80, 100],
+                "spent": 1.7,
+                "projection": 2.6,
+            },
+            {
+                "name": "tokens-weekly",
+                "period": "week",
+                "amount_tokens": 10000000,
+                "filters": {},
+                "thresholds": [50],
+                "spent": 2000000,
+                "projection": None,
+            },
+        ]
+    },
+    "/api/v1/alerts": {
+        "alerts": [
+            {
+                "budget": "team-platform-daily",
+                "threshold": 80,
+                "period_start": "2026-11-22",
+                "spent": 1.62,
+                "fired_at": "2026-11-22T10:39:00Z",
+            }
+        ]
+    },
 }
 
 
@@ -285,12 +351,16 @@ def unpriced_request_body(model: str, when: str) -> bytes:
                "event.timestamp": when + "Z"}  # fmt: skip
     for rl in body["resourceLogs"]:
         for sl in rl["scopeLogs"]:
-            sl["logRecords"] = [r for r in sl["logRecords"] if r["body"].get("stringValue") == "claude_code.api_request"]
+            sl["logRecords"] = [
+                r for r in sl["logRecords"] if r["body"].get("stringValue") == "claude_code.api_request"
+            ]
             for record in sl["logRecords"]:
                 record["timeUnixNano"] = record["observedTimeUnixNano"] = ns
                 record["attributes"] = [
                     {"key": a["key"], "value": {"stringValue": replace[a["key"]]}} if a["key"] in replace else a
-                    for a in record["attributes"] if a["key"] not in ("cost_usd", "cost_usd_micros")]
+                    for a in record["attributes"]
+                    if a["key"] not in ("cost_usd", "cost_usd_micros")
+                ]
     return json.dumps(body).encode()
 
 

@@ -21,7 +21,7 @@ from ..errors import StoreError, StoreUnavailable, TelemetryError, WriteQueueFul
 from .auth import install_auth
 from .docs import install_docs
 from .routes import blocks, budgets, cost, dashboard, health, imports, insights, live, metrics, otlp, reports, signals
-from .service_metrics import IngestStatusMiddleware
+from .service_metrics import IngestStatusMiddleware, ServiceMetrics
 from .state import ServiceState
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,6 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     return app
 
 
-def _service_metrics(app) -> object:
+def _service_metrics(app) -> ServiceMetrics | None:
     service = getattr(getattr(app, "state", None), "service", None)
     return getattr(service, "metrics", None)

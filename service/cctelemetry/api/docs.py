@@ -15,11 +15,12 @@ ASSETS = "/docs-assets"
 
 def install_docs(app: FastAPI) -> None:
     static = str(resources.files("fastapi_offline").joinpath("static"))
+    openapi_url = app.openapi_url or "/openapi.json"  # FastAPI's default, which create_app keeps
     app.mount(ASSETS, StaticFiles(directory=static), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} API",
+        return get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title} API",
                                    swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{ASSETS}/swagger-ui.css",
                                    swagger_favicon_url=f"{ASSETS}/favicon.png",
@@ -31,6 +32,6 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc():
-        return get_redoc_html(openapi_url=app.openapi_url, title=f"{app.title} API",
+        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} API",
                               redoc_js_url=f"{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{ASSETS}/favicon.png",
                               with_google_fonts=False)  # fmt: skip

@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import BadRequest
 from ..ingest.rate_limits import SnapshotRecorder
@@ -100,8 +101,11 @@ class Live:
     def __init__(self, state: ServiceState):
         settings = state.settings
         self.recorder = SnapshotRecorder(state.store, settings.limits_snapshot_seconds)
-        self.snapshots = FreshCache(lambda key: state.reports.monitor(**_params(key)),
-                                    lambda: fingerprint(state.store, TABLES), settings.statusline_refresh_seconds)  # fmt: skip
+        self.snapshots = FreshCache(
+            lambda key: state.reports.monitor(**_params(key)),
+            lambda: fingerprint(state.store, TABLES),
+            settings.statusline_refresh_seconds,
+        )
 
     def snapshot(self, wait: float, **params) -> dict | None:
         """``Reports.monitor(**params)`` as last computed (``filters`` as a tuple of pairs, to be a key)."""

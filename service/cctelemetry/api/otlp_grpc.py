@@ -133,7 +133,10 @@ class OtlpGrpcServer:
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cctelemetry-grpc"),
             handlers=OtlpGrpcServicer(writer, map_rows).handlers(),
-            interceptors=[*([TokenInterceptor(tokens)] if tokens is not None and tokens.enabled else []), *interceptors],
+            interceptors=[
+                *([TokenInterceptor(tokens)] if tokens is not None and tokens.enabled else []),
+                *interceptors,
+            ],
             options=[
                 ("grpc.max_receive_message_length", max_message_bytes),  # also checked after gunzip
                 ("grpc.so_reuseport", 0),  # a second server on the same port is an error, not a sharer
@@ -146,7 +149,7 @@ class OtlpGrpcServer:
             raise PortInUse(f"OTLP/gRPC cannot listen on {address}: {exc}") from exc
         self.host = host
 
-    def start(self) -> "OtlpGrpcServer":
+    def start(self) -> OtlpGrpcServer:
         self.server.start()
         log.info("otlp grpc listening", extra={"address": f"{self.host}:{self.port}"})
         return self

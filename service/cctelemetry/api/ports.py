@@ -33,8 +33,11 @@ def ensure_ports_free(settings: Settings) -> None:
         # the API and OTLP/HTTP may share a port (one app), gRPC may not
         raise PortInUse(f"port {settings.grpc_port} is set for OTLP/gRPC and for HTTP: give gRPC a port of its own "
                         f"with {PORT_SETTINGS['grpc_port'][1]}")  # fmt: skip
-    if serves_metrics_port(settings) and settings.metrics_port in (settings.api_port, settings.otlp_port,
-                                                                    settings.grpc_port):
+    if serves_metrics_port(settings) and settings.metrics_port in (
+        settings.api_port,
+        settings.otlp_port,
+        settings.grpc_port,
+    ):
         raise PortInUse(f"port {settings.metrics_port} is set for Prometheus metrics and for another listener: give "
                         f"it a port of its own with {PORT_SETTINGS['metrics_port'][1]}")  # fmt: skip
     for name, (what, setting) in PORT_SETTINGS.items():

@@ -34,16 +34,22 @@ def serve(settings: Settings) -> None:
     ensure_ports_free(settings)  # before the store opens: a busy port is one clear error, at once
     state = ServiceState.open(settings)
     app = create_app(settings, state)
-    servers = [
+    servers: list[uvicorn.Server] = [
         _Server(uvicorn.Config(app, host=settings.host, port=port, log_level="warning", access_log=False))
         for port in dict.fromkeys([settings.api_port, settings.otlp_port])
     ]
     grpc_server = metrics_listener = None
     try:
         if settings.grpc_port:
-            grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port, settings.max_body_bytes,
-                                         interceptors=[GrpcStatusInterceptor(state.metrics)],
-                                         map_rows=partial(map_request, policy=state.policy), tokens=tokens).start()  # fmt: skip
+            grpc_server = OtlpGrpcServer(
+                state.writer,
+                settings.host,
+                settings.grpc_port,
+                settings.max_body_bytes,
+                interceptors=[GrpcStatusInterceptor(state.metrics)],
+                map_rows=partial(map_request, policy=state.policy),
+                tokens=tokens,
+            ).start()
         if serves_metrics_port(settings):
             metrics_listener = MetricsListener(state.metrics.registry, settings.host, settings.metrics_port)
         info = {"api_url": f"http://{client_host(settings.host)}:{settings.api_port}", "host": settings.host,

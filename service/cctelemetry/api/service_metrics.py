@@ -20,7 +20,7 @@ process's counters); the usage counters beside them come from the store (reports
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -49,8 +49,12 @@ class ServiceMetrics:
         r = self.registry
         self.ingest_requests = Counter("cctelemetry_ingest_requests", "OTLP export requests answered, by transport, "
                                        "signal and status.", ["transport", "signal", "status"], registry=r)  # fmt: skip
-        self.ingest_rows = Counter("cctelemetry_ingest_rows", "Rows written to the raw tables (status written) or "
-                                   "lost to a failed flush (failed).", ["signal", "table", "status"], registry=r)  # fmt: skip
+        self.ingest_rows = Counter(
+            "cctelemetry_ingest_rows",
+            "Rows written to the raw tables (status written) or lost to a failed flush (failed).",
+            ["signal", "table", "status"],
+            registry=r,
+        )
         self.write_seconds = Histogram("cctelemetry_write_duration_seconds", "Time one flush of the writer took.",
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
                                        registry=r)  # fmt: skip
@@ -66,7 +70,9 @@ class ServiceMetrics:
                                    registry=r)  # fmt: skip
         self.budget_projected = Gauge("cctelemetry_budget_projected", "A budget's spend projected to the end of its "
                                       "period.", ["budget", "unit", "period"], registry=r)  # fmt: skip
-        self.budget_alerts = Counter("cctelemetry_budget_alerts", "Budget alerts fired.", ["budget", "kind"], registry=r)
+        self.budget_alerts = Counter(
+            "cctelemetry_budget_alerts", "Budget alerts fired.", ["budget", "kind"], registry=r
+        )
         self.webhook_deliveries = Counter("cctelemetry_webhook_deliveries", "Webhook attempts, by outcome.",
                                           ["status"], registry=r)  # fmt: skip
 
@@ -160,8 +166,11 @@ class StoreCollector:
         self.metrics = metrics
 
     def collect(self):
-        up = GaugeMetricFamily("cctelemetry_metrics_store_up", "1 when this scrape read the usage counters from the "
-                               "store, 0 when the store could not answer (only the health metrics are served).")  # fmt: skip
+        up = GaugeMetricFamily(
+            "cctelemetry_metrics_store_up",
+            "1 when this scrape read the usage counters from the "
+            "store, 0 when the store could not answer (only the health metrics are served).",
+        )
         try:
             families = self.reports.metric_families()
         except TelemetryError as exc:

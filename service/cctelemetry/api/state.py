@@ -63,10 +63,12 @@ class ServiceState:
 
     def start_budgets(self, clock=None) -> BudgetEvaluator:
         """The budget evaluator (a watcher), woken by every flush; its webhook sender beside it."""
-        sender = WebhookSender(lambda alert: budget_ledger.record(self.store, alert),
-                               timeout_s=self.settings.webhook_timeout_seconds,
-                               attempts=self.settings.webhook_attempts,
-                               on_attempt=lambda status: self.metrics.webhook_deliveries.labels(status).inc())  # fmt: skip
+        sender = WebhookSender(
+            lambda alert: budget_ledger.record(self.store, alert),
+            timeout_s=self.settings.webhook_timeout_seconds,
+            attempts=self.settings.webhook_attempts,
+            on_attempt=lambda status: self.metrics.webhook_deliveries.labels(status).inc(),
+        )
         self.budget_evaluator = BudgetEvaluator(Budgets(self.reports), sender,
                                                 interval_s=self.settings.budget_check_seconds, metrics=self.metrics,
                                                 clock=clock).start()  # fmt: skip

@@ -15,10 +15,20 @@ from .render import console, emit, money
 
 def blocks(
     active: Annotated[bool, typer.Option("--active", "-a", help="Only the active block, with its projection.")] = False,
-    recent: Annotated[bool, typer.Option("--recent", "-r", help="Only the last 3 days (and the active block).")] = False,
-    token_limit: Annotated[str | None, typer.Option("--token-limit", "-t", help="Tokens per block to measure "
-                           "against: a number, or max (the most tokens of a completed block listed).")] = None,  # fmt: skip
-    user: Annotated[str | None, typer.Option("--user", help="Only this person's blocks (user.email, else user.id).")] = None,
+    recent: Annotated[
+        bool, typer.Option("--recent", "-r", help="Only the last 3 days (and the active block).")
+    ] = False,
+    token_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--token-limit",
+            "-t",
+            help="Tokens per block to measure against: a number, or max (the most tokens of a completed block listed).",
+        ),
+    ] = None,  # fmt: skip
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this person's blocks (user.email, else user.id).")
+    ] = None,
     mode: Mode = None,
     since: Since = None,
     until: Until = None,
@@ -32,8 +42,20 @@ def blocks(
 ) -> None:
     """5-hour blocks, as ccusage counts them, per person: usage, cost, burn rate, and the active block's projection."""
     scope = filters(where) | ({"user": user} if user is not None else {})
-    body, _ = ask(data_dir, api_url, lambda s: s.blocks(active=active, recent=recent, token_limit=token_limit,
-                                                        since=since, until=until, tz=tz, mode=mode, filters=scope))  # fmt: skip
+    body, _ = ask(
+        data_dir,
+        api_url,
+        lambda s: s.blocks(
+            active=active,
+            recent=recent,
+            token_limit=token_limit,
+            since=since,
+            until=until,
+            tz=tz,
+            mode=mode,
+            filters=scope,
+        ),
+    )
     if json_ or csv_:
         emit(body, rows_key="blocks", as_json=json_, as_csv=csv_)
         return
@@ -64,7 +86,9 @@ def _table_row(r: dict, zone: ZoneInfo, several: bool, limited: bool) -> dict:
     row["requests"] = r["requests"]
     row["total_tokens"] = r["total_tokens"]
     if limited:
-        row["percent_of_limit"] = round(r["percent_of_token_limit"], 1) if r["percent_of_token_limit"] is not None else None
+        row["percent_of_limit"] = (
+            round(r["percent_of_token_limit"], 1) if r["percent_of_token_limit"] is not None else None
+        )
     row["cost_usd"] = None if r["is_gap"] else r["cost_usd"]
     return row
 
@@ -83,7 +107,9 @@ def _print_active(r: dict) -> None:
     status = r.get("token_limit_status")
     if status:
         colour = {"ok": "green", "warning": "yellow", "exceeds": "red"}[status["status"]]
-        line += f"; [{colour}]{status['percent_used']:.1f}% of {status['limit']:,} tokens ({status['status']})[/{colour}]"
+        line += (
+            f"; [{colour}]{status['percent_used']:.1f}% of {status['limit']:,} tokens ({status['status']})[/{colour}]"
+        )
     console.print(line)
 
 

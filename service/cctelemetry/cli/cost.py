@@ -21,17 +21,27 @@ _PRICE_COLUMNS = ("model", "effective_from", "input", "output", "cache_read", "c
 
 
 def cost(
-    by: Annotated[str | None, typer.Option("--by", help="Dimensions, e.g. model or project,agent "
-                  "(with --reconcile: request, session or model).")] = None,  # fmt: skip
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Dimensions, e.g. model or project,agent (with --reconcile: request, session or model)."
+        ),
+    ] = None,  # fmt: skip
     period: Annotated[str | None, typer.Option("--period", help="Also group by day, week or month.")] = None,
     mode: Mode = None,
-    reconcile: Annotated[bool, typer.Option("--reconcile", help="Where computed and reported cost differ, "
-                         "and why.")] = False,  # fmt: skip
-    tolerance: Annotated[float | None, typer.Option("--tolerance", help="With --reconcile: USD per "
-                         "request.")] = None,  # fmt: skip
+    reconcile: Annotated[
+        bool, typer.Option("--reconcile", help="Where computed and reported cost differ, and why.")
+    ] = False,  # fmt: skip
+    tolerance: Annotated[
+        float | None, typer.Option("--tolerance", help="With --reconcile: USD per request.")
+    ] = None,  # fmt: skip
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Show the cost per token type.")] = False,
-    session: Annotated[str | None, typer.Option("--session", help="Only this session; current: the session with "
-                       "the latest request (see --project).")] = None,  # fmt: skip
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session", help="Only this session; current: the session with the latest request (see --project)."
+        ),
+    ] = None,  # fmt: skip
     project: Project = None,
     since: Since = None,
     until: Until = None,
@@ -44,14 +54,15 @@ def cost(
     api_url: ApiUrl = None,
 ) -> None:
     """What the requests cost: by any dimensions and period, or reconciled against the agents' own cost."""
-    scope = {"since": since, "until": until, "tz": tz, "filters": filters(where)}
+    where_ = filters(where)
+    scope = {"since": since, "until": until, "tz": tz, "filters": where_}
     if session == "current":
         found, _ = ask(data_dir, api_url, lambda s: s.current_session(**current_scope(project, None)))
         session = found["current"]["session"]
         if not (json_ or csv_):
             console.print(f"[dim]{escape(describe_current(found['current']))}[/dim]")
     if session:
-        scope["filters"]["session"] = session
+        where_["session"] = session
     if reconcile:
         level = by or "request"
         body, _ = ask(data_dir, api_url, lambda s: s.reconcile(group_by=level, tolerance=tolerance, **scope))
@@ -85,8 +96,10 @@ def _columns(row: dict, keep: list[str], breakdown: bool) -> dict:
 def _print_reconcile(body: dict, wide: bool) -> None:
     s = body["summary"]
     computed, reported = s["computed_cost_usd"] or 0, s["reported_cost_usd"] or 0
-    console.print(f"{s['requests']:,} requests, {s['matching_requests']:,} match within "
-                  f"{money(body['tolerance_usd'])}; computed {money(computed)} vs reported {money(reported)}")
+    console.print(
+        f"{s['requests']:,} requests, {s['matching_requests']:,} match within "
+        f"{money(body['tolerance_usd'])}; computed {money(computed)} vs reported {money(reported)}"
+    )
     for reason, n in s["by_reason"].items():
         if reason != "matching":
             console.print(f"  {n:>6,}  {reason}: {body['reasons'].get(reason, '')}")
@@ -113,8 +126,10 @@ def prices(
     if model:
         r = body["resolved"]
         if not r["priced_model"]:
-            console.print(f"[yellow]{escape(repr(model))} is not in the price book[/yellow] "
-                          f"(files: {escape(', '.join(body['files']))})")
+            console.print(
+                f"[yellow]{escape(repr(model))} is not in the price book[/yellow] "
+                f"(files: {escape(', '.join(body['files']))})"
+            )
             raise typer.Exit(1)
         marked = " [bold](overridden)[/bold]" if r["overridden"] else ""
         console.print(f"{escape(model)} → {r['priced_model']}{marked}")

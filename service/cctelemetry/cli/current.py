@@ -20,6 +20,9 @@ def current_scope(project: str | None, agent: str | None) -> dict[str, Any]:
 
 
 def describe_current(found: dict) -> str:
-    how = {"project": f"latest in project {found['project']}", "cwd": f"latest in {found['project']} (this directory's project)",
-           "latest": "latest session" + (" (no project known for this directory)" if found.get("cwd") else "")}  # fmt: skip
+    how = {
+        "project": f"latest in project {found['project']}",
+        "cwd": f"latest in {found['project']} (this directory's project)",
+        "latest": "latest session" + (" (no project known for this directory)" if found.get("cwd") else ""),
+    }
     return f"current session: {found['session']}, {how[found['matched_by']]}, last request {found['last_seen']}"

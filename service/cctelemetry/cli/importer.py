@@ -1,4 +1,5 @@
-"""``cctelemetry import``: Claude Code transcripts, Codex rollouts and Gemini chats -> the store (backfill). Register with ``register(app)``.
+"""``cctelemetry import``: Claude Code transcripts, Codex rollouts and Gemini chats -> the store (backfill).
+Register with ``register(app)``.
 
 With a running service (it holds the embedded data folder) the import goes through its API,
 ``POST /api/v1/import``, with the paths made absolute here (the service reads them on this machine).
@@ -11,6 +12,7 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,17 +20,20 @@ from rich.table import Table
 
 from .options import ApiUrl, DataDir
 
+if TYPE_CHECKING:  # imported where a bar is shown: Rich's progress module is not loaded otherwise
+    from rich.progress import Progress, TaskID
+
 # Piped output is not cut to 80 columns (as cli/render.py does).
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
 
-
 def import_(
     paths: list[Path] = typer.Argument(
-        None, help="Folders (searched recursively) or .jsonl files. Default: every agent's folders that exist "
+        None,
+        help="Folders (searched recursively) or .jsonl files. Default: every agent's folders that exist "
         "($CLAUDE_CONFIG_DIR/projects, ~/.config/claude/projects, ~/.claude/projects; $CODEX_HOME/sessions; "
-        "~/.gemini/tmp), or --agent's."
+        "~/.gemini/tmp), or --agent's.",
     ),
     agent: str = typer.Option(
         None, "--agent", help="claude, codex or gemini: whose files these are (default: detected from each path)."
@@ -36,14 +41,23 @@ def import_(
     watch: bool = typer.Option(False, "--watch", help="Keep importing what is new, every --interval seconds."),
     interval: float = typer.Option(5.0, "--interval", help="Seconds between imports with --watch.", min=0.1),
     json_: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    to: str = typer.Option(None, "--to", help="Push the files' new bytes to a hub (a cctelemetry service other "
-                           "machines report to, e.g. http://hub:8000), which imports them; resumable, only what is "
-                           "new is sent."),  # fmt: skip
+    to: str = typer.Option(
+        None,
+        "--to",
+        help="Push the files' new bytes to a hub (a cctelemetry service other "
+        "machines report to, e.g. http://hub:8000), which imports them; resumable, only what is "
+        "new is sent.",
+    ),  # fmt: skip
     token: str = typer.Option(None, "--token", envvar="CCTELEMETRY_API_TOKEN", help="With --to: the hub's API token."),
-    host_name: str = typer.Option(None, "--host-name", help="With --to: this machine's name in the hub's host "
-                                  "dimension (default CCTELEMETRY_HOST_NAME, else the system's host name)."),  # fmt: skip
-    full: bool = typer.Option(False, "--full", help="With --to: send every file whole again (the hub counts "
-                              "nothing twice)."),  # fmt: skip
+    host_name: str = typer.Option(
+        None,
+        "--host-name",
+        help="With --to: this machine's name in the hub's host "
+        "dimension (default CCTELEMETRY_HOST_NAME, else the system's host name).",
+    ),  # fmt: skip
+    full: bool = typer.Option(
+        False, "--full", help="With --to: send every file whole again (the hub counts nothing twice)."
+    ),  # fmt: skip
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -51,12 +65,11 @@ def import_(
     alongside telemetry. With --to, push them to a hub instead."""
     from ..config import Settings
     from ..errors import TelemetryError
-
     from .options import fail, quiet_logs
     from .source import find_service, settings_token
 
     quiet_logs()
-    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     try:
         roots = _roots(paths, agent)
         if to:
@@ -95,8 +108,8 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
         _print(unchanged.to_dict(), as_json)
         return
 
-    from ..ingest.transcripts import import_transcripts, watch_transcripts
     from ..bootstrap import open_store
+    from ..ingest.transcripts import import_transcripts, watch_transcripts
     from ..store.migrate import migrate
 
     store = open_store(settings, create=True)
@@ -116,7 +129,9 @@ def _local(settings, roots: list[str], watch: bool, interval: float, as_json: bo
             _print(summary.to_dict(), as_json, brief=True)
 
     thread = threading.Thread(
-        target=watch_transcripts, args=(store, paths, interval, stop), kwargs={"on_import": report, "agent": agent},
+        target=watch_transcripts,
+        args=(store, paths, interval, stop),
+        kwargs={"on_import": report, "agent": agent},
         daemon=True,
     )
     thread.start()
@@ -152,23 +167,24 @@ class _progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled and err_console.is_terminal
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self):
         if not self.enabled:
             return None
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(
+        self.bar = bar = Progress(
             TextColumn("importing"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
             TimeRemainingColumn(), console=err_console, transient=True,
         )  # fmt: skip
-        self.bar.__enter__()
-        self.task = self.bar.add_task("import", total=None, files="")
+        bar.__enter__()
+        self.task = bar.add_task("import", total=None, files="")
         return self.update
 
     def update(self, p) -> None:
+        assert self.bar is not None and self.task is not None  # given out by __enter__ once both are set
         self.bar.update(self.task, total=max(p.bytes_total, 1), completed=p.bytes_done,
                         files=f"{p.files_done}/{p.files_total} files")  # fmt: skip
 
@@ -272,8 +288,7 @@ def _print(body: dict, as_json: bool, brief: bool = False) -> None:
     if brief:
         console.print(
             f"{body.get('files_read', 0)} file(s), {body.get('lines', 0):,} lines, {body.get('new_requests', 0):,} new "
-            f"request(s), {body.get('known_requests', 0):,} known, in {body.get('seconds', 0):.2f}s"
-            + _skips(body)
+            f"request(s), {body.get('known_requests', 0):,} known, in {body.get('seconds', 0):.2f}s" + _skips(body)
         )
         return
     title = f"push to {body['hub']} as host {body['host']}" if "hub" in body else "transcript import"

@@ -14,9 +14,14 @@ from rich.markup import escape
 from .options import ApiUrl, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, filters
 from .render import console, emit, money
 
+
 def budgets(
-    put: Annotated[Path | None, typer.Option("--put", help="Replace the API's budgets with this JSON file "
-                                             "({\"budgets\": [...]}; - reads stdin).")] = None,  # fmt: skip
+    put: Annotated[
+        Path | None,
+        typer.Option(
+            "--put", help='Replace the API\'s budgets with this JSON file ({"budgets": [...]}; - reads stdin).'
+        ),
+    ] = None,  # fmt: skip
     json_: Json = False,
     wide: Wide = False,
     data_dir: DataDir = None,
@@ -54,10 +59,17 @@ def _budget_row(b: dict) -> dict:
     def show(value):
         return "-" if value is None else (money(value) if usd else f"{int(value):,} tok")
 
-    return {"name": b["name"], "period": b["period"], "amount": show(amount), "spent": show(b["spent"]),
-            "used": f"{b['used_pct']:.0f} %", "projection": show(b["projection"]),
-            "level": b["level"],
-            "scope": ", ".join(f"{k}={v}" for k, v in b["filters"].items()) or "all", "source": b["source"]}  # fmt: skip
+    return {
+        "name": b["name"],
+        "period": b["period"],
+        "amount": show(amount),
+        "spent": show(b["spent"]),
+        "used": f"{b['used_pct']:.0f} %",
+        "projection": show(b["projection"]),
+        "level": b["level"],
+        "scope": ", ".join(f"{k}={v}" for k, v in b["filters"].items()) or "all",
+        "source": b["source"],
+    }
 
 
 def alerts(
@@ -84,8 +96,10 @@ def insights(
     tz: Tz = None,
     mode: Mode = None,
     where: Where = None,
-    compare_model: Annotated[str | None, typer.Option("--compare-model", help="Model small Opus requests are "
-                                                      "priced as (default claude-sonnet-4-6).")] = None,  # fmt: skip
+    compare_model: Annotated[
+        str | None,
+        typer.Option("--compare-model", help="Model small Opus requests are priced as (default claude-sonnet-4-6)."),
+    ] = None,  # fmt: skip
     sql: Annotated[bool, typer.Option("--sql", help="Print each finding's SQL too.")] = False,
     json_: Json = False,
     data_dir: DataDir = None,
@@ -93,8 +107,13 @@ def insights(
 ) -> None:
     """Findings with dollar amounts: cache, cache churn, model mix, long context, failures, subagents and title
     generation, the top 1 % of sessions. Each with its numbers (--json) and SQL (--sql)."""
-    body, _ = ask(data_dir, api_url, lambda s: s.insights(since=since, until=until, tz=tz, mode=mode,
-                                                          compare_model=compare_model, filters=filters(where)))  # fmt: skip
+    body, _ = ask(
+        data_dir,
+        api_url,
+        lambda s: s.insights(
+            since=since, until=until, tz=tz, mode=mode, compare_model=compare_model, filters=filters(where)
+        ),
+    )
     if json_:
         emit(body, as_json=True)
         return

@@ -14,12 +14,12 @@ import typer
 from ..errors import TelemetryError
 from . import blocks as block_commands
 from . import cost as cost_commands
-from .current import Agent, Project, current_scope, describe_current
 from . import importer as import_commands
+from . import live as live_commands
 from . import monitor as monitor_commands
 from . import run as run_commands
-from . import live as live_commands
 from . import signals as signal_commands
+from .current import Agent, Project, current_scope, describe_current
 from .options import ApiUrl, Csv, DataDir, Json, Mode, Since, Tz, Until, Where, Wide, ask, fail, filters, settings_for
 from .render import console, emit
 
@@ -35,10 +35,16 @@ def serve(
     data_dir: DataDir = None,
     api_port: Annotated[int | None, typer.Option(help="REST API, dashboard and /docs port.")] = None,
     otlp_port: Annotated[int | None, typer.Option(help="OTLP/HTTP receiver port.")] = None,
-    grpc_port: Annotated[int | None, typer.Option(min=0, max=65535, help="OTLP/gRPC receiver port (0 turns it off).")] = None,
+    grpc_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="OTLP/gRPC receiver port (0 turns it off).")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    metrics_port: Annotated[int | None, typer.Option(min=0, max=65535, help="Prometheus /metrics port in embedded "
-                                                     "mode, besides the API port (0 turns it off).")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Prometheus /metrics port in embedded mode, besides the API port (0 turns it off)."
+        ),
+    ] = None,
 ) -> None:
     """Run the service: OTLP receivers (HTTP and gRPC) + REST API over the store, Prometheus /metrics."""
     from ..api.server import serve as run
@@ -56,9 +62,15 @@ def serve(
 @app.command()
 def migrate(
     data_dir: DataDir = None,
-    print_sql: Annotated[bool, typer.Option("--print-sql", help="Print every migration's statements as they would "
-                                            "run (for CCTELEMETRY_CLUSTER: rendered for the cluster) and change "
-                                            "nothing.")] = False,  # fmt: skip
+    print_sql: Annotated[
+        bool,
+        typer.Option(
+            "--print-sql",
+            help="Print every migration's statements as they would "
+            "run (for CCTELEMETRY_CLUSTER: rendered for the cluster) and change "
+            "nothing.",
+        ),
+    ] = False,  # fmt: skip
 ) -> None:
     """Apply pending schema migrations, sync the price book and the SQL views (also done when the service
     starts). Creates the store when there is none, and says so."""
@@ -88,7 +100,9 @@ def migrate(
 
 @app.command()
 def usage(
-    by: Annotated[str, typer.Option("--by", help="Dimensions, e.g. session,model or day,agent or attr.team.")] = "model",
+    by: Annotated[
+        str, typer.Option("--by", help="Dimensions, e.g. session,model or day,agent or attr.team.")
+    ] = "model",
     mode: Mode = None,
     since: Since = None,
     until: Until = None,
@@ -157,7 +171,7 @@ def session(
     summary = body["session"]
     console.print(f"[bold]{session_id}[/bold]  {summary.get('first_seen', '')} → {summary.get('last_seen', '')}  "
                   f"cost {money(summary.get('cost_usd') or 0)}")  # fmt: skip
-    keep = ("timestamp", "model", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
+    keep: tuple[str, ...] = ("timestamp", "model", "agent", "input_tokens", "output_tokens", "cache_read_tokens",
             "cache_creation_tokens", "cost_usd")  # fmt: skip
     emit({"rows": [{k: r[k] for k in keep} for r in body["requests"]]}, title="requests", wide=wide)
     keep = ("timestamp", "tool_name", "success", "duration_ms", "decision")
@@ -169,8 +183,9 @@ def session(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A read-only query, e.g. \"SELECT model, sum(cost_usd) FROM requests "
-                                              "GROUP BY model\".")],  # fmt: skip
+    query: Annotated[
+        str, typer.Argument(help='A read-only query, e.g. "SELECT model, sum(cost_usd) FROM requests GROUP BY model".')
+    ],  # fmt: skip
     limit: Annotated[int, typer.Option(help="Rows to return at most.")] = 10_000,
     json_: Json = False,
     csv_: Csv = False,

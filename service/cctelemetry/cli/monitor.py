@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
 from rich.progress_bar import ProgressBar
@@ -30,11 +30,19 @@ WINDOW_LABELS = {"five_hour": "5-hour", "seven_day": "7-day"}
 
 
 def monitor(
-    session: Annotated[str | None, typer.Argument(help="One session id, or current; default every active session.")] = None,
+    session: Annotated[
+        str | None, typer.Argument(help="One session id, or current; default every active session.")
+    ] = None,
     interval: Annotated[float, typer.Option("--interval", "-i", min=0.2, help="Seconds between refreshes.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="Print one snapshot and exit.")] = False,
-    active_minutes: Annotated[int | None, typer.Option("--active-minutes", min=1, help="Active: a request in the "
-                              "last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES, 30).")] = None,  # fmt: skip
+    active_minutes: Annotated[
+        int | None,
+        typer.Option(
+            "--active-minutes",
+            min=1,
+            help="Active: a request in the last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES, 30).",
+        ),
+    ] = None,  # fmt: skip
     user: Annotated[str | None, typer.Option("--user", help="Only this person.")] = None,
     project: Project = None,
     agent: Agent = None,
@@ -48,6 +56,7 @@ def monitor(
     """Live: active sessions (cost, tokens, burn rate, cache hits), each person's 5-hour block with its
     projection, the official limits with their forecast, and today. --once --json for scripts."""
     scope = filters(where) | ({"user": user} if user else {})
+
     def snapshot(source) -> dict:
         return source.monitor(session=session, active_minutes=active_minutes, tz=tz, mode=mode, filters=scope)
 
@@ -95,9 +104,10 @@ def _print(body: dict, as_json: bool) -> None:
 def render_monitor(body: dict, source=None) -> Group:
     """The monitor's view of one snapshot (``GET /api/v1/monitor``'s body)."""
     now = parse(body["now"])
-    parts = [Text.from_markup(f"[bold]cctelemetry monitor[/bold]  {now.astimezone().strftime('%H:%M:%S')}  "
-                              f"[dim]mode {body['mode']}, sessions active in the last {body['active_minutes']} min"
-                              f"{_where(source)}[/dim]")]  # fmt: skip
+    title = (f"[bold]cctelemetry monitor[/bold]  {now.astimezone().strftime('%H:%M:%S')}  "
+             f"[dim]mode {body['mode']}, sessions active in the last {body['active_minutes']} min"
+             f"{_where(source)}[/dim]")  # fmt: skip
+    parts: list[RenderableType] = [Text.from_markup(title)]
     parts.append(_sessions(body["sessions"], now))
     for block in body["blocks"]:
         parts.append(_block(block, now))
@@ -126,14 +136,20 @@ def _sessions(rows: list[dict], now: datetime) -> Table | Text:
     for r in rows:
         rate = r.get("burn_rate") or {}
         table.add_row(
-            r["session"][:8], escape(r["user"] or "-"), escape(", ".join(m.removeprefix("claude-") for m in r["models"])),
-            f"{r['requests']:,}", _n(r["input_tokens"]), _n(r["output_tokens"]), _n(r["cache_read_tokens"]),
-            _n(r["cache_creation_tokens"]), money(r["cost_usd"]) if r["cost_usd"] is not None else "-",
+            r["session"][:8],
+            escape(r["user"] or "-"),
+            escape(", ".join(m.removeprefix("claude-") for m in r["models"])),
+            f"{r['requests']:,}",
+            _n(r["input_tokens"]),
+            _n(r["output_tokens"]),
+            _n(r["cache_read_tokens"]),
+            _n(r["cache_creation_tokens"]),
+            money(r["cost_usd"]) if r["cost_usd"] is not None else "-",
             money(rate["cost_usd_per_hour"]) if rate.get("cost_usd_per_hour") is not None else "-",
             _n(rate.get("tokens_per_minute")) if rate else "-",
             f"{r['cache_hit_ratio'] * 100:.0f}%" if r.get("cache_hit_ratio") is not None else "-",
             _ago(now, parse(r["last_seen"])),
-        )  # fmt: skip
+        )
     return table
 
 
@@ -144,14 +160,20 @@ def _block(b: dict, now: datetime) -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(no_wrap=True)
     who = f" {escape(b['user'])}" if b["user"] else ""
-    grid.add_row(Text.from_markup(f"[bold]5-hour block{who}[/bold]"), ProgressBar(total=1.0, completed=min(elapsed, 1.0), width=30))
-    text = f"{start.astimezone().strftime('%H:%M')}–{end.astimezone().strftime('%H:%M')}, " \
-           f"{duration(b['minutes_remaining'] or 0)} left: {money(b['cost_usd'] or 0)}, {b['total_tokens']:,} tokens"  # fmt: skip
+    grid.add_row(
+        Text.from_markup(f"[bold]5-hour block{who}[/bold]"),
+        ProgressBar(total=1.0, completed=min(elapsed, 1.0), width=30),
+    )
+    text = (
+        f"{start.astimezone().strftime('%H:%M')}–{end.astimezone().strftime('%H:%M')}, "
+        f"{duration(b['minutes_remaining'] or 0)} left: {money(b['cost_usd'] or 0)}, {b['total_tokens']:,} tokens"
+    )
     rate, projection = b.get("burn_rate"), b.get("projection")
     if rate and rate.get("cost_usd_per_hour") is not None:
         text += f"; burning {money(rate['cost_usd_per_hour'])}/h, {rate['tokens_per_minute']:,.0f} tokens/min"
     if projection and projection.get("cost_usd") is not None:
-        text += f"; at this rate {money(projection['cost_usd'])} and {projection['total_tokens']:,} tokens by {end.astimezone().strftime('%H:%M')}"
+        by = end.astimezone().strftime("%H:%M")
+        text += f"; at this rate {money(projection['cost_usd'])} and {projection['total_tokens']:,} tokens by {by}"
     grid.add_row("", Text(text))
     return grid
 
@@ -165,7 +187,13 @@ def _limits(limits: dict, now: datetime) -> list:
             continue
         used = w["used_percentage"]
         colour = "red" if used >= 80 else "yellow" if used >= 50 else "green"
-        mark = " [yellow](stale)[/yellow]" if w["stale"] and not w["expired"] else " [dim](reset since)[/dim]" if w["expired"] else ""
+        mark = (
+            " [yellow](stale)[/yellow]"
+            if w["stale"] and not w["expired"]
+            else " [dim](reset since)[/dim]"
+            if w["expired"]
+            else ""
+        )
         text = f"[{colour}]{used:.0f}%[/{colour}] official, seen {_ago(now, parse(w['observed_at']))}{mark}"
         if w.get("resets_at") and not w["expired"]:
             text += f", resets {parse(w['resets_at']).astimezone().strftime('%a %H:%M')}"
@@ -178,13 +206,17 @@ def _limits(limits: dict, now: datetime) -> list:
             text += f"; 100% {when} at this rate (estimated)"
         cal = calibration.get(window)
         if cal:
-            text += f"; 1% ≈ {money(cal['cost_usd_per_percent'])} ({cal['windows']} window{'s' if cal['windows'] != 1 else ''})"
+            windows = f"{cal['windows']} window{'s' if cal['windows'] != 1 else ''}"
+            text += f"; 1% ≈ {money(cal['cost_usd_per_percent'])} ({windows})"
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True)
         grid.add_column()
-        grid.add_row(Text.from_markup(f"[bold]{label} limit[/bold]"), ProgressBar(total=100, completed=min(used, 100), width=30,
-                     complete_style=colour), Text.from_markup(text))  # fmt: skip
+        grid.add_row(
+            Text.from_markup(f"[bold]{label} limit[/bold]"),
+            ProgressBar(total=100, completed=min(used, 100), width=30, complete_style=colour),
+            Text.from_markup(text),
+        )
         out.append(grid)
     return out
 
@@ -214,7 +246,9 @@ def _ago(now: datetime, then: datetime) -> str:
 
 
 def limits(
-    user: Annotated[str | None, typer.Option("--user", help="Whose limits (default: the newest snapshot's person).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Whose limits (default: the newest snapshot's person).")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="Snapshots from (default 30 days ago).")] = None,
     history: Annotated[int, typer.Option("--history", min=0, help="Snapshots to list (with --json).")] = 200,
     json_: Json = False,
@@ -228,10 +262,12 @@ def limits(
     if json_:
         sys.stdout.write(json.dumps(body, indent=2, default=str) + "\n")
         return
-    lines = _limits(body, datetime.now(timezone.utc))
+    lines = _limits(body, datetime.now(UTC))
     if not lines:
-        console.print("[dim]no official limits recorded yet: make `cctelemetry statusline` Claude Code's statusline "
-                      "(./setup-telemetry.sh --statusline); they come with Claude.ai plans, Claude Code 2.1.80+[/dim]")  # fmt: skip
+        console.print(
+            "[dim]no official limits recorded yet: make `cctelemetry statusline` Claude Code's statusline "
+            "(./setup-telemetry.sh --statusline); they come with Claude.ai plans, Claude Code 2.1.80+[/dim]"
+        )
         return
     for line in lines:
         console.print(line)
@@ -240,14 +276,21 @@ def limits(
 def statusline(
     api_url: Annotated[str | None, typer.Option("--api-url", help="The service to ask.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Do not ask the service: the input alone.")] = False,
-    then: Annotated[str | None, typer.Option("--then", help="Another statusline command to run on the same input.")] = None,
+    then: Annotated[
+        str | None, typer.Option("--then", help="Another statusline command to run on the same input.")
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Claude Code's statusline command: its statusline JSON on stdin, one line out (see setup-telemetry.sh
     --statusline). Runs without loading this CLI."""
     from ..statusline.command import main
 
-    args = (["--api-url", api_url] if api_url else []) + (["--offline"] if offline else []) + (["--then", then] if then else []) + (["--json"] if json_ else [])
+    args = (
+        (["--api-url", api_url] if api_url else [])
+        + (["--offline"] if offline else [])
+        + (["--then", then] if then else [])
+        + (["--json"] if json_ else [])
+    )
     raise typer.Exit(main(args))
 
 

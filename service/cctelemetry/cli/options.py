@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -27,7 +27,9 @@ Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however w
 Mode = Annotated[str | None, typer.Option("--mode", help="auto (reported, else computed), calculate, display.")]
 Where = Annotated[
     list[str] | None,
-    typer.Option("--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6 or -w attr.team=a"),
+    typer.Option(
+        "--where", "-w", help="Filter dim=value (repeatable), e.g. -w model=claude-opus-4-6 or -w attr.team=a"
+    ),
 ]
 
 
@@ -40,7 +42,7 @@ def settings_for(data_dir: Path | None = None, **overrides) -> Settings:
     return Settings(**values)
 
 
-def fail(exc: TelemetryError) -> None:
+def fail(exc: TelemetryError) -> NoReturn:
     err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
     raise typer.Exit(1)
 
@@ -62,7 +64,10 @@ def filters(where: list[str] | None) -> dict[str, str]:
     return out
 
 
-def ask(data_dir: Path | None, api_url: str | None, call: Callable[[Any], dict]) -> tuple[dict, Any]:
+T = TypeVar("T")
+
+
+def ask(data_dir: Path | None, api_url: str | None, call: Callable[[Any], T]) -> tuple[T, Any]:
     """Open the source (a running service, or the store) and run ``call`` on it; errors are one line."""
     quiet_logs()
     try:

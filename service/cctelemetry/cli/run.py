@@ -24,17 +24,26 @@ MEASURES = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "c
 
 
 def run(
-    command: Annotated[list[str], typer.Argument(help="The agent command, after --: -- claude -p \"...\"")],
-    agent_type: Annotated[str | None, typer.Option("--agent-type", help="Resource attribute agent.type (the "
-                          "agent_type dimension).")] = None,  # fmt: skip
-    attr: Annotated[list[str] | None, typer.Option("--attr", help="Resource attribute k=v (repeatable): filter "
-                    "and group on it as attr.<k>.")] = None,  # fmt: skip
-    wait: Annotated[float, typer.Option("--wait", min=0, help="After the agent exits, the longest wait for its "
-                    "telemetry (seconds).")] = RUN_WAIT_S,  # fmt: skip
+    command: Annotated[list[str], typer.Argument(help='The agent command, after --: -- claude -p "..."')],
+    agent_type: Annotated[
+        str | None, typer.Option("--agent-type", help="Resource attribute agent.type (the agent_type dimension).")
+    ] = None,  # fmt: skip
+    attr: Annotated[
+        list[str] | None,
+        typer.Option("--attr", help="Resource attribute k=v (repeatable): filter and group on it as attr.<k>."),
+    ] = None,  # fmt: skip
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="After the agent exits, the longest wait for its telemetry (seconds)."),
+    ] = RUN_WAIT_S,  # fmt: skip
     json_: Json = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="The summary as a Markdown table.")] = False,
-    summary_file: Annotated[Path | None, typer.Option("--summary-file", help="Append the summary to this file "
-                            "instead of printing it (e.g. $GITHUB_STEP_SUMMARY).")] = None,  # fmt: skip
+    summary_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary-file", help="Append the summary to this file instead of printing it (e.g. $GITHUB_STEP_SUMMARY)."
+        ),
+    ] = None,  # fmt: skip
     data_dir: DataDir = None,
     api_url: ApiUrl = None,
 ) -> None:
@@ -52,7 +61,9 @@ def run(
         fail(TelemetryError(f"no such command: {command[0]}"))
     except TelemetryError as exc:
         fail(exc)
-    text = json.dumps(result, indent=2) + "\n" if json_ else markdown_summary(result) if markdown else text_summary(result)
+    text = (
+        json.dumps(result, indent=2) + "\n" if json_ else markdown_summary(result) if markdown else text_summary(result)
+    )
     if summary_file is not None:
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(text)
@@ -81,11 +92,13 @@ def _service(data_dir, api_url) -> Client:
 def text_summary(r: dict) -> str:
     cost = money(r["cost_usd"]) if r["cost_usd"] is not None else "unknown (model not in the price book)"
     sessions = ", ".join(r["session_ids"]) or "none"
-    lines = [f"cctelemetry run {r['run_id']}: {r['requests']} request(s), {cost}",
-             f"  tokens: {r['input_tokens']:,} input, {r['output_tokens']:,} output, {r['cache_read_tokens']:,} cache read, "
-             f"{r['cache_creation_tokens']:,} cache write",
-             f"  sessions: {sessions}; models: {', '.join(r['models']) or 'none'}",
-             f"  filter: attr.{RUN_ID_ATTRIBUTE}={r['run_id']}"]  # fmt: skip
+    lines = [
+        f"cctelemetry run {r['run_id']}: {r['requests']} request(s), {cost}",
+        f"  tokens: {r['input_tokens']:,} input, {r['output_tokens']:,} output, {r['cache_read_tokens']:,} cache read, "
+        f"{r['cache_creation_tokens']:,} cache write",
+        f"  sessions: {sessions}; models: {', '.join(r['models']) or 'none'}",
+        f"  filter: attr.{RUN_ID_ATTRIBUTE}={r['run_id']}",
+    ]
     if not r["complete"]:
         lines.append(f"  (waited {r['waited_seconds']:.0f} s for the agent's telemetry; some may not have arrived: "
                      "is telemetry sent? see `cctelemetry usage`)")  # fmt: skip
@@ -93,7 +106,10 @@ def text_summary(r: dict) -> str:
 
 
 def markdown_summary(r: dict) -> str:
-    head = "| model | requests | input | output | cache read | cache write | cost (USD) |\n|---|---:|---:|---:|---:|---:|---:|\n"
+    head = (
+        "| model | requests | input | output | cache read | cache write | cost (USD) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|\n"
+    )
     rows = "".join(_md_row(m["model"], m) for m in r["by_model"])
     total = _md_row("**total**", r)
     command = " ".join(r["command"])[:120].replace("`", "'")

@@ -30,8 +30,17 @@ def tools(since: Since = None, until: Until = None, tz: Tz = None, where: Where 
             console.print(f"  {escape(r['tool'])} decisions by source: {escape(by_source)}")
 
 
-def errors(since: Since = None, until: Until = None, tz: Tz = None, where: Where = None, json_: Json = False,
-           csv_: Csv = False, wide: Wide = False, data_dir: DataDir = None, api_url: ApiUrl = None) -> None:  # fmt: skip
+def errors(
+    since: Since = None,
+    until: Until = None,
+    tz: Tz = None,
+    where: Where = None,
+    json_: Json = False,
+    csv_: Csv = False,
+    wide: Wide = False,
+    data_dir: DataDir = None,
+    api_url: ApiUrl = None,
+) -> None:
     """API errors by status, model and attempt; requests that failed after every retry, and their cost."""
     body, _ = ask(data_dir, api_url, lambda s: s.errors(since=since, until=until, tz=tz, filters=filters(where)))
     if json_ or csv_:
@@ -47,10 +56,21 @@ def errors(since: Since = None, until: Until = None, tz: Tz = None, where: Where
         emit({"rows": ex["rows"]}, title="retries exhausted by status and model", wide=wide)
 
 
-def activity(by: Annotated[str, typer.Option("--by", help="day, hour, week, month, session, user, service, "
-                                             "agent_product; '' for totals only.")] = "day",
-             since: Since = None, until: Until = None, tz: Tz = None, where: Where = None, json_: Json = False,
-             csv_: Csv = False, wide: Wide = False, data_dir: DataDir = None, api_url: ApiUrl = None) -> None:  # fmt: skip
+def activity(
+    by: Annotated[
+        str,
+        typer.Option("--by", help="day, hour, week, month, session, user, service, agent_product; '' for totals only."),
+    ] = "day",
+    since: Since = None,
+    until: Until = None,
+    tz: Tz = None,
+    where: Where = None,
+    json_: Json = False,
+    csv_: Csv = False,
+    wide: Wide = False,
+    data_dir: DataDir = None,
+    api_url: ApiUrl = None,
+) -> None:
     """Lines added and removed, commits, pull requests, edit decisions and active time."""
     body, _ = ask(data_dir, api_url, lambda s: s.activity(group_by=by, since=since, until=until, tz=tz,
                                                           filters=filters(where)))  # fmt: skip
@@ -80,9 +100,13 @@ def _print_children(node: dict, depth: int) -> None:
     pad = "  " * depth
     for r in node.get("requests", []):
         cost = money(r["cost_usd"]) if r.get("cost_usd") is not None else "-"
-        state = "" if r.get("success") is not False else f"  [red]failed {escape(str(r.get('status_code') or ''))}[/red]"
-        console.print(f"{pad}request {escape(r['model'])}  {r['duration_ms']:,.0f} ms  "
-                      f"in {r.get('input_tokens') or 0:,} out {r.get('output_tokens') or 0:,}  {cost}{state}")  # fmt: skip
+        state = (
+            "" if r.get("success") is not False else f"  [red]failed {escape(str(r.get('status_code') or ''))}[/red]"
+        )
+        console.print(
+            f"{pad}request {escape(r['model'])}  {r['duration_ms']:,.0f} ms  "
+            f"in {r.get('input_tokens') or 0:,} out {r.get('output_tokens') or 0:,}  {cost}{state}"
+        )
         for t in r.get("tools", []):
             _print_tool(t, depth + 1)
     for t in node.get("tools", []):

@@ -4,7 +4,6 @@ prices usage at report time (``sql/priced_usage.sql``)."""
 from __future__ import annotations
 
 from ..store.sqlfiles import load
-
 from .book import (
     CACHE_WRITE_TTLS,
     COST_MODES,

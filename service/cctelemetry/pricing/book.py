@@ -21,7 +21,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -151,10 +151,11 @@ class PriceBook:
         if not priced:
             return None
         day = _as_day(day)
-        chosen = None
+        chosen: tuple[date, Price] | None = None
         for applies_from, price in _schedule(self._by_id[priced]):
             if chosen is None or applies_from <= day:
                 chosen = (applies_from, price)
+        assert chosen is not None  # the book's validation: every model has a price
         applies_from, price = chosen
         return Resolved(model, priced, price, applies_from, price.overridden)
 
@@ -196,14 +197,15 @@ _RATE_FIELDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_
 def _schedule(model: Model) -> list[tuple[date, Price]]:
     """(applies_from, price) by date; the first price applies from the beginning of time."""
     ordered = sorted(model.prices, key=lambda p: p.effective_from or FIRST_DAY)
-    return [(FIRST_DAY if i == 0 else p.effective_from, p) for i, p in enumerate(ordered)]
+    # Only the first may lack effective_from: the book's validation allows one price per date.
+    return [(p.effective_from if i and p.effective_from else FIRST_DAY, p) for i, p in enumerate(ordered)]
 
 
 def _as_day(day: date | datetime | str | None) -> date:
     if day is None:
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     if isinstance(day, datetime):
-        return (day.astimezone(timezone.utc) if day.tzinfo else day).date()
+        return (day.astimezone(UTC) if day.tzinfo else day).date()
     if isinstance(day, date):
         return day
     try:

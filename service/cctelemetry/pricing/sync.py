@@ -98,7 +98,7 @@ def sync_current(store: Store, prices_file: str = "") -> bool:
 
 def _swap_in(store: Store, book: PriceBook, digest: str) -> None:
     prices = [{**row, "book_digest": digest} for row in book.price_rows()]
-    for table, rows in zip(_TABLES, (prices, book.match_rows())):
+    for table, rows in zip(_TABLES, (prices, book.match_rows()), strict=True):
         store.command(f"TRUNCATE TABLE {table}_next")
         columns = list(rows[0])
         store.insert(f"{table}_next", [[r[c] for c in columns] for r in rows], columns)

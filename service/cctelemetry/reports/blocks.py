@@ -20,7 +20,7 @@ ccusage has no notion of people; here blocks never mix them: every block belongs
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import BadRequest
@@ -64,7 +64,7 @@ class Block:
         for k in MONEY:
             if bucket[k] is not None:
                 self.money[k] = (self.money[k] or Decimal(0)) + bucket[k]
-        for model, first in zip(*bucket["models"]):
+        for model, first in zip(*bucket["models"], strict=True):
             if model not in self.models or first < self.models[model]:
                 self.models[model] = first
         self.unknown_models.update(bucket["unknown_models"])
@@ -93,7 +93,9 @@ def walk(buckets: list[dict], hours: int = BLOCK_HOURS, scan_from: datetime = EP
                 out.append(current)
                 if first - current.last_at > length:
                     out.append(Gap(current.user, current.last_at + length, first))
-            current = Block(bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length)
+            current = Block(
+                bucket["user"], floor_hour(first), first, first, scan_from <= EPOCH or first - previous > length
+            )
         elif closing_mixed is not None and bucket["hour"] - current.start == length and _mixed(bucket):
             closing_mixed.add(bucket["hour"])
         current.add(bucket)
@@ -140,14 +142,14 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     ``recent``: those of the last 3 days; ``active``: only the active ones (ccusage's flags)."""
     pricing = pricing or Pricing()
     limit = parse_token_limit(token_limit)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     since = max(flt.since, now - timedelta(days=RECENT_DAYS)) if recent else flt.since
     if active:
         since = max(since, now - timedelta(hours=hours))  # an active block started less than 5 hours ago
     kept = [b for b in walk_all(store, flt, pricing, since, hours) if since <= b.start < flt.until]
     rows = [_row(b, now, hours) for b in kept]
     if active:
-        kept, rows = [b for b, r in zip(kept, rows) if r["is_active"]], [r for r in rows if r["is_active"]]
+        kept, rows = [b for b, r in zip(kept, rows, strict=True) if r["is_active"]], [r for r in rows if r["is_active"]]
     _apply_token_limit(rows, limit)
     return BlockReport.model_construct(
         since=since.isoformat(), until=flt.until.isoformat(), tz=flt.tz, mode=pricing.mode,
@@ -226,11 +228,26 @@ def _by_user(buckets: list[dict]) -> dict[str, list[dict]]:
 def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
     length = timedelta(hours=hours)
     if isinstance(b, Gap):
-        return {"id": f"gap-{iso(b.start)}", "user": b.user, "start": iso(b.start), "end": iso(b.end),
-                "actual_end": None, "first_request_at": None, "is_active": False, "is_gap": True, **dict.fromkeys(MEASURES, 0),
-                "total_tokens": 0, **dict.fromkeys(MONEY, 0.0), "models": [], "unknown_models": [],
-                "burn_rate": None, "projection": None, "minutes_remaining": None, "percent_of_token_limit": None,
-                "token_limit_status": None}  # fmt: skip
+        return {
+            "id": f"gap-{iso(b.start)}",
+            "user": b.user,
+            "start": iso(b.start),
+            "end": iso(b.end),
+            "actual_end": None,
+            "first_request_at": None,
+            "is_active": False,
+            "is_gap": True,
+            **dict.fromkeys(MEASURES, 0),
+            "total_tokens": 0,
+            **dict.fromkeys(MONEY, 0.0),
+            "models": [],
+            "unknown_models": [],
+            "burn_rate": None,
+            "projection": None,
+            "minutes_remaining": None,
+            "percent_of_token_limit": None,
+            "token_limit_status": None,
+        }
     end = b.start + length
     is_active = now - b.last_at < length and now < end
     total = sum(b.counts[k] for k in MEASURES if k != "requests")
@@ -239,13 +256,25 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
                      money["cost_usd"])  # fmt: skip
     projection = project(burn, total, money["cost_usd"], end, now) if is_active else None
     return {
-        "id": iso(b.start), "user": b.user, "start": iso(b.start), "end": iso(end), "actual_end": iso(b.last_at),
-        "first_request_at": iso(b.first_at), "is_active": is_active, "is_gap": False, **b.counts,
-        "total_tokens": total, **money, "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
-        "unknown_models": sorted(b.unknown_models), "burn_rate": burn, "projection": projection,
+        "id": iso(b.start),
+        "user": b.user,
+        "start": iso(b.start),
+        "end": iso(end),
+        "actual_end": iso(b.last_at),
+        "first_request_at": iso(b.first_at),
+        "is_active": is_active,
+        "is_gap": False,
+        **b.counts,
+        "total_tokens": total,
+        **money,
+        "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
+        "unknown_models": sorted(b.unknown_models),
+        "burn_rate": burn,
+        "projection": projection,
         "minutes_remaining": int((end - now).total_seconds() // 60) if is_active else None,
-        "percent_of_token_limit": None, "token_limit_status": None,
-    }  # fmt: skip
+        "percent_of_token_limit": None,
+        "token_limit_status": None,
+    }
 
 
 def burn_rate(first: datetime, last: datetime, tokens: int, non_cache_tokens: int, cost: float | None) -> dict | None:
@@ -299,7 +328,7 @@ def _totals(kept: list[Block | Gap]) -> dict:
         totals[k] = sum(b.counts[k] for b in used)
     totals["total_tokens"] = sum(totals[k] for k in MEASURES if k != "requests")
     for k in MONEY:
-        values = [b.money[k] for b in used if b.money[k] is not None]
+        values = [v for b in used if (v := b.money[k]) is not None]
         totals[k] = float(sum(values)) if values else None
     totals["unknown_models"] = sorted({m for b in used for m in b.unknown_models})
     return totals
@@ -307,9 +336,9 @@ def _totals(kept: list[Block | Gap]) -> dict:
 
 def utc(t: datetime) -> datetime:
     """The driver gives UTC columns as naive datetimes."""
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
 def iso(t: datetime) -> str:
     """``2026-11-22T10:00:00.000Z``: UTC with milliseconds, as ccusage prints block times."""
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from ..store import Store
 
@@ -30,7 +30,7 @@ SELECT cityHash64(
               WHERE database = currentDatabase() AND table IN {tables:Array(String)} AND active)))
 """
 
-_CACHES: "weakref.WeakKeyDictionary[Store, ResultCache]" = weakref.WeakKeyDictionary()
+_CACHES: weakref.WeakKeyDictionary[Store, ResultCache] = weakref.WeakKeyDictionary()
 
 
 class ResultCache:

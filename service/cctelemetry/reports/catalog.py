@@ -8,11 +8,10 @@ and parameters, so a CLI command reads the same whichever of the two answers it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from .budgets import Budgets
 from ..config import Settings
 from ..pricing import current_book
 from ..store import Store
@@ -29,6 +28,7 @@ from . import sessions as session_reports
 from . import timeline as timeline_reports
 from . import tools as tool_reports
 from . import usage as usage_reports
+from .budgets import Budgets
 from .query import parse_dimensions
 from .results import SqlResult
 from .scope import Pricing, request_filter
@@ -90,7 +90,7 @@ class Reports:
     def limits(self, since: str | None = None, until: str | None = None, history: int = 200,
                filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
         if since is None:
-            since = ((now or datetime.now(timezone.utc)) - limit_reports.DEFAULT_WINDOW).isoformat()
+            since = ((now or datetime.now(UTC)) - limit_reports.DEFAULT_WINDOW).isoformat()
         flt = self._filter(since, until, None, filters)
         return limit_reports.limits(self.store, flt, Pricing.from_settings(self.settings),
                                     stale_seconds=self.settings.limits_stale_seconds, history=history,
@@ -104,11 +104,25 @@ class Reports:
         found = current_reports.current_session(self.store, self._filter(since, until, tz, filters), project, cwd)
         return {**self.session(found["session"], since, until, tz, mode), "current": found}
 
-    def monitor(self, session: str | None = None, active_minutes: int | None = None, tz: str | None = None,
-                mode: str | None = None, filters: dict[str, str] | None = None, now=None) -> dict[str, Any]:  # fmt: skip
-        return live_reports.monitor(self.store, self._filter(None, None, tz, filters), Pricing.from_settings(self.settings, mode),
-                                    session=session, active_minutes=active_minutes or self.settings.monitor_active_minutes,
-                                    stale_seconds=self.settings.limits_stale_seconds, now=now).to_dict()  # fmt: skip
+    def monitor(
+        self,
+        session: str | None = None,
+        active_minutes: int | None = None,
+        tz: str | None = None,
+        mode: str | None = None,
+        filters: dict[str, str] | None = None,
+        now=None,
+    ) -> dict[str, Any]:
+        return live_reports.monitor(
+            self.store,
+            self._filter(None, None, tz, filters),
+            Pricing.from_settings(self.settings, mode),
+            session=session,
+            active_minutes=active_minutes or self.settings.monitor_active_minutes,
+            stale_seconds=self.settings.limits_stale_seconds,
+            now=now,
+        ).to_dict()
+
     def insights(self, since: str | None = None, until: str | None = None, tz: str | None = None,
                  mode: str | None = None, compare_model: str | None = None, small_output_tokens: int | None = None,
                  filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
@@ -147,15 +161,22 @@ class Reports:
         return error_reports.errors(self.store, self._filter(since, until, tz, filters),
                                     Pricing.from_settings(self.settings, mode)).to_dict()  # fmt: skip
 
-    def activity(self, group_by: str | None = "day", since: str | None = None, until: str | None = None,
-                 tz: str | None = None, limit: int = 10_000, filters: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    def activity(
+        self,
+        group_by: str | None = "day",
+        since: str | None = None,
+        until: str | None = None,
+        tz: str | None = None,
+        limit: int = 10_000,
+        filters: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         return activity_reports.activity(self.store, self._filter(since, until, tz, filters), group_by,
                                          limit).to_dict()  # fmt: skip
 
     def sql(self, query: str, limit: int = 10_000) -> dict[str, Any]:
         limit = min(limit, self.settings.sql_max_rows)
         result = self.store.query_readonly(query, max_rows=limit, max_seconds=self.settings.sql_max_seconds)
-        rows = [{name: jsonable(value) for name, value in zip(result.columns, row)} for row in result.rows]
+        rows = [{name: jsonable(value) for name, value in zip(result.columns, row, strict=True)} for row in result.rows]
         return SqlResult.model_construct(columns=result.columns, rows=rows, truncated=result.truncated).to_dict()
 
 

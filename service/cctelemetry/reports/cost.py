@@ -41,13 +41,17 @@ REASONS = {
 
 # -- cost by dimensions -----------------------------------------------------------------------------
 
-_COST_MEASURES = USAGE_MEASURES + BREAKDOWN_MEASURES + """,
+_COST_MEASURES = (
+    USAGE_MEASURES
+    + BREAKDOWN_MEASURES
+    + """,
     sum(billed_cache_write_5m_tokens) AS cache_write_5m_tokens,
     sum(billed_cache_write_1h_tokens) AS cache_write_1h_tokens,
     sum(web_search_requests) AS web_search_requests,
     sumIf(priced.requests, cost_source = 'reported') AS reported_cost_requests,
     sumIf(priced.requests, cost_source = 'computed') AS computed_cost_requests,
     sumIf(priced.requests, priced_model = '') AS unpriced_requests"""
+)
 
 
 def cost(store: Store, group_by: list[str], flt: RequestFilter, period: str | None = None,
@@ -69,6 +73,7 @@ def cost(store: Store, group_by: list[str], flt: RequestFilter, period: str | No
 
 
 # -- reconcile --------------------------------------------------------------------------------------
+
 
 def reconcile(store: Store, flt: RequestFilter, level: str = "request", tolerance: float = DEFAULT_TOLERANCE_USD,
               pricing: Pricing | None = None, book: PriceBook | None = None,
@@ -112,7 +117,8 @@ def price_list(book: PriceBook, model: str | None = None, day: str | date | None
         resolved = {"model": model, "priced_model": hit.priced_model if hit else "",
                     "effective_from": str(hit.price.effective_from or "") if hit else "",
                     "overridden": hit.overridden if hit else False}  # fmt: skip
-        models = [book.get(hit.priced_model)] if hit else []
+        found = book.get(hit.priced_model) if hit else None
+        models = [found] if found is not None else []
     rows = []
     for m in models:
         for p in sorted(m.prices, key=lambda p: p.effective_from or date.min):

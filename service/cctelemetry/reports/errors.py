@@ -3,6 +3,8 @@ what the prompts they ended had cost (Claude Code's ``api_error`` and ``api_retr
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..store import Store
 from ..store.sqlfiles import load, render, trusted
 from .query import RequestFilter
@@ -37,14 +39,24 @@ def errors(store: Store, flt: RequestFilter, pricing: Pricing | None = None) -> 
 
 def _retries_exhausted(store: Store, flt: RequestFilter, events: SignalFilter, cte: str, params: dict) -> dict:
     found = store.rows(events.with_requests() + cte + "\n" + load(__package__, "retries_exhausted"), params)
-    rows = [{"status_code": r["status_code"], "model": r["model"], "count": int(r["count"]),
-             "attempts": int(r["attempts"]), "retry_duration_ms": r["retry_duration_ms"]} for r in found[1:]]  # fmt: skip
-    total = found[0] if found else {"count": 0, "attempts": 0, "retry_duration_ms": None}
-    cost = {"requests": 0, "cost_usd": None, "computed_cost_usd": None, "unknown_models": []}
+    rows = [
+        {
+            "status_code": r["status_code"],
+            "model": r["model"],
+            "count": int(r["count"]),
+            "attempts": int(r["attempts"]),
+            "retry_duration_ms": r["retry_duration_ms"],
+        }
+        for r in found[1:]
+    ]
+    total: dict[str, Any] = found[0] if found else {"count": 0, "attempts": 0, "retry_duration_ms": None}
+    cost: dict[str, Any] = {"requests": 0, "cost_usd": None, "computed_cost_usd": None, "unknown_models": []}
     if int(total["count"]):
         head, request_params = priced_per_request(flt)
-        cost = store.rows(head.rstrip() + ",\n" + cte + "\n" + load(__package__, "failed_prompts_cost") + FINAL_SETTINGS,
-                          {**params, **request_params})[0]  # fmt: skip
+        cost = store.rows(
+            head.rstrip() + ",\n" + cte + "\n" + load(__package__, "failed_prompts_cost") + FINAL_SETTINGS,
+            {**params, **request_params},
+        )[0]
         cost["requests"] = int(cost["requests"])
     return {"count": int(total["count"]), "attempts": int(total["attempts"]),
             "retry_duration_ms": total["retry_duration_ms"], "rows": rows,

@@ -1,9 +1,9 @@
 """Insights: findings with dollar amounts, each with its numbers and the SQL behind it. Data, not advice.
 
 Each finding is one SQL file (``sql/insight_<kind>.sql``) over ``scope``: the deduplicated, priced requests of
-the window and filters (source.py ``priced_per_request``, as every per-request report). A finding's ``sql`` is that file as
-anyone can run it (``cctelemetry sql``, ``POST /api/v1/sql``): ``scope`` read from the ``requests`` view, the
-parameters written in as literals. ``usd`` is the finding's headline amount (its docstring below says which).
+the window and filters (source.py ``priced_per_request``, as every per-request report). A finding's ``sql`` is
+that file as anyone can run it (``cctelemetry sql``, ``POST /api/v1/sql``): ``scope`` read from the ``requests``
+view, the parameters written in as literals. ``usd`` is the finding's headline amount (its docstring below says which).
 
 Dollar amounts are ``cost_usd`` (the report's cost mode) for spend, and the price book's rates (computed) for the
 what-ifs: cache reads instead of misses and writes, Sonnet instead of Opus, base rates instead of long context.
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
@@ -69,15 +70,26 @@ def insights(store: Store, flt: RequestFilter, pricing: Pricing, options: dict[s
         rows = store.rows(attach(head + ", scope AS (\nSELECT * FROM priced\n)", text) + FINAL_SETTINGS, params)
         title, usd, numbers = insight.build(rows, opts)
         shown = shown_sql(text, flt, params, note=_mode_note(pricing.mode, view_mode))
-        findings.append(Finding.model_construct(kind=insight.kind, title=title, usd=jsonable(usd), numbers=jsonable(numbers),
-                                                sql=shown).to_dict())  # fmt: skip
+        findings.append(
+            Finding.model_construct(
+                kind=insight.kind, title=title, usd=jsonable(usd), numbers=jsonable(numbers), sql=shown
+            ).to_dict()
+        )
     return InsightsReport.model_construct(since=flt.since.isoformat(), until=flt.until.isoformat(), tz=flt.tz,
                                           mode=pricing.mode, options=opts, findings=findings)  # fmt: skip
 
 
 # -- the SQL: run with the report helpers, shown over the requests view ------------------------------------------
 
-_HEADER = re.compile(r"^(?:[ \t]*--[^\n]*\n)*")
+_HEADER = re.compile(r"^(?:[ \t]*--[^\n]*\n)*")  # matches every text (zero comment lines at least)
+
+
+def _header_end(text: str) -> int:
+    m = _HEADER.match(text)
+    assert m is not None  # see _HEADER
+    return m.end()
+
+
 _WITH = re.compile(r"^\s*WITH\s", re.I)
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}")
 
@@ -85,9 +97,9 @@ _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}")
 def attach(ctes: str, text: str) -> str:
     """``ctes`` (``WITH a AS (...), b AS (...)``) followed by a finding's file, whose own ``WITH`` (if any)
     continues the list."""
-    body = text[_HEADER.match(text).end():]
+    body = text[_header_end(text) :]
     m = _WITH.match(body)
-    return f"{ctes}\n, {body[m.end():]}" if m else f"{ctes}\n{body}"
+    return f"{ctes}\n, {body[m.end() :]}" if m else f"{ctes}\n{body}"
 
 
 def shown_sql(text: str, flt: RequestFilter, params: dict, note: str = "") -> str:
@@ -96,12 +108,14 @@ def shown_sql(text: str, flt: RequestFilter, params: dict, note: str = "") -> st
     for i, name in enumerate(flt.filters):
         key = flt.attribute_of(name)
         if key is not None:  # resource attributes are not columns of the view: their maps are by id
-            where.append("resource_id IN (SELECT resource_id FROM request_resources "
-                         f"WHERE attributes[{literal(key)}] = {{f{i}:String}})")
+            where.append(
+                "resource_id IN (SELECT resource_id FROM request_resources "
+                f"WHERE attributes[{literal(key)}] = {{f{i}:String}})"
+            )
         else:
             where.append(f"{DIMENSIONS[name]} = {{f{i}:String}}")
     scope = "WITH scope AS (\n    SELECT * FROM requests\n    WHERE " + "\n      AND ".join(where) + "\n)"
-    header = text[: _HEADER.match(text).end()] + (f"-- {note}\n" if note else "")
+    header = text[: _header_end(text)] + (f"-- {note}\n" if note else "")
     header = re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), header)  # {min_churn} -> 0.5
     sql = header + attach(scope, text)
     return _PARAM.sub(lambda m: literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql)
@@ -136,8 +150,14 @@ def _cache(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     premium, ratio = r["premium_over_reads_usd"], r["hit_ratio"]
     numbers = dict(r)
     hit = "no input" if ratio is None else f"{ratio:.1%} of input tokens read from the cache"
-    return (f"Cache: {hit}; uncached input and cache writes cost {money(r['miss_and_write_usd'])}, "
-            f"{money(premium)} more than the same tokens at the cache-read rate"), r["miss_and_write_usd"], numbers  # fmt: skip
+    return (
+        (
+            f"Cache: {hit}; uncached input and cache writes cost {money(r['miss_and_write_usd'])}, "
+            f"{money(premium)} more than the same tokens at the cache-read rate"
+        ),
+        r["miss_and_write_usd"],
+        numbers,
+    )
 
 
 def _cache_churn(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
@@ -159,13 +179,25 @@ def _model_mix(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     total = sum(r["model_cost_usd"] or 0 for r in rows)
     small = {k: sum(r[k] or 0 for r in rows) for k in ("small_requests", "small_cost_usd", "small_computed_usd",
                                                       "small_compare_usd", "small_not_comparable")}  # fmt: skip
-    by_model = [{"model": r["model_id"], "requests": r["requests"], "cost_usd": r["model_cost_usd"],
-                 "share": _ratio(r["model_cost_usd"], total)} for r in rows]
+    by_model = [
+        {
+            "model": r["model_id"],
+            "requests": r["requests"],
+            "cost_usd": r["model_cost_usd"],
+            "share": _ratio(r["model_cost_usd"], total),
+        }
+        for r in rows
+    ]
     opus = [r for r in rows if r["model_id"].startswith("claude-opus")]
-    numbers = {"by_model": by_model, "opus_requests": sum(r["requests"] for r in opus),
-               "opus_cost_usd": sum(r["model_cost_usd"] or 0 for r in opus),
-               "small_output_tokens": opts["small_output_tokens"], "compare_model": opts["compare_model"],
-               **small, "small_difference_usd": _sub(small["small_computed_usd"], small["small_compare_usd"])}  # fmt: skip
+    numbers = {
+        "by_model": by_model,
+        "opus_requests": sum(r["requests"] for r in opus),
+        "opus_cost_usd": sum(r["model_cost_usd"] or 0 for r in opus),
+        "small_output_tokens": opts["small_output_tokens"],
+        "compare_model": opts["compare_model"],
+        **small,
+        "small_difference_usd": _sub(small["small_computed_usd"], small["small_compare_usd"]),
+    }
     return (f"Model mix: {small['small_requests']} Opus requests with at most {opts['small_output_tokens']:,} output "
             f"tokens cost {money(small['small_cost_usd'])}; on {opts['compare_model']} the same tokens cost "
             f"{money(small['small_compare_usd'])}"), small["small_cost_usd"], numbers  # fmt: skip
@@ -175,17 +207,30 @@ def _long_context(rows: list[dict], opts: dict) -> tuple[str, float | None, dict
     """usd: the long-context premium (computed cost at the long-context tier minus the base rates)."""
     r = rows[0]
     premium = _sub(r["long_context_usd"], r["long_context_at_base_usd"])
-    numbers = {**r, "share_of_requests": _ratio(r["long_context_requests"], r["requests"]),
-               "share_of_computed_usd": _ratio(r["long_context_usd"], r["computed_usd"]), "premium_usd": premium}
-    return (f"Long context: {r['long_context_requests']} of {r['requests']} requests priced at the long-context "
-            f"tier, {money(r['long_context_usd'])}; the premium over base rates is {money(premium)}"), premium, numbers  # fmt: skip
+    numbers = {
+        **r,
+        "share_of_requests": _ratio(r["long_context_requests"], r["requests"]),
+        "share_of_computed_usd": _ratio(r["long_context_usd"], r["computed_usd"]),
+        "premium_usd": premium,
+    }
+    return (
+        (
+            f"Long context: {r['long_context_requests']} of {r['requests']} requests priced at the long-context "
+            f"tier, {money(r['long_context_usd'])}; the premium over base rates is {money(premium)}"
+        ),
+        premium,
+        numbers,
+    )
 
 
 def _failures(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     """usd: what the prompts that met API errors, refusals or exhausted retries cost."""
     r = rows[0]
-    numbers = {**r, "error_statuses": dict(r["error_statuses"] or {}),
-               "share": _ratio(r["prompts_usd"], r["total_usd"])}
+    numbers = {
+        **r,
+        "error_statuses": dict(r["error_statuses"] or {}),
+        "share": _ratio(r["prompts_usd"], r["total_usd"]),
+    }
     return (f"Failures: {r['prompts']} prompts met {r['api_errors']} API errors, {r['refusals']} refusals and "
             f"{r['retries_exhausted']} exhausted retries; their {r['requests']} requests cost "
             f"{money(r['prompts_usd'])}"), r["prompts_usd"], numbers  # fmt: skip
@@ -204,17 +249,30 @@ def _roles(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
         role["share"] = _ratio(role["cost_usd"], total)
     sub, title = (roles.get(k, {"cost_usd": 0.0, "share": None}) for k in ("subagent", "title_generation"))
     usd = sub["cost_usd"] + title["cost_usd"]
-    return (f"Subagents cost {money(sub['cost_usd'])} ({_pct(sub['share'])} of spend), title generation "
-            f"{money(title['cost_usd'])} ({_pct(title['share'])})"), usd, {"roles": roles, "total_usd": total}  # fmt: skip
+    return (
+        (
+            f"Subagents cost {money(sub['cost_usd'])} ({_pct(sub['share'])} of spend), title generation "
+            f"{money(title['cost_usd'])} ({_pct(title['share'])})"
+        ),
+        usd,
+        {"roles": roles, "total_usd": total},
+    )
 
 
 def _top_sessions(rows: list[dict], opts: dict) -> tuple[str, float | None, dict]:
     """usd: what the top 1 % of sessions by cost cost."""
     r = rows[0]
     top = [{"session": s, "cost_usd": c, "requests": n} for s, c, n in r["top"]]
-    numbers = {"top_share": opts["top_share"], "sessions": r["session_count"], "top_sessions": r["top_sessions"],
-               "top_usd": r["top_usd"], "total_usd": r["spend_usd"], "top_min_usd": r["top_min_usd"],
-               "share_of_spend": _ratio(r["top_usd"], r["spend_usd"]), "sessions_listed": top}
+    numbers = {
+        "top_share": opts["top_share"],
+        "sessions": r["session_count"],
+        "top_sessions": r["top_sessions"],
+        "top_usd": r["top_usd"],
+        "total_usd": r["spend_usd"],
+        "top_min_usd": r["top_min_usd"],
+        "share_of_spend": _ratio(r["top_usd"], r["spend_usd"]),
+        "sessions_listed": top,
+    }
     if not r["top_sessions"]:
         return "Top sessions: no sessions", 0.0, numbers
     return (f"Top {opts['top_share']:.0%} of sessions: {r['top_sessions']} of {r['session_count']} cost "

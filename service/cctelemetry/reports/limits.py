@@ -23,7 +23,7 @@ this service, so its cost per 1 % is an upper bound when other use shares the wi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..errors import BadRequest
@@ -55,7 +55,7 @@ class Interval:
 def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, stale_seconds: float = 600,
            history: int = 200, now: datetime | None = None) -> LimitsReport:  # fmt: skip
     pricing = pricing or Pricing()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     unknown = [k for k in flt.filters if k != "user"]
     if unknown:
         raise BadRequest(f"limits can be filtered by user only, not {', '.join(unknown)}")
@@ -66,8 +66,12 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     rows = store.rows(head + render(load(__package__, "limits_instances"), USER=user_expr), params)
     for row in rows:
         resets = row.pop("window_resets_at")
-        row.update(first_at=utc(row["first_at"]), last_at=utc(row["last_at"]), resets_at=utc(resets) if resets else None,
-                   user=row["user"] or "")  # fmt: skip
+        row.update(
+            first_at=utc(row["first_at"]),
+            last_at=utc(row["last_at"]),
+            resets_at=utc(resets) if resets else None,
+            user=row["user"] or "",
+        )
     user = flt.filters.get("user")
     if user is None:  # the person of the newest snapshot
         user = rows[-1]["user"] if rows else ""
@@ -76,7 +80,9 @@ def limits(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
     intervals = _intervals(mine, latest, now)
     spent = _spend(store, replace(flt, filters={}), pricing, intervals, user) if intervals else {}
     calibration = {w: _calibrate(w, intervals, spent, now) for w in sorted({r["window"] for r in mine})}
-    windows = {w: _window(latest[w], calibration.get(w), intervals, spent, now, stale_seconds) for w in latest}
+    windows: dict[str, dict | None] = {
+        w: _window(latest[w], calibration.get(w), intervals, spent, now, stale_seconds) for w in latest
+    }
     for w in WINDOW_LENGTHS:
         windows.setdefault(w, None)
     return LimitsReport.model_construct(
@@ -104,7 +110,9 @@ def _intervals(mine: list[dict], latest: dict[str, dict], now: datetime) -> list
 
 def _spend(store: Store, flt: RequestFilter, pricing: Pricing, intervals: list[Interval], user: str) -> dict[int, dict]:
     """Per interval: requests, tokens, cost and cost per model of ``user``'s requests in (starts, ends]."""
-    flt = replace(flt, since=min(i.starts for i in intervals), until=max(i.ends for i in intervals) + timedelta(seconds=1))
+    flt = replace(
+        flt, since=min(i.starts for i in intervals), until=max(i.ends for i in intervals) + timedelta(seconds=1)
+    )
     params = {**flt.params(), **pricing.params(), "users": [user], "keys": sorted({i.key for i in intervals}),
               "ids": [i.id for i in intervals], "interval_users": [i.user for i in intervals],
               "interval_keys": [i.key for i in intervals], "starts": [_naive(i.starts) for i in intervals],
@@ -116,11 +124,11 @@ def _spend(store: Store, flt: RequestFilter, pricing: Pricing, intervals: list[I
 
 def _calibrate(window: str, intervals: list[Interval], spent: dict[int, dict],
                now: datetime) -> dict | None:  # fmt: skip
-    used = []
+    used: list[tuple[dict, float, dict]] = []
     for i in intervals:
-        if i.key != window:
-            continue
         row = i.row
+        if i.key != window or row is None:  # an observed window's own interval has its row
+            continue
         rise = row["last_percentage"] - row["first_percentage"]
         got = spent.get(i.id)
         if rise < MIN_RISE or not got or got["cost_usd"] is None or got["unpriced_requests"]:
@@ -133,7 +141,7 @@ def _calibrate(window: str, intervals: list[Interval], spent: dict[int, dict],
     tokens = sum(int(u[2]["tokens"]) for u in used)
     by_model_cost: dict[str, Decimal] = {}
     for _, _, got in used:
-        for model, c in zip(*got["cost_by_model"]):
+        for model, c in zip(*got["cost_by_model"], strict=True):
             by_model_cost[model] = by_model_cost.get(model, Decimal(0)) + c
     newest = max(u[0]["last_at"] for u in used)
     return {
@@ -157,7 +165,7 @@ def _by_model(used: list[tuple]) -> dict[str, dict]:
     pooled: dict[str, list] = {}
     for _, rise, got in used:
         total = got["cost_usd"]
-        for model, c in zip(*got["cost_by_model"]):
+        for model, c in zip(*got["cost_by_model"], strict=True):
             if total and c / total >= Decimal(str(DOMINANT_SHARE)):
                 entry = pooled.setdefault(model, [Decimal(0), 0, 0.0, 0])
                 entry[0] += total
@@ -181,6 +189,7 @@ def _window(r: dict, calibration: dict | None, intervals: list[Interval], spent:
     }  # fmt: skip
     if expired or r["resets_at"] is None or r["window"] not in WINDOW_LENGTHS:
         return out
+
     def spend(key: str) -> dict | None:
         i = next((i for i in intervals if i.key == f"{r['window']}:{key}"), None)
         return spent.get(i.id, {"cost_usd": Decimal(0), "tokens": 0}) if i else None
@@ -197,7 +206,9 @@ def _window(r: dict, calibration: dict | None, intervals: list[Interval], spent:
         out["forecast"] = _forecast(estimated, cost_per_hour / cpp if cpp else 0, now, r["resets_at"], "calibration",
                                     cost_per_hour)  # fmt: skip
     elif r["snapshots"] >= 2 and r["last_at"] > r["first_at"]:
-        rise_per_hour = (r["last_percentage"] - r["first_percentage"]) / ((r["last_at"] - r["first_at"]).total_seconds() / 3600)
+        rise_per_hour = (r["last_percentage"] - r["first_percentage"]) / (
+            (r["last_at"] - r["first_at"]).total_seconds() / 3600
+        )
         guess = min(r["last_percentage"] + rise_per_hour * age / 3600, 100.0)
         out["forecast"] = _forecast(guess, rise_per_hour, now, r["resets_at"], "official_trend", None)
     return out
@@ -229,4 +240,4 @@ def _history(store: Store, flt: RequestFilter, params: dict, user: str, limit: i
 
 
 def _naive(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None)
+    return t.astimezone(UTC).replace(tzinfo=None)

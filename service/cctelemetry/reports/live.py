@@ -7,7 +7,7 @@ today's totals per person. Or all of that for one session (its person's block, l
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..store import Store
@@ -24,11 +24,19 @@ SESSION_LOOKBACK = timedelta(days=7)  # an active session's totals cover at most
 MAX_SESSIONS = 50
 
 
-def monitor(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, session: str | None = None,
-            active_minutes: int = 30, stale_seconds: float = 600, now: datetime | None = None) -> MonitorReport:  # fmt: skip
+def monitor(
+    store: Store,
+    flt: RequestFilter,
+    pricing: Pricing | None = None,
+    *,
+    session: str | None = None,
+    active_minutes: int = 30,
+    stale_seconds: float = 600,
+    now: datetime | None = None,
+) -> MonitorReport:
     """``flt``'s filters narrow everything (``user=...``); its window is not used: this is about now."""
     pricing = pricing or Pricing()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     sessions = live_sessions(store, flt, pricing, session, active_minutes, now)
     scope = dict(flt.filters)
     if session is not None and sessions:
@@ -36,7 +44,7 @@ def monitor(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *,
     people = replace(flt, since=EPOCH, until=FAR_FUTURE, filters=scope)
     active = blocks(store, people, pricing, active=True, now=now)["blocks"]
     midnight = now.astimezone(ZoneInfo(flt.tz)).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = usage(store, ["user"], replace(people, since=midnight.astimezone(timezone.utc)), pricing)
+    today = usage(store, ["user"], replace(people, since=midnight.astimezone(UTC)), pricing)
     limit_scope = {"user": scope["user"]} if "user" in scope else {}
     official = limits(store, replace(flt, since=now - timedelta(days=30), until=FAR_FUTURE, filters=limit_scope),
                       pricing, stale_seconds=stale_seconds, history=0, now=now)  # fmt: skip
@@ -52,9 +60,15 @@ def live_sessions(store: Store, flt: RequestFilter, pricing: Pricing, session: s
                   now: datetime) -> list[dict]:  # fmt: skip
     """The sessions with a request in the last ``active_minutes`` (or the one asked for), newest first."""
     if session is not None:
-        flt, active_since = replace(flt, since=EPOCH, until=FAR_FUTURE, filters={**flt.filters, "session": session}), EPOCH
+        flt, active_since = (
+            replace(flt, since=EPOCH, until=FAR_FUTURE, filters={**flt.filters, "session": session}),
+            EPOCH,
+        )
     else:
-        flt, active_since = replace(flt, since=now - SESSION_LOOKBACK, until=FAR_FUTURE), now - timedelta(minutes=active_minutes)
+        flt, active_since = (
+            replace(flt, since=now - SESSION_LOOKBACK, until=FAR_FUTURE),
+            now - timedelta(minutes=active_minutes),
+        )
     keys = [flt.expression(d) for d in ("session", "user", "project", "agent")]
     head, params = priced_sums(flt, keys, first_last=True)
     sql = head + render(load(__package__, "live_sessions"), MEASURES=trusted(USAGE_MEASURES)) + FINAL_SETTINGS

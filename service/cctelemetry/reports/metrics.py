@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -77,16 +78,24 @@ AGENTS: tuple[AgentMetrics, ...] = (
     AgentMetrics(
         "claude_code",
         tokens=Counter("claude_code.token.usage", "tokens", help="Tokens used, by type (from each api_request)."),
-        cost=Counter("claude_code.cost.usage", "USD", help="Cost in USD (the report's cost_usd, in the service's "
-                     "cost mode: the reported cost in auto mode)."),  # fmt: skip
+        cost=Counter(
+            "claude_code.cost.usage",
+            "USD",
+            help="Cost in USD (the report's cost_usd, in the service's cost mode: the reported cost in auto mode).",
+        ),  # fmt: skip
         counters=(
             Counter("claude_code.session.count", labels=("start_type",), help="Sessions started."),
-            Counter("claude_code.lines_of_code.count", labels=("type", "model"), help="Lines of code added or removed."),
+            Counter(
+                "claude_code.lines_of_code.count", labels=("type", "model"), help="Lines of code added or removed."
+            ),
             Counter("claude_code.commit.count", help="Git commits made."),
             Counter("claude_code.pull_request.count", help="Pull requests created."),
             Counter("claude_code.active_time.total", "s", labels=("type",), help="Active time, in seconds."),
-            Counter("claude_code.code_edit_tool.decision", labels=("tool_name", "decision", "source", "language"),
-                    help="Edit, Write and NotebookEdit permission decisions."),  # fmt: skip
+            Counter(
+                "claude_code.code_edit_tool.decision",
+                labels=("tool_name", "decision", "source", "language"),
+                help="Edit, Write and NotebookEdit permission decisions.",
+            ),  # fmt: skip
         ),
     ),
     AgentMetrics(
@@ -96,14 +105,21 @@ AGENTS: tuple[AgentMetrics, ...] = (
     ),
     AgentMetrics(
         "gemini_cli",
-        tokens=Counter("gemini_cli.token.usage", "tokens", help="Tokens used by Gemini CLI, by type (from its "
-                       "api_response events; input excludes cached tokens, as in every report)."),  # fmt: skip
+        tokens=Counter(
+            "gemini_cli.token.usage",
+            "tokens",
+            help="Tokens used by Gemini CLI, by type (from its "
+            "api_response events; input excludes cached tokens, as in every report).",
+        ),  # fmt: skip
         cost=Counter("gemini_cli.cost.usage", "USD", help="Cost of Gemini CLI requests in USD (computed)."),
         counters=(
             Counter("gemini_cli.session.count", help="Gemini CLI sessions started."),
             Counter("gemini_cli.lines.changed", labels=("type",), help="Lines changed by Gemini CLI."),
-            Counter("gemini_cli.tool.call.count", labels=("function_name", "success", "decision"),
-                    help="Gemini CLI tool calls."),  # fmt: skip
+            Counter(
+                "gemini_cli.tool.call.count",
+                labels=("function_name", "success", "decision"),
+                help="Gemini CLI tool calls.",
+            ),  # fmt: skip
         ),
     ),
 )
@@ -199,7 +215,7 @@ def fold(rows: list[dict], labels: tuple[str, ...], max_sets: int, measures: tup
     if len(rows) <= max_sets:
         return rows
     kept, rest = rows[: max_sets - 1], rows[max_sets - 1 :]
-    other = {k: OTHER for k in labels}
+    other: dict[str, Any] = {k: OTHER for k in labels}
     for m in measures:
         values = [r[m] for r in rest if r.get(m) is not None]
         other[m] = sum(values) if values else None
@@ -253,14 +269,18 @@ def counter_families(store: Store, settings: Settings, attrs: dict[str, str]) ->
         keys = ("user", *(f"point.{k}" for k in counter.labels), *(f"attr.{k}" for k in attrs))
         merged: dict[tuple, dict] = {}
         for r in mine:  # the query groups by every listed point attribute: sum over those this counter lacks
-            points, resource = dict(zip(point_labels, r["point_values"])), dict(zip(attrs, r["resource_values"]))
+            points, resource = (
+                dict(zip(point_labels, r["point_values"], strict=True)),
+                dict(zip(attrs, r["resource_values"], strict=True)),
+            )
             row = {"user": r["user"], **{f"point.{k}": points[k] for k in counter.labels},
                    **{f"attr.{k}": resource[k] for k in attrs}}  # fmt: skip
             kept = merged.setdefault(tuple(row[k] for k in keys), {**row, "value": 0.0, "first_seen": r["first_seen"]})
             kept["value"] += r["value"]
             kept["first_seen"] = min(kept["first_seen"], r["first_seen"])
-        family = CounterMetricFamily(counter.name, counter.help,
-                                     labels=["user", *(label_name(k) for k in counter.labels), *attrs.values()])  # fmt: skip
+        family = CounterMetricFamily(
+            counter.name, counter.help, labels=["user", *(label_name(k) for k in counter.labels), *attrs.values()]
+        )
         for row in fold(list(merged.values()), keys, settings.metrics_max_series, ("value",)):
             family.add_metric([str(row[k]) for k in keys], float(row["value"] or 0))
         families.append(family)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BadRequest, UnknownDimension
@@ -51,8 +51,8 @@ MAX_ATTRS = 8
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-FAR_FUTURE = datetime(2200, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def is_dimension(name: str) -> bool:
@@ -86,7 +86,7 @@ def parse_time(value: str | None, tz: str, default: datetime) -> datetime:
     value = value.strip()
     m = _RELATIVE.match(value)
     if m:
-        return datetime.now(timezone.utc) - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        return datetime.now(UTC) - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -94,7 +94,7 @@ def parse_time(value: str | None, tz: str, default: datetime) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz))
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise BadRequest(f"time {value!r} is out of range") from exc
 
@@ -164,4 +164,4 @@ class RequestFilter:
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)

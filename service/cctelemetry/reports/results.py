@@ -45,8 +45,10 @@ class UsageReport(Window):
     rows: list[Row]
     totals: Row
     unpriced_models: list[str] = Field(description="Models the price book does not know: their computed cost is null.")
-    no_match: list[NoMatch] = Field(default_factory=list, description="Filters that matched no request, when the "
-                                    "report is empty, and where their values occur instead.")
+    no_match: list[NoMatch] = Field(
+        default_factory=list,
+        description="Filters that matched no request, when the report is empty, and where their values occur instead.",
+    )
 
 
 class CostReport(UsageReport):
@@ -107,11 +109,14 @@ class LimitsReport(Window):
     now: str
     user: str = Field(description="Whose limits: the user filter, else the person of the newest snapshot.")
     stale_after_seconds: float
-    windows: dict[str, Row | None] = Field(description="Per window (five_hour, seven_day): the latest official "
-                                           "figure, its age, an estimate of now and a forecast of 100 %.")
+    windows: dict[str, Row | None] = Field(
+        description="Per window (five_hour, seven_day): the latest official "
+        "figure, its age, an estimate of now and a forecast of 100 %."
+    )
     history: list[Row] = Field(description="The snapshots, newest first.")
-    calibration: dict[str, Row | None] = Field(description="Per window: cost and tokens per 1 %, fitted from the "
-                                               "windows observed (source: estimated).")
+    calibration: dict[str, Row | None] = Field(
+        description="Per window: cost and tokens per 1 %, fitted from the windows observed (source: estimated)."
+    )
 
 
 class MonitorReport(Result):
@@ -124,10 +129,14 @@ class MonitorReport(Result):
     blocks: list[Row] = Field(description="Each person's active 5-hour block.")
     limits: Row = Field(description="The official limits (windows, calibration) of the person concerned.")
     today: Row = Field(description="Today's usage per person (rows) and in all (totals), since local midnight.")
+
+
 class ToolsReport(Window):
-    rows: list[Row] = Field(description="One row per tool: calls (tool results), succeeded, failed, success_rate, "
-                            "p50/p95/total duration_ms, accepted/rejected decisions, decisions by source, "
-                            "input_bytes and result_bytes.")
+    rows: list[Row] = Field(
+        description="One row per tool: calls (tool results), succeeded, failed, success_rate, "
+        "p50/p95/total duration_ms, accepted/rejected decisions, decisions by source, "
+        "input_bytes and result_bytes."
+    )
     totals: Row
 
 
@@ -137,22 +146,28 @@ class ErrorsReport(Window):
     by_model: list[Row]
     by_attempt: list[Row]
     totals: Row
-    retries_exhausted: Row = Field(description="Requests that failed after every retry: count, by status and "
-                                   "model, and the cost of the prompts they ended.")
+    retries_exhausted: Row = Field(
+        description="Requests that failed after every retry: count, by status and "
+        "model, and the cost of the prompts they ended."
+    )
 
 
 class ActivityReport(Window):
     group_by: list[str]
-    rows: list[Row] = Field(description="Lines added and removed, commits, pull requests, edit decisions and "
-                            "active time, per group.")
+    rows: list[Row] = Field(
+        description="Lines added and removed, commits, pull requests, edit decisions and active time, per group."
+    )
     totals: Row
-    edit_decisions: list[Row] = Field(description="Edit, Write and NotebookEdit decisions by language, tool, "
-                                      "decision and source.")
+    edit_decisions: list[Row] = Field(
+        description="Edit, Write and NotebookEdit decisions by language, tool, decision and source."
+    )
 
 
 class Timeline(Result):
     session: str
     source: str = Field(description="spans (from traces) or events (from the 400-day event log).")
-    interactions: list[Row] = Field(description="Interactions (a user prompt and all it caused), each with its "
-                                    "model requests, each request with the tools it called; a tool that ran a "
-                                    "subagent holds the subagent's requests.")
+    interactions: list[Row] = Field(
+        description="Interactions (a user prompt and all it caused), each with its "
+        "model requests, each request with the tools it called; a tool that ran a "
+        "subagent holds the subagent's requests."
+    )

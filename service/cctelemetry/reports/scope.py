@@ -25,8 +25,14 @@ class Pricing:
         return pricing_params(self.cache_write_ttl, self.mode)
 
 
-def request_filter(settings: Settings, since: str | None = None, until: str | None = None, tz: str | None = None,
-                   filters: dict[str, str] | None = None, group_by: list[str] | tuple = ()) -> RequestFilter:  # fmt: skip
+def request_filter(
+    settings: Settings,
+    since: str | None = None,
+    until: str | None = None,
+    tz: str | None = None,
+    filters: dict[str, str] | None = None,
+    group_by: list[str] | tuple = (),
+) -> RequestFilter:
     """The requests a report covers, from raw values (``7d``, ``2026-11-01``, ``model=...``)."""
     return RequestFilter.build(since, until, tz or settings.resolved_tz(), filters or {},
                                settings.agent_type_attribute, group_by)  # fmt: skip

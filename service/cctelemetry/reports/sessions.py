@@ -24,15 +24,17 @@ from .usage import USAGE_MEASURES, warn_unpriced
 ORDERS = ("last_seen", "cost")
 _KEYS = ("session_id", "agent_product", "agent", "project", "user")
 
-_SESSION_MEASURES = """
+_SESSION_MEASURES = (
+    """
     min(first_at) AS first_seen,
     max(last_at) AS last_seen,
     any(_k1) AS agent_product,
     arraySort(groupUniqArray(model)) AS models,
     arraySort(groupUniqArray(_k2)) AS agents,
     max(_k3) AS project,
-    max(_k4) AS user,""" + USAGE_MEASURES
-
+    max(_k4) AS user,"""
+    + USAGE_MEASURES
+)
 
 
 def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = None, limit: int = 100,
@@ -75,9 +77,11 @@ def _pick(store: Store, flt: RequestFilter, pricing: Pricing, want: int, order: 
             sql = (f"SELECT session_id FROM ({rows}) WHERE {where} GROUP BY session_id HAVING sum(requests) != 0 "
                    f"ORDER BY max(last_at) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
         else:
-            sql = (f"SELECT session_id FROM (SELECT session_id, hour FROM ({rows}) WHERE {where} "
-                   f"GROUP BY {', '.join(GRAIN)} HAVING sum(requests) != 0) "
-                   f"GROUP BY session_id ORDER BY max(hour) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
+            sql = (
+                f"SELECT session_id FROM (SELECT session_id, hour FROM ({rows}) WHERE {where} "
+                f"GROUP BY {', '.join(GRAIN)} HAVING sum(requests) != 0) "
+                f"GROUP BY session_id ORDER BY max(hour) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}"
+            )
     params.update(flt.params(), **pricing.params(), want=want)
     return [session for (session,) in store.query(sql, params).result_rows]
 
@@ -114,7 +118,9 @@ def session_detail(store: Store, session_id: str, flt: RequestFilter, pricing: P
         head + "SELECT session_id AS session, min(timestamp) AS first_seen, max(timestamp) AS last_seen, "
         "any(agent_product) AS agent_product, arraySort(groupUniqArray(model)) AS models, "
         "arraySort(groupUniqArray(agent)) AS agents, max(project) AS project, max(user) AS user,"
-        + USAGE_MEASURES + "\nFROM priced\nGROUP BY session_id" + FINAL_SETTINGS,
+        + USAGE_MEASURES
+        + "\nFROM priced\nGROUP BY session_id"
+        + FINAL_SETTINGS,
         params,
     )
     events = [_jsonable(e) for e in store.rows(load(__package__, "session_events"), params)]

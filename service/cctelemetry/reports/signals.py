@@ -66,8 +66,10 @@ class SignalFilter:
         via = self._via_session()
         if via:
             matches = " AND ".join(f"{self.flt.expression(name)} = {{f{i}:String}}" for i, name in via)
-            clauses.append(f"session_id IN (SELECT session_id FROM req WHERE {matches} GROUP BY session_id "
-                           "HAVING sum(requests) != 0)")
+            clauses.append(
+                f"session_id IN (SELECT session_id FROM req WHERE {matches} GROUP BY session_id "
+                "HAVING sum(requests) != 0)"
+            )
         return " AND ".join(clauses)
 
     def params(self) -> dict:

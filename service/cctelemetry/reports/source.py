@@ -15,7 +15,8 @@ money is Decimal, so that is exactly the sum of the requests' prices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..pricing import priced_usage_sql
 from ..store.rollup import COLUMNS, MEASURES, usage_rows_sql
@@ -23,8 +24,10 @@ from .query import EPOCH, FAR_FUTURE, RequestFilter, zone
 
 HOUR = timedelta(hours=1)
 # What a per-request view keeps of each request besides the rollup's columns.
-PER_REQUEST = (", timestamp AS at, timestamp, request_key, request_id, message_id, prompt_id, user_id, user_email,"
-               " duration_ms, source, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_split_known")
+PER_REQUEST = (
+    ", timestamp AS at, timestamp, request_key, request_id, message_id, prompt_id, user_id, user_email,"
+    " duration_ms, source, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_split_known"
+)
 PRICE_KEYS = ("price_day", "model", "speed", "long_context", "reported_kind")
 FINAL_SETTINGS = "\nSETTINGS do_not_merge_across_partitions_select_final = 1"
 
@@ -50,7 +53,7 @@ def plan(flt: RequestFilter, use_rollup: bool = True) -> Plan:
 def whole_hour_zone(tz: str, since: datetime, until: datetime) -> bool:
     """True when local hours are UTC hours in the window (every zone but those with a :30 or :45 offset)."""
     info = zone(tz)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     moments = {since, min(until, now + timedelta(days=366)), now, since + (min(until, now) - since) / 2}
     return all((m.astimezone(info).utcoffset() or timedelta()) % HOUR == timedelta() for m in moments if m >= since)
 
@@ -65,13 +68,14 @@ def _ceil_hour(moment: datetime) -> datetime:
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tuple[str, dict]:
     """The usage rows of the window (SQL and its parameters), with a column per resource attribute asked for."""
     columns = ", ".join(COLUMNS)
-    parts, params = [], {}
+    parts: list[str] = []
+    params: dict[str, Any] = {}
     if plan_.hours is not None:
         parts.append(f"SELECT {columns}, toDateTime64(hour, 3, 'UTC') AS at FROM usage_hourly\n"
                      "WHERE hour >= {r0:DateTime('UTC')} AND hour < {r1:DateTime('UTC')}")  # fmt: skip
@@ -126,8 +130,8 @@ def usage_cte(flt: RequestFilter, name: str = "req") -> tuple[str, dict]:
 def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, use_rollup: bool = True,
                 also: str = "", plan_: Plan | None = None) -> tuple[str, dict]:  # fmt: skip
     """``WITH usage AS (...), priced AS (...)``: the usage rows that pass the filters, summed by ``keys`` (SQL
-    expressions of this project's dimensions over the usage rows ``u``, as columns ``_k0``, ``_k1``...) and what prices depend on, then
-    priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
+    expressions of this project's dimensions over the usage rows ``u``, as columns ``_k0``, ``_k1``...) and what
+    prices depend on, then priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
     is one more condition of this project's own (with bound values); ``plan_`` reads other ranges than the
     window's plan (the requests of given hours, say)."""
     rows, params = usage_rows(flt, plan_ or plan(flt, use_rollup))

@@ -19,10 +19,9 @@ whose answer asked for it. Span names and attributes: https://code.claude.com/do
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collections import defaultdict
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from ..errors import NotFound
 from ..store import Store
@@ -47,7 +46,8 @@ def timeline(store: Store, session_id: str, flt: RequestFilter, pricing: Pricing
     events = store.rows(load(__package__, "timeline_events"), params)
     if spans:
         by_request = {r["request_id"]: r for r in requests if r["request_id"]}
-        by_tool = defaultdict(dict)  # tool_use_id -> {event name: attributes}: decisions and sizes spans lack
+        # tool_use_id -> {event name: attributes}: decisions and sizes spans lack
+        by_tool: defaultdict[str, dict] = defaultdict(dict)
         for e in events:
             by_tool[e["attributes"].get("tool_use_id", "")][e["event_name"]] = e["attributes"]
         return Timeline.model_construct(session=session_id, source="spans",
@@ -69,12 +69,12 @@ def _node(kind: str, start_ms: float, end_ms: float, **fields) -> dict:
 
 
 def _iso(ms: float) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def _ms(value: datetime) -> float:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp() * 1000
 
 
@@ -126,7 +126,7 @@ def _bool(value) -> bool | None:
 
 def span_kind(span: dict) -> str:
     name, attrs = span["name"], span["attributes"]
-    kind = attrs.get("span.type") or (name[len("claude_code."):] if name.startswith("claude_code.") else "")
+    kind = attrs.get("span.type") or (name[len("claude_code.") :] if name.startswith("claude_code.") else "")
     if kind in ("interaction", "llm_request", "tool", "tool.blocked_on_user", "tool.execution"):
         return {"llm_request": "request"}.get(kind, kind)
     operation = attrs.get("gen_ai.operation.name", "")
@@ -193,16 +193,24 @@ class SpanTree:
         request_id = a.get("request_id") or a.get("gen_ai.response.id") or ""
         priced = self.priced.get(request_id, {})
         return _node(
-            "request", span["_start"], span["_end"], model=a.get("model") or a.get("gen_ai.request.model") or "",
-            request_id=request_id or None, agent_id=a.get("agent_id") or None,
+            "request",
+            span["_start"],
+            span["_end"],
+            model=a.get("model") or a.get("gen_ai.request.model") or "",
+            request_id=request_id or None,
+            agent_id=a.get("agent_id") or None,
             context=a.get("llm_request.context") or None,
             input_tokens=_int(a.get("input_tokens") or a.get("gen_ai.usage.input_tokens")),
             output_tokens=_int(a.get("output_tokens") or a.get("gen_ai.usage.output_tokens")),
-            cache_read_tokens=_int(a.get("cache_read_tokens")), cache_creation_tokens=_int(a.get("cache_creation_tokens")),
-            cost_usd=priced.get("cost_usd"), ttft_ms=_num(a.get("ttft_ms")), attempt=_int(a.get("attempt")),
+            cache_read_tokens=_int(a.get("cache_read_tokens")),
+            cache_creation_tokens=_int(a.get("cache_creation_tokens")),
+            cost_usd=priced.get("cost_usd"),
+            ttft_ms=_num(a.get("ttft_ms")),
+            attempt=_int(a.get("attempt")),
             success=_bool(a.get("success")) if a.get("success") else span["status"] != "Error",
-            status_code=a.get("status_code") or None, stop_reason=a.get("stop_reason") or None,
-        )  # fmt: skip
+            status_code=a.get("status_code") or None,
+            stop_reason=a.get("stop_reason") or None,
+        )
 
     def _tool(self, span: dict) -> dict:
         a = span["attributes"]
@@ -224,17 +232,23 @@ class SpanTree:
         logged = self.tool_events.get(tool_use_id, {}) if tool_use_id else {}
         decided, result = logged.get("tool_decision", {}), logged.get("tool_result", {})
         return _node(
-            "tool", span["_start"], span["_end"], name=a.get("tool_name") or a.get("gen_ai.tool.name") or "",
-            tool_use_id=tool_use_id or None, agent_id=a.get("agent_id") or None,
+            "tool",
+            span["_start"],
+            span["_end"],
+            name=a.get("tool_name") or a.get("gen_ai.tool.name") or "",
+            tool_use_id=tool_use_id or None,
+            agent_id=a.get("agent_id") or None,
             subagent_type=a.get("subagent_type") or None,
             success=_bool(execution["attributes"].get("success")) if execution else None,
             decision=b.get("decision") or decided.get("decision") or None,
             decision_source=b.get("source") or decided.get("source") or None,
             blocked_on_user_ms=round(blocked["_end"] - blocked["_start"], 3) if blocked else None,
             execution_ms=round(execution["_end"] - execution["_start"], 3) if execution else None,
-            input_bytes=_int(result.get("tool_input_size_bytes")), result_bytes=_int(result.get("tool_result_size_bytes")),
-            requests=requests, tools=tools,
-        )  # fmt: skip
+            input_bytes=_int(result.get("tool_input_size_bytes")),
+            result_bytes=_int(result.get("tool_result_size_bytes")),
+            requests=requests,
+            tools=tools,
+        )
 
 
 # -- from events -----------------------------------------------------------------------------------
@@ -273,9 +287,19 @@ def events_timeline(requests: list[dict], events: list[dict]) -> list[dict]:
         requests_, tools = nest(_contain(nodes))
         start = prompts.get(prompt_id, {}).get("start", min((n["_start"] for n in nodes), default=0.0))
         end = max([n["_end"] for n in nodes] + [start])
-        out.append(_node("interaction", min([start] + [n["_start"] for n in nodes]), end, id=prompt_id or None,
-                         trace_id=None, prompt_id=prompt_id or None,
-                         prompt_length=prompts.get(prompt_id, {}).get("length"), requests=requests_, tools=tools))  # fmt: skip
+        out.append(
+            _node(
+                "interaction",
+                min([start] + [n["_start"] for n in nodes]),
+                end,
+                id=prompt_id or None,
+                trace_id=None,
+                prompt_id=prompt_id or None,
+                prompt_length=prompts.get(prompt_id, {}).get("length"),
+                requests=requests_,
+                tools=tools,
+            )
+        )
     out.sort(key=lambda n: n["_start"])
     return [_finish(n) for n in out]
 

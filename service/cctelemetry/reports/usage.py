@@ -49,8 +49,16 @@ BREAKDOWN_MEASURES = f""",
 COST_TYPES = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "web_search")
 
 
-def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str, pricing: Pricing,
-            limit: int = 10_000, use_rollup: bool = True, first_last: bool = False) -> tuple[list[dict], dict]:  # fmt: skip
+def grouped(
+    store: Store,
+    flt: RequestFilter,
+    group_by: list[str],
+    measures: str,
+    pricing: Pricing,
+    limit: int = 10_000,
+    use_rollup: bool = True,
+    first_last: bool = False,
+) -> tuple[list[dict], dict]:
     """(rows, totals) of ``measures`` over the priced requests in ``flt``, grouped by ``group_by``.
 
     One pass: GROUPING SETS ((dims), ()) gives the rows and the totals row (listed first) together. With
@@ -62,7 +70,10 @@ def grouped(store: Store, flt: RequestFilter, group_by: list[str], measures: str
     sql = head + "SELECT"
     if group_by:
         keys = ", ".join(f"`{d}`" for d in group_by)
-        sql += "".join(f"\n    _k{i} AS `{d}`," for i, d in enumerate(group_by)) + f"\n    grouping({keys}) != 0 AS _is_total,"
+        sql += (
+            "".join(f"\n    _k{i} AS `{d}`," for i, d in enumerate(group_by))
+            + f"\n    grouping({keys}) != 0 AS _is_total,"
+        )
     sql += f"{measures}\nFROM priced\n"
     if group_by:
         sql += (f"GROUP BY GROUPING SETS (({keys}), ())\nORDER BY _is_total DESC, {_order(group_by)}\n"

@@ -27,7 +27,10 @@ VIEWS = ("requests", "daily_usage", "session_usage")
 
 def requests_view_sql(settings: Settings) -> str:
     head, _ = priced_per_request(RequestFilter())  # the whole history: no time condition
-    select = "SELECT * EXCEPT (at, price_day, requests, reported_cost, cache_write_1h_known, cache_write_unknown) FROM priced"
+    select = (
+        "SELECT * EXCEPT (at, price_day, requests, reported_cost, cache_write_1h_known, cache_write_unknown) "
+        "FROM priced"
+    )
     body = inline(head + select, **Pricing.from_settings(settings).params())
     return f"CREATE OR REPLACE VIEW requests AS\n{body}"
 
@@ -37,7 +40,8 @@ def daily_usage_view_sql(settings: Settings) -> str:
     select = load(__package__, "view_daily_usage_select")
     body = inline(head + select, **Pricing.from_settings(settings).params())
     return body.replace("{r0:DateTime('UTC')}", "toDateTime(0, 'UTC')").replace(
-        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')")
+        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')"
+    )
 
 
 def create_views(store: Store, settings: Settings) -> None:

@@ -34,7 +34,10 @@ MAX_INPUT = 1 << 20
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[2:] if argv is None else argv)
     if "-h" in args or "--help" in args:
-        sys.stdout.write(__doc__.strip() + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] [--json] < input.json\n")
+        sys.stdout.write(
+            __doc__.strip()
+            + "\n\nusage: cctelemetry statusline [--api-url URL] [--offline] [--then COMMAND] [--json] < input.json\n"
+        )
         return 0
     try:
         raw = sys.stdin.buffer.read(MAX_INPUT)
@@ -63,9 +66,9 @@ def statusline(raw: bytes, args: list[str], environ) -> str:
     as_json = "--json" in args
     if raw.strip() and "--offline" not in args:
         params = {"format": "json" if as_json else "text"} | ({"color": "false"} if "NO_COLOR" in environ else {})
-        line = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
-        if line is not None:
-            return line.decode("utf-8", "replace").rstrip("\n")
+        answer = post(service_url(args, environ), "/api/v1/statusline", raw, params, environ, timeout_s(environ))
+        if answer is not None:
+            return answer.decode("utf-8", "replace").rstrip("\n")
     line = offline_line(raw, environ)
     if as_json:  # the service's answer's shape, without its figures
         import json
@@ -127,7 +130,9 @@ def start_previous(command: str, raw: bytes):
             os._exit(127)
     os.close(in_read)
     os.close(out_write)
-    try:
+    # Not contextlib.suppress: a statusline is a fresh process each time and contextlib (with collections and
+    # functools) would be the cold path's heaviest import.
+    try:  # noqa: SIM105
         os.write(in_write, raw[:60000])  # within a pipe's buffer: never blocks
     except OSError:
         pass
@@ -171,7 +176,8 @@ def service_url(args: list[str], environ) -> str:
         return environ["CCTELEMETRY_API_URL"]
     home = environ.get("HOME") or os.path.expanduser("~")
     data_dir = environ.get("CCTELEMETRY_DATA_DIR") or os.path.join(
-        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry")
+        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry"
+    )
     state = os.path.join(environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state"), "cctelemetry",
                          "install.json")  # fmt: skip
     for path in (os.path.join(os.path.expanduser(data_dir), "service.json"), state):
@@ -251,7 +257,7 @@ def _host_port(hostport: str, default: int) -> tuple[str, int]:
 
 
 def _read_all(sock, deadline: float) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -17,6 +17,7 @@ reads as the read-only ``reader`` and writes its own rows (imports, snapshots) a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -113,10 +114,8 @@ class _Connection:
         self.client.database = database if self.database_known else None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing must not hide what the caller is doing
             self.client.close()
-        except Exception:  # noqa: BLE001 - closing must not hide what the caller is doing
-            pass
 
 
 def _open(target: Target):
@@ -231,7 +230,7 @@ class Store:
     def rows(self, sql: str, params: dict[str, Any] | None = None, **kw) -> list[dict[str, Any]]:
         result = self.query(sql, params, **kw)
         names = result.column_names
-        return [dict(zip(names, row)) for row in result.result_rows]
+        return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None, **kw):
         rows = self.query(sql, params, **kw).result_rows

@@ -78,8 +78,9 @@ class ClusterDDL:
 
     def render(self, statement: str) -> list[str]:
         body = _strip_comments(statement)
-        for pattern, method in ((_CREATE_AS, self._create_as), (_CREATE_TABLE, self._create_table),
-                                (_CREATE_MV, self._create_view), (_DROP, self._drop), (_ALTER, self._alter)):  # fmt: skip
+        renderers = ((_CREATE_AS, self._create_as), (_CREATE_TABLE, self._create_table),
+                     (_CREATE_MV, self._create_view), (_DROP, self._drop), (_ALTER, self._alter))  # fmt: skip
+        for pattern, method in renderers:
             m = pattern.match(body)
             if m:
                 return method(*m.groups())
@@ -93,8 +94,8 @@ class ClusterDDL:
         m = _ENGINE.search(rest)
         if not m:
             raise ValueError(f"table {name}: no *MergeTree engine to replicate")
-        self.engines[name] = rest[m.start():]
-        columns, engine = rest[: m.start()], self._replicated(name, rest[m.start():])
+        self.engines[name] = rest[m.start() :]
+        columns, engine = rest[: m.start()], self._replicated(name, rest[m.start() :])
         if name not in SHARD_KEYS:
             return [f"CREATE TABLE IF NOT EXISTS {name} {self.on}\n{columns}{engine}"]
         return [f"CREATE TABLE IF NOT EXISTS {name}{LOCAL} {self.on}\n{columns}{engine}", self._distributed(name)]
@@ -138,13 +139,16 @@ class ClusterDDL:
 
     def _replicated(self, name: str, engine_clause: str) -> str:
         m = _ENGINE.search(engine_clause)
+        assert m is not None, engine_clause  # the callers found this clause with the same pattern
         path = SHARDED_PATH if name in SHARD_KEYS else EVERYWHERE_PATH
         args = ", ".join(a for a in (f"'{path}'", "'{replica}'", (m.group(2) or "").strip()) if a)
-        return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end():]}"
+        return f"{engine_clause[: m.start()]}ENGINE = Replicated{m.group(1)}({args}){engine_clause[m.end() :]}"
 
     def _distributed(self, name: str) -> str:
-        return (f"CREATE TABLE IF NOT EXISTS {name} {self.on} AS {name}{LOCAL}\n"
-                f"ENGINE = Distributed('{self.cluster}', '{self.database}', '{name}{LOCAL}', {SHARD_KEYS[name]})")  # fmt: skip
+        return (
+            f"CREATE TABLE IF NOT EXISTS {name} {self.on} AS {name}{LOCAL}\n"
+            f"ENGINE = Distributed('{self.cluster}', '{self.database}', '{name}{LOCAL}', {SHARD_KEYS[name]})"
+        )
 
 
 def _strip_comments(statement: str) -> str:

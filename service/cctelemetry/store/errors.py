@@ -30,7 +30,7 @@ TOO_MANY_ROWS = 158
 
 # The store cannot serve now; the same request may succeed later.
 UNAVAILABLE = {
-    81,   # UNKNOWN_DATABASE: not migrated yet
+    81,  # UNKNOWN_DATABASE: not migrated yet
     202,  # TOO_MANY_SIMULTANEOUS_QUERIES
     203,  # NO_FREE_CONNECTION
     209,  # SOCKET_TIMEOUT

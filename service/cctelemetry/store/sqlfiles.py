@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 _TOKEN = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -49,7 +49,7 @@ def trusted(sql: str) -> Fragment:
     return Fragment(sql)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(package: str, name: str) -> str:
     """The text of ``<package>/sql/<name>.sql`` (read once per process)."""
     return resources.files(package).joinpath("sql", f"{name}.sql").read_text()

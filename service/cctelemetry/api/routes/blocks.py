@@ -13,14 +13,21 @@ from ..render import report_response
 router = APIRouter(prefix="/api/v1", tags=["blocks"])
 
 
-@router.get("/blocks", summary="5-hour blocks per person: usage, cost, burn rate, projection", response_model=BlockReport)
+@router.get(
+    "/blocks", summary="5-hour blocks per person: usage, cost, burn rate, projection", response_model=BlockReport
+)
 def get_blocks(
     reports: ReportsDep,
     filters: FiltersDep,
     active: Annotated[bool, Query(description="Only the active blocks (with projections)")] = False,
     recent: Annotated[bool, Query(description="Only the blocks of the last 3 days (and active ones)")] = False,
-    token_limit: Annotated[str | None, Query(description="Tokens per block to measure against: a number, or max "
-                                             "(the most tokens of a completed block listed)")] = None,  # fmt: skip
+    token_limit: Annotated[
+        str | None,
+        Query(
+            description="Tokens per block to measure against: a number, or max "
+            "(the most tokens of a completed block listed)"
+        ),
+    ] = None,  # fmt: skip
     since: Since = None,
     until: Until = None,
     tz: Tz = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -79,5 +80,7 @@ async def post_import_upload(request: Request, store: StoreDep, settings: Settin
                 raise PayloadTooLarge(f"the push is over the {limit}-byte limit (CCTELEMETRY_MAX_UPLOAD_BYTES)")
             body.write(chunk)
         body.seek(0)
-        summary = await run_in_threadpool(receive, store, body, request.headers.get("content-encoding"), limit)
+        # typeshed has SpooledTemporaryFile as an IO[bytes], which receive()'s BinaryIO does not name
+        upload = cast(BinaryIO, body)
+        summary = await run_in_threadpool(receive, store, upload, request.headers.get("content-encoding"), limit)
     return summary.to_dict()

@@ -23,10 +23,13 @@ def get_insights(
     until: Until = None,
     tz: Tz = None,
     mode: Mode = None,
-    compare_model: Annotated[str | None, Query(description="Model small Opus requests are priced as "
-                                               f"(default {DEFAULTS['compare_model']})")] = None,  # fmt: skip
-    small_output_tokens: Annotated[int | None, Query(ge=0, description="Most output tokens of a small request "
-                                                     f"(default {DEFAULTS['small_output_tokens']})")] = None,  # fmt: skip
+    compare_model: Annotated[
+        str | None, Query(description=f"Model small Opus requests are priced as (default {DEFAULTS['compare_model']})")
+    ] = None,  # fmt: skip
+    small_output_tokens: Annotated[
+        int | None,
+        Query(ge=0, description=f"Most output tokens of a small request (default {DEFAULTS['small_output_tokens']})"),
+    ] = None,  # fmt: skip
 ):
     """`{"findings": [{"kind", "title", "usd", "numbers": {...}, "sql"}]}` over the window and any report
     filters (`<dimension>=<value>`): `cache` (hit ratio; what uncached input and cache writes cost), `cache_churn`

@@ -4,7 +4,7 @@ service's live figures (api/live.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -47,7 +47,7 @@ def post_statusline(
     where = zone(tz)
     hook = Hook.parse(hook_input)
     live = live_for(get_state(request))
-    stored = live.recorder.record(snapshot_rows(hook, datetime.now(timezone.utc)))
+    stored = live.recorder.record(snapshot_rows(hook, datetime.now(UTC)))
     snapshot = live.snapshot(STATUSLINE_WAIT_S, tz=tz)
     figures = statusline_figures(snapshot, hook.session_id) if snapshot else None
     line = render(hook, figures, _style(settings, color), tz=where)
@@ -81,14 +81,22 @@ def get_limits(
     return report_response(body, format, rows_key="history", filename="limits")
 
 
-@router.get("/monitor", summary="Now: active sessions, active blocks, official limits, today", response_model=MonitorReport)
+@router.get(
+    "/monitor", summary="Now: active sessions, active blocks, official limits, today", response_model=MonitorReport
+)
 def get_monitor(
     request: Request,
     settings: SettingsDep,
     filters: FiltersDep,
     session: Annotated[str | None, Query(description="One session (an id); default every active one")] = None,
-    active_minutes: Annotated[int | None, Query(ge=1, le=10_080, description="Active: a request in the last this "
-                                                "many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES)")] = None,  # fmt: skip
+    active_minutes: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=10_080,
+            description="Active: a request in the last this many minutes (default CCTELEMETRY_MONITOR_ACTIVE_MINUTES)",
+        ),
+    ] = None,  # fmt: skip
     tz: Tz = None,
     mode: Mode = None,
 ):
@@ -122,4 +130,3 @@ def get_current_session(
     `project`, `cwd` (the directory's project) or `latest` (no project known for the directory)."""
     body = reports.current_session(project, cwd, since, until, tz, mode, filters)
     return report_response(body, format, rows_key="requests", filename="session")
-

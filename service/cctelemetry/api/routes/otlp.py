@@ -68,7 +68,7 @@ async def _export(signal: str, request: Request, settings, writer, policy) -> Re
         await asyncio.wait_for(asyncio.wrap_future(writer.submit(mapped.batch)), timeout=30)
     except TelemetryError as exc:
         return error_response(exc.status, exc.message, content_type)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return error_response(503, "the store did not take the write in time", content_type)
     payload, media = export_response(signal, content_type, response_for(signal, mapped))
     return Response(payload, media_type=media)

@@ -44,11 +44,22 @@ def get_errors(reports: ReportsDep, filters: FiltersDep, since: Since = None, un
 
 @router.get("/activity", summary="Lines added and removed, commits, pull requests, edit decisions, active time",
             response_model=ActivityReport)  # fmt: skip
-def get_activity(reports: ReportsDep, filters: FiltersDep,
-                 group_by: Annotated[str | None, Query(description="day (default), hour, week, month, session, "
-                                                       "user, service or agent_product; empty for totals only")] = "day",
-                 since: Since = None, until: Until = None, tz: Tz = None,
-                 limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000, format: Format = None):  # fmt: skip
+def get_activity(
+    reports: ReportsDep,
+    filters: FiltersDep,
+    group_by: Annotated[
+        str | None,
+        Query(
+            description="day (default), hour, week, month, session, "
+            "user, service or agent_product; empty for totals only"
+        ),
+    ] = "day",
+    since: Since = None,
+    until: Until = None,
+    tz: Tz = None,
+    limit: Annotated[int, Query(ge=1, le=1_000_000)] = 10_000,
+    format: Format = None,
+):
     """From the agents' counters (`claude_code.lines_of_code.count`, `.commit.count`, `.pull_request.count`,
     `.code_edit_tool.decision`, `.active_time.total`), delta or cumulative."""
     return report_response(reports.activity(group_by, since, until, tz, limit, filters), format,

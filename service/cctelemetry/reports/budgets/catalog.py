@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ...errors import BadRequest
 from ..query import EPOCH, parse_time
@@ -27,7 +27,7 @@ class Budgets:
         return [(b, "file") for b in self.file.budgets()] + [(b, "api") for b in ledger.api_budgets(self.store)]
 
     def statuses(self, now: datetime | None = None) -> list[BudgetStatus]:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         tz = self.settings.resolved_tz()
         return [budget_status(self.reports, b, source, now, tz) for b, source in self.definitions()]
 

@@ -44,11 +44,18 @@ class Budget(BaseModel):
 
     name: str = Field(description="Unique; letters, digits, space and _ . : @ / + -")
     period: Literal["day", "week", "month", "block"] = Field(
-        description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour).")
-    amount_usd: float | None = Field(default=None, gt=0, le=1e12, allow_inf_nan=False, description="The budget in USD (cost_usd, the service's "
-                                     "cost mode); or amount_tokens.")  # fmt: skip
-    amount_tokens: int | None = Field(default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache "
-                                      "read + cache write).")  # fmt: skip
+        description="day, week (from Monday) and month in tz; block: the active 5-hour block (5h, five_hour)."
+    )
+    amount_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e12,
+        allow_inf_nan=False,
+        description="The budget in USD (cost_usd, the service's cost mode); or amount_tokens.",
+    )
+    amount_tokens: int | None = Field(
+        default=None, gt=0, le=10**18, description="The budget in tokens (input + output + cache read + cache write)."
+    )
     filters: dict[str, str] = Field(default_factory=dict, description="Any report filter: user, project, model, "
                                     "agent, attr.team, ...")  # fmt: skip
     thresholds: list[float] = Field(default_factory=lambda: list(DEFAULT_THRESHOLDS), description="Percents of "
@@ -62,7 +69,9 @@ class Budget(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError("a name is 1-100 letters, digits, spaces or _ . : @ / + -, starting with a letter or digit")
+            raise ValueError(
+                "a name is 1-100 letters, digits, spaces or _ . : @ / + -, starting with a letter or digit"
+            )
         return value
 
     @field_validator("period", mode="before")
@@ -120,7 +129,10 @@ class Budget(BaseModel):
 
     @property
     def amount(self) -> float:
-        return float(self.amount_usd if self.amount_usd is not None else self.amount_tokens)
+        if self.amount_usd is not None:
+            return float(self.amount_usd)
+        assert self.amount_tokens is not None  # _one_amount: exactly one of the two is set
+        return float(self.amount_tokens)
 
     def public(self) -> dict:
         """The definition as PUT takes it (an amount that is not set is left out)."""
@@ -155,7 +167,7 @@ def parse_budgets(body, where: str = "budgets") -> list[Budget]:
         if len(loc) >= 2 and loc[0] == "budgets" and isinstance(loc[1], int):
             items = body.get("budgets") if isinstance(body, dict) else None
             name = items[loc[1]].get("name") if isinstance(items, list) and isinstance(items[loc[1]], dict) else None
-            loc = [f"budget {loc[1]}" + (f" ({name!r})" if name else "")] + [str(p) for p in loc[2:]]
+            loc = [f"budget {loc[1]}" + (f" ({name!r})" if name else ""), *(str(p) for p in loc[2:])]
         field = ".".join(str(p) for p in loc)
         message = first.get("msg", "invalid").removeprefix("Value error, ")
         raise BadRequest(f"{where}: {field + ': ' if field else ''}{message}") from exc

@@ -1,8 +1,8 @@
 """Budgets checked as data arrives: a thread of the service, woken by the writer after each flush (debounced, so
 a burst of exports is one check, and at most one check a second) and at least every
-``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an import, the projection moving with the clock). Each threshold crossed fires once per period: the store's alert
-rows say which have fired, across restarts. An alert is written, logged, counted and queued for its webhook;
-the check never waits for a delivery.
+``CCTELEMETRY_BUDGET_CHECK_SECONDS`` (a new period, an import, the projection moving with the clock). Each
+threshold crossed fires once per period: the store's alert rows say which have fired, across restarts. An alert
+is written, logged, counted and queued for its webhook; the check never waits for a delivery.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from ...errors import TelemetryError
 from . import ledger
@@ -34,7 +34,7 @@ class BudgetEvaluator:
         self.sender = sender
         self.interval_s = interval_s
         self.metrics = metrics
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cctelemetry-budgets", daemon=True)
@@ -91,26 +91,27 @@ class BudgetEvaluator:
             return new
 
     def _fire(self, status: BudgetStatus, now: datetime) -> list[Alert]:
-        budget = status.budget
+        budget, window = status.budget, status.window
+        assert window is not None  # check() fires only for budgets that have a period now
         due = [("threshold", t) for t in status.crossed]
         if status.projected_overrun:
             due.append(("projected", 100.0))
         if not due:
             return []
-        already = ledger.fired(self.budgets.store, budget.name, status.window.start)
+        already = ledger.fired(self.budgets.store, budget.name, window.start)
         alerts = []
         for kind, threshold in due:
             if (kind, threshold) in already:
                 continue
             alert = Alert(budget=budget.name, kind=kind, threshold=threshold, period=budget.period,
-                          period_start=status.window.start, period_end=status.window.end, unit=budget.unit,
+                          period_start=window.start, period_end=window.end, unit=budget.unit,
                           amount=budget.amount, spent=status.spent, projection=status.projection,
                           filters=dict(budget.filters), fired_at=now, webhook=budget.webhook or "",
                           delivery="pending" if budget.webhook else "none")  # fmt: skip
             ledger.record(self.budgets.store, alert)
             log.warning("budget alert", extra={"budget": budget.name, "kind": kind, "threshold": threshold,
                                                "spent": status.spent, "amount": budget.amount, "unit": budget.unit,
-                                               "period_start": status.window.start.isoformat(),
+                                               "period_start": window.start.isoformat(),
                                                "text": alert_text(alert)})  # fmt: skip
             if self.metrics is not None:
                 self.metrics.budget_alerts.labels(budget.name, kind).inc()

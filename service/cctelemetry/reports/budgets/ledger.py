@@ -6,14 +6,31 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ...store import Store
 from ...store.sqlfiles import load
 from .definitions import Budget, parse_budgets
 
-ALERT_COLUMNS = ("budget", "kind", "threshold", "period", "period_start", "period_end", "unit", "amount", "spent",
-                 "projection", "filters", "fired_at", "webhook", "delivery", "attempts", "last_error", "updated_at")  # fmt: skip
+ALERT_COLUMNS = (
+    "budget",
+    "kind",
+    "threshold",
+    "period",
+    "period_start",
+    "period_end",
+    "unit",
+    "amount",
+    "spent",
+    "projection",
+    "filters",
+    "fired_at",
+    "webhook",
+    "delivery",
+    "attempts",
+    "last_error",
+    "updated_at",
+)
 _last_revision = 0
 
 
@@ -68,7 +85,7 @@ def record(store: Store, alert: Alert) -> None:
     row["filters"] = json.dumps(alert.filters, sort_keys=True)
     for key in ("period_start", "period_end", "fired_at"):
         row[key] = _stamp(row[key])
-    row["updated_at"] = _stamp(datetime.now(timezone.utc))
+    row["updated_at"] = _stamp(datetime.now(UTC))
     store.insert_plain("budget_alerts", {c: [row[c]] for c in ALERT_COLUMNS})
 
 
@@ -79,22 +96,22 @@ def history(store: Store, since: datetime, budget: str = "", delivery: str = "",
     for r in rows:
         r["filters"] = json.loads(r["filters"] or "{}")
         for key in ("period_start", "period_end", "fired_at"):
-            r[key] = r[key].replace(tzinfo=timezone.utc) if r[key].tzinfo is None else r[key]
+            r[key] = r[key].replace(tzinfo=UTC) if r[key].tzinfo is None else r[key]
         alerts.append(Alert(**r))
     return alerts
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _stamp(moment: datetime) -> str:
     """DateTime64(3) as the JSON insert takes it."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _number(value: float):

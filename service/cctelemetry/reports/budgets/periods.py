@@ -10,7 +10,7 @@ alone decides, and hours with requests (the usage report by hour) are enough to 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 BLOCK = timedelta(hours=5)
@@ -45,7 +45,7 @@ def calendar_window(period: str, now: datetime, tz: str) -> Window:
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def active_block(reports, filters: dict[str, str], now: datetime) -> Window | None:
@@ -56,7 +56,7 @@ def active_block(reports, filters: dict[str, str], now: datetime) -> Window | No
         since = now_hour - lookback
         body = reports.usage(group_by="hour", since=iso(since), until=iso(now + timedelta(seconds=1)), tz="UTC",
                              filters=dict(filters), limit=100_000)  # fmt: skip
-        hours = sorted(datetime.fromisoformat(r["hour"]).replace(tzinfo=timezone.utc) for r in body["rows"])
+        hours = sorted(datetime.fromisoformat(r["hour"]).replace(tzinfo=UTC) for r in body["rows"])
         # The first hour found starts a block only if nothing came in the 5 hours before it; else look further back.
         if hours and hours[0] - since < BLOCK and lookback < MAX_LOOKBACK:
             lookback *= 2
@@ -78,4 +78,4 @@ def last_block_start(hours: list[datetime]) -> datetime | None:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()

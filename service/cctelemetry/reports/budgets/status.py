@@ -53,7 +53,9 @@ class BudgetStatus:
             "spent": self.spent,
             "used_pct": self.used_pct,
             "projection": self.projection,
-            "projected_pct": round(self.projection / self.budget.amount * 100, 4) if self.projection is not None else None,
+            "projected_pct": round(self.projection / self.budget.amount * 100, 4)
+            if self.projection is not None
+            else None,
             "elapsed_pct": round(self.elapsed_fraction * 100, 4),
             "crossed": self.crossed,
             "overrun_projected": self.projected_overrun,
@@ -69,7 +71,9 @@ def budget_status(reports, budget: Budget, source: str, now: datetime, default_t
         window = calendar_window(budget.period, now, tz)
     if window is None:  # no active block: nothing spent in one
         return BudgetStatus(budget, source, None)
-    totals = reports.usage(since=iso(window.start), until=iso(window.end), tz=tz, filters=dict(budget.filters))["totals"]
+    totals = reports.usage(since=iso(window.start), until=iso(window.end), tz=tz, filters=dict(budget.filters))[
+        "totals"
+    ]
     spent = spend(totals, budget.unit)
     fraction = window.elapsed_fraction(now)
     projection = None

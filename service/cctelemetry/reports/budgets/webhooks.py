@@ -17,8 +17,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from ... import __version__
 from .ledger import Alert
@@ -110,8 +110,10 @@ class WebhookSender:
         else:
             done = replace(alert, delivery="pending", attempts=attempt, last_error=error)
             delay = min(self.first_backoff_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
-            log.warning("budget alert delivery failed, will retry", extra={"budget": alert.budget, "error": error,
-                                                                           "attempt": attempt, "retry_in_s": delay})  # fmt: skip
+            log.warning(
+                "budget alert delivery failed, will retry",
+                extra={"budget": alert.budget, "error": error, "attempt": attempt, "retry_in_s": delay},
+            )
             self.on_attempt("retry")
             self.send(done, delay)
         try:
