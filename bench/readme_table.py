@@ -70,9 +70,9 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         c = get(imp, f"corpora.{name}") or {}
         size = get(c, "corpus.bytes")
         label = f"{name} corpus" + (f", {size / 2**20:,.0f} MiB" if size else "")
-        out.append((f"first `cctelemetry import` / `ccusage claude session`, {label}",
-                    MISSING if not c else f"{ratio(c.get('ratio_import_to_ccusage'))} ({seconds(get(c, 'import.wall_s'))}"
-                    f" / {seconds(get(c, 'ccusage.wall_s'))})", target, "import"))  # fmt: skip
+        walls = f"({seconds(get(c, 'import.wall_s'))} / {seconds(get(c, 'ccusage.wall_s'))})"
+        measured = MISSING if not c else f"{ratio(c.get('ratio_import_to_ccusage'))} {walls}"
+        out.append((f"first `cctelemetry import` / `ccusage claude session`, {label}", measured, target, "import"))
         rss = get(c, "import.peak_rss_mib")
         out.append((f"import peak RSS, {name} corpus", MISSING if rss is None else f"{rss:,.0f} MiB", "≤ 700 MB",
                     "import"))  # fmt: skip
