@@ -44,6 +44,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 VENV_PY = REPO / ".venv" / "bin" / "python"
 CCUSAGE = REPO / ".tools" / "ccusage" / "node_modules" / ".bin" / "ccusage"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -99,9 +101,9 @@ def serving(data_dir: Path, env: dict):
 
     data_dir.mkdir(parents=True, exist_ok=True)
     api_port, otlp_port = free_port(), free_port()
-    cmd = [str(REPO / ".venv" / "bin" / "cctelemetry"), "serve", "--data-dir", str(data_dir),
-           "--api-port", str(api_port), "--otlp-port", str(otlp_port), "--grpc-port", "0", "--metrics-port", "0"]  # fmt: skip
-    log = open(data_dir.parent / f"serve-{data_dir.name}.log", "wb")
+    cmd = [str(REPO / ".venv" / "bin" / "cctelemetry"), "serve", "--data-dir", str(data_dir), "--api-port",
+           str(api_port), "--otlp-port", str(otlp_port), "--grpc-port", "0", "--metrics-port", "0"]  # fmt: skip
+    log = open(data_dir.parent / f"serve-{data_dir.name}.log", "wb")  # noqa: SIM115 - the service's log, closed in finally
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{api_port}"
     try:
@@ -257,8 +259,12 @@ def bench_corpus(name: str, folder: Path, runs: int, work: Path, env: dict, serv
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpora", default="dense,heavy", help="which corpora, comma-separated: dense, heavy")
-    ap.add_argument("--bench-dir", type=Path, default=REPO / ".bench",
-                    help="where the corpora are (written on first use: <dir>/dense, <dir>/corpus for heavy)")
+    ap.add_argument(
+        "--bench-dir",
+        type=Path,
+        default=REPO / ".bench",
+        help="where the corpora are (written on first use: <dir>/dense, <dir>/corpus for heavy)",
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--requests", type=int, default=50, help="report requests per group_by for the latency")
     ap.add_argument("--no-service", action="store_true", help="skip the imports through a running service")

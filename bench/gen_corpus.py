@@ -38,22 +38,95 @@ import random
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-BASE_TIME = datetime(2026, 9, 1, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 9, 1, tzinfo=UTC)
 MAIN_MODELS = [("claude-sonnet-4-5-20250929", 55), ("claude-sonnet-4-5", 15), ("claude-opus-4-5-20251101", 20),
                ("claude-haiku-4-5-20251001", 10)]  # fmt: skip
 SUB_MODELS = [("claude-haiku-4-5-20251001", 60), ("claude-sonnet-4-5-20250929", 40)]
 BRANCHES = ["main", "main", "main", "develop", "feature/importer", "fix/flaky-test", "HEAD"]
 TOOLS = ["Bash", "Read", "Edit", "Write", "Grep", "Glob", "TodoWrite", "WebFetch"]
 AGENT_TYPES = ["general-purpose", "Explore", "Plan", "code-reviewer"]
-WORDS = (
-    "the of and to in is for that on with as it by this be are from or at an which file function test value "
-    "return error import module class def self data table query request session token cost model cache line "
-    "read write merge insert select where group order limit json path config build run check fix update add "
-    "remove change result output input string number list dict map key index column row batch stream parse"
-).split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "for",
+    "that",
+    "on",
+    "with",
+    "as",
+    "it",
+    "by",
+    "this",
+    "be",
+    "are",
+    "from",
+    "or",
+    "at",
+    "an",
+    "which",
+    "file",
+    "function",
+    "test",
+    "value",
+    "return",
+    "error",
+    "import",
+    "module",
+    "class",
+    "def",
+    "self",
+    "data",
+    "table",
+    "query",
+    "request",
+    "session",
+    "token",
+    "cost",
+    "model",
+    "cache",
+    "line",
+    "read",
+    "write",
+    "merge",
+    "insert",
+    "select",
+    "where",
+    "group",
+    "order",
+    "limit",
+    "json",
+    "path",
+    "config",
+    "build",
+    "run",
+    "check",
+    "fix",
+    "update",
+    "add",
+    "remove",
+    "change",
+    "result",
+    "output",
+    "input",
+    "string",
+    "number",
+    "list",
+    "dict",
+    "map",
+    "key",
+    "index",
+    "column",
+    "row",
+    "batch",
+    "stream",
+    "parse",
+]
 
 
 def _compact(obj) -> str:
@@ -62,16 +135,42 @@ def _compact(obj) -> str:
 
 # Size medians (bytes) and odds per profile: heavy = big tool results; dense = many short requests.
 PROFILES = {
-    "heavy": {"prompt": 300, "tool_result": 1_500, "tool_sigma": 1.4, "tool_cap": 250_000, "thinking_p": 0.35,
-              "thinking": 600, "text_p": 0.75, "text": 400, "session": 350_000},
-    "dense": {"prompt": 80, "tool_result": 60, "tool_sigma": 0.8, "tool_cap": 4_000, "thinking_p": 0.05,
-              "thinking": 100, "text_p": 0.2, "text": 60, "session": 450_000},
+    "heavy": {
+        "prompt": 300,
+        "tool_result": 1_500,
+        "tool_sigma": 1.4,
+        "tool_cap": 250_000,
+        "thinking_p": 0.35,
+        "thinking": 600,
+        "text_p": 0.75,
+        "text": 400,
+        "session": 350_000,
+    },
+    "dense": {
+        "prompt": 80,
+        "tool_result": 60,
+        "tool_sigma": 0.8,
+        "tool_cap": 4_000,
+        "thinking_p": 0.05,
+        "thinking": 100,
+        "text_p": 0.2,
+        "text": 60,
+        "session": 450_000,
+    },
 }
 
 
 class Corpus:
-    def __init__(self, out: Path, size_bytes: int, seed: int, projects: int, profile: str = "heavy",
-                 sessions: int = 0, days: float = 0):
+    def __init__(
+        self,
+        out: Path,
+        size_bytes: int,
+        seed: int,
+        projects: int,
+        profile: str = "heavy",
+        sessions: int = 0,
+        days: float = 0,
+    ):
         self.out = out / "projects"
         self.size_bytes = size_bytes
         self.profile = PROFILES[profile]
@@ -101,7 +200,7 @@ class Corpus:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def hexid(self, n: int) -> str:
-        return "%0*x" % (n, self.rng.getrandbits(4 * n))
+        return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def text(self, n: int) -> str:
         pool = self.text_pool
@@ -230,8 +329,14 @@ class Corpus:
                 out.append(self.tool_result(ctx, sidechain, agent_id))
         if not sidechain:
             if rng.random() < 0.5:
-                system = {"type": "system", "subtype": "turn_duration", "durationMs": rng.randint(2_000, 300_000),
-                          "uuid": self.uid(), "timestamp": self.ts(ctx, 1, 5), "isMeta": False}
+                system = {
+                    "type": "system",
+                    "subtype": "turn_duration",
+                    "durationMs": rng.randint(2_000, 300_000),
+                    "uuid": self.uid(),
+                    "timestamp": self.ts(ctx, 1, 5),
+                    "isMeta": False,
+                }
                 out.append(_compact(self.common(ctx) | system | self.tail(ctx)))
             if rng.random() < 0.3:
                 out.append(_compact({"type": "file-history-snapshot", "messageId": self.uid(), "snapshot": {
@@ -273,8 +378,8 @@ class Corpus:
         blocks = []
         prof = self.profile
         if rng.random() < prof["thinking_p"]:
-            blocks.append({"type": "thinking", "thinking": self.text(self.lognormal_size(prof["thinking"], 1.0, 12_000)),
-                           "signature": self.hexid(rng.randint(200, 600))})  # fmt: skip
+            thinking = self.text(self.lognormal_size(prof["thinking"], 1.0, 12_000))
+            blocks.append({"type": "thinking", "thinking": thinking, "signature": self.hexid(rng.randint(200, 600))})
         if rng.random() < prof["text_p"] or last:
             blocks.append({"type": "text", "text": self.text(self.lognormal_size(prof["text"], 1.0, 10_000))})
         if not last:
@@ -376,8 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.out / "projects").exists() and any((args.out / "projects").iterdir()):
         ap.error(f"{args.out}/projects is not empty")
     t0 = time.perf_counter()
-    corpus = Corpus(args.out, int(args.size_mb * 2**20), args.seed, args.projects, args.profile, args.sessions,
-                    args.days)
+    corpus = Corpus(
+        args.out, int(args.size_mb * 2**20), args.seed, args.projects, args.profile, args.sessions, args.days
+    )
     corpus.run()
     took = time.perf_counter() - t0
     summary = {"dir": str(args.out), "bytes": corpus.written, "files": corpus.files, "responses": corpus.responses,

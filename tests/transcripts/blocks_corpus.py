@@ -22,7 +22,7 @@ import json
 import random
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
@@ -166,8 +166,8 @@ class BlocksCorpus:
         return out
 
     def _synthetic(self, at: datetime) -> dict:
-        return {"type": "assistant", "uuid": "synthetic-1", "timestamp": ts(at), "sessionId": "a-sub", "cwd": "/home/dev/app",
-                "isApiErrorMessage": True, "version": "2.1.197",
+        return {"type": "assistant", "uuid": "synthetic-1", "timestamp": ts(at), "sessionId": "a-sub",
+                "cwd": "/home/dev/app", "isApiErrorMessage": True, "version": "2.1.197",
                 "message": {"id": "msg_synthetic_1", "model": "<synthetic>", "role": "assistant", "type": "message",
                             "content": [{"type": "text", "text": "API Error"}],
                             "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
@@ -182,7 +182,7 @@ class BlocksCorpus:
 
 
 def ts(t: datetime) -> str:
-    t = t.astimezone(timezone.utc)
+    t = t.astimezone(UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
@@ -190,7 +190,7 @@ def ccusage_tiered_cost(r: Req) -> float:
     """What ccusage charges for a claude-sonnet-4 request: per token type, the tokens above 200,000 at the
     higher rate (rust/crates/ccusage/src/pricing.rs ``tiered_cost``)."""
     total = 0.0
-    for tokens, (base, above) in zip((r.input, r.output, r.read, r.write), SONNET_4_TIERED):
+    for tokens, (base, above) in zip((r.input, r.output, r.read, r.write), SONNET_4_TIERED, strict=True):
         total += min(tokens, 200_000) * base + max(tokens - 200_000, 0) * above
     return total / 1e6
 

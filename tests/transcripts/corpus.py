@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-BASE = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 
 def _ts(t: datetime) -> str:
@@ -147,14 +147,18 @@ class Corpus:
 
     # -- the tree ----------------------------------------------------------------------------------
 
-    def build(self, sessions: int = 24) -> "Corpus":
+    def build(self, sessions: int = 24) -> Corpus:
         rng = self.rng
         logged: list[tuple[dict, list[dict], list[str]]] = []  # (ctx, lines, keys) of finished sessions
         for s in range(sessions):
             project = f"-home-dev-src-app{s % 3}"
             model = rng.choice(["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-sonnet-4-5"])
-            ctx = {"session": self._uuid(), "cwd": f"/home/dev/src/app{s % 3}", "t": BASE + timedelta(hours=3 * s),
-                   "model": model}
+            ctx = {
+                "session": self._uuid(),
+                "cwd": f"/home/dev/src/app{s % 3}",
+                "t": BASE + timedelta(hours=3 * s),
+                "model": model,
+            }
             items: list = []
             keys: list[str] = []
             if s % 6 == 5 and logged:
@@ -222,8 +226,9 @@ class Corpus:
                 items.append("[1, 2, 3]")
                 items.append("")
                 items.append("   ")
-                items.append('{"type":"assistant","timestamp":"2026-10-01T12:00:00Z",'
-                             '"message":{"id":"msg_nu","usage":null}}')
+                items.append(
+                    '{"type":"assistant","timestamp":"2026-10-01T12:00:00Z","message":{"id":"msg_nu","usage":null}}'
+                )
                 items.append(json.dumps({"type": "assistant", "uuid": self._uuid(), "timestamp": _ts(ctx["t"]),
                                          "isApiErrorMessage": True, "sessionId": ctx["session"],
                                          "message": {"id": self._uuid(), "model": "<synthetic>", "role": "assistant",

@@ -43,7 +43,9 @@ def run(cli, *args) -> dict:
 
 
 def agents(store) -> dict:
-    rows = store.rows("SELECT agent_product, count() n FROM request_copies FINAL WHERE superseded = 0 GROUP BY agent_product")
+    rows = store.rows(
+        "SELECT agent_product, count() n FROM request_copies FINAL WHERE superseded = 0 GROUP BY agent_product"
+    )
     return {r["agent_product"]: r["n"] for r in rows}
 
 

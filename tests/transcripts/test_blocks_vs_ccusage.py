@@ -15,16 +15,16 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from blocks_corpus import ALICE, BOB, BlocksCorpus, book_long_context_cost, ccusage_tiered_cost
-from transcripts_support import copy_tree, ccusage_bin
 
+from blocks_corpus import ALICE, BOB, BlocksCorpus, book_long_context_cost, ccusage_tiered_cost
 from cctelemetry.config import Settings
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.reports.catalog import Reports
+from transcripts_support import ccusage_bin, copy_tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from claude_events import post  # noqa: E402
@@ -47,7 +47,7 @@ def assert_same_blocks(ours: list[dict], theirs: list[dict], cost: bool = True, 
     """Block by block: the same starts, ends, gaps, counts, tokens, models and (where both price alike) cost.
     ``explained(ours_block, their_block)`` returns the (requests, cost) difference a block is known to have."""
     assert [b["start"] for b in ours] == [b["startTime"] for b in theirs]
-    for mine, their in zip(ours, theirs):
+    for mine, their in zip(ours, theirs, strict=True):  # equal lengths: asserted just above
         where = mine["start"]
         assert mine["id"] == their["id"], where
         assert (mine["end"], mine["actual_end"]) == (their["endTime"], their["actualEndTime"]), where
@@ -72,7 +72,9 @@ def assert_same_blocks(ours: list[dict], theirs: list[dict], cost: bool = True, 
             assert abs(mine["projection"]["remaining_minutes"] - proj["remainingMinutes"]) <= 1
             per_minute = rate["tokensPerMinute"]
             assert abs(mine["projection"]["total_tokens"] - proj["totalTokens"]) <= per_minute + 1
-            assert mine["projection"]["cost_usd"] == pytest.approx(proj["totalCost"], abs=0.005 + rate["costPerHour"] / 60)
+            assert mine["projection"]["cost_usd"] == pytest.approx(
+                proj["totalCost"], abs=0.005 + rate["costPerHour"] / 60
+            )
 
 
 # -- the fixture transcripts -------------------------------------------------------------------------------
@@ -103,7 +105,7 @@ def test_fixture_blocks_equal_ccusage_live(fixture_reports, tmp_path):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     corpus = BlocksCorpus(tmp_path_factory.mktemp("blocks-corpus"), now).build()
     corpus.write_transcripts()
     return corpus

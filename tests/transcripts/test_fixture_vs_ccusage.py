@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from transcripts_support import CCUSAGE_SNAPSHOT, copy_tree, ccusage_sessions, per_session, transcript_rows
 
 from cctelemetry.ingest.transcripts import import_transcripts
+from transcripts_support import CCUSAGE_SNAPSHOT, ccusage_sessions, copy_tree, per_session, transcript_rows
 
 TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
 

@@ -20,10 +20,10 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus import Corpus
-from transcripts_support import ccusage_sessions, price_of, request_cost, transcript_rows
 
 from cctelemetry.ingest.transcripts import import_transcripts
+from corpus import Corpus
+from transcripts_support import ccusage_sessions, price_of, request_cost, transcript_rows
 
 
 @pytest.fixture

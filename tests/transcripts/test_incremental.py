@@ -7,11 +7,10 @@ import os
 import time
 
 import pytest
+
+from cctelemetry.ingest.transcripts import batches, files, import_transcripts
 from corpus import Corpus
 from transcripts_support import copy_tree, line, raw_row_count, transcript_rows
-
-from cctelemetry.ingest.transcripts import batches, files
-from cctelemetry.ingest.transcripts import import_transcripts
 
 
 def state(store) -> dict[str, dict]:
@@ -222,7 +221,7 @@ def test_each_new_byte_is_copied_once_and_each_batch_file_read_once(store, tmp_p
     sizes = {str(p): p.stat().st_size for p in projects.rglob("*.jsonl")}
     assert {p: sum(n for _, n in ranges) for p, ranges in copied.items()} == sizes
     for ranges in copied.values():  # consecutive, never overlapping
-        assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:]))
+        assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:], strict=False))
     assert sum(sizes.values()) == summary.bytes_read
     assert len(step1_paths) == len(set(step1_paths)) > 1
     assert not any(os.path.exists(p) for p in step1_paths)

@@ -12,11 +12,11 @@ import json
 from contextlib import contextmanager
 
 import pytest
-from transcripts_support import FIXTURES, copy_tree
 
 from cctelemetry.ingest import body_to_batch, facts
 from cctelemetry.ingest.mapping import TABLE_COLUMNS
 from cctelemetry.ingest.transcripts import import_transcripts
+from transcripts_support import FIXTURES, copy_tree
 
 SUMMARY = {row[0]: row for row in json.loads((FIXTURES / "runs-summary.json").read_text())}
 # run, session, api_request events, query sources, CLI total_cost_usd, Σ metric cost, Σ event cost, ccusage

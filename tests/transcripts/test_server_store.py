@@ -10,12 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from corpus import Corpus
-from transcripts_support import copy_tree, per_session, transcript_rows
 
 from cctelemetry.ingest.transcripts import import_transcripts
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import migrate
+from corpus import Corpus
+from transcripts_support import copy_tree, per_session, transcript_rows
 
 _SUPPORT = str(Path(__file__).resolve().parents[1] / "support")
 if _SUPPORT not in sys.path:

@@ -9,9 +9,9 @@ import sys
 import textwrap
 
 import pytest
-from transcripts_support import copy_tree, line
 
 from cctelemetry.ingest.transcripts import import_transcripts, importer, statcache
+from transcripts_support import copy_tree, line
 
 
 def _cache(store):

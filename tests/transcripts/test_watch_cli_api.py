@@ -8,10 +8,10 @@ import time
 
 import pytest
 import typer
-from transcripts_support import copy_tree, line, raw_row_count
 from typer.testing import CliRunner
 
 from cctelemetry.ingest.transcripts import watch_transcripts
+from transcripts_support import copy_tree, line, raw_row_count
 
 
 def test_watch_imports_what_appears_and_stops_on_the_event(store, tmp_path):

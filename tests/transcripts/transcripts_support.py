@@ -71,7 +71,6 @@ def line(msg: str, req: str, out: int, *, session="s-1", ts="2026-10-02T10:00:00
     }, separators=(",", ":")) + "\n"  # fmt: skip
 
 
-
 # -- ccusage ---------------------------------------------------------------------------------------
 
 
@@ -115,9 +114,26 @@ def ccusage_sessions(config_dir: Path, home: Path) -> dict:
 
 def transcript_rows(store) -> list[dict]:
     """The transcript copy of each request (live, or kept as a superseded input of a merged request)."""
-    cols = ("session_id", "model", "agent", "project", "git_branch", "speed", "input_tokens", "output_tokens",
-            "cache_read_tokens", "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens",
-            "cache_split_known", "web_search_requests", "reported_cost_usd", "message_id", "request_id", "timestamp")
+    cols = (
+        "session_id",
+        "model",
+        "agent",
+        "project",
+        "git_branch",
+        "speed",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_creation_tokens",
+        "cache_creation_5m_tokens",
+        "cache_creation_1h_tokens",
+        "cache_split_known",
+        "web_search_requests",
+        "reported_cost_usd",
+        "message_id",
+        "request_id",
+        "timestamp",
+    )
     picks = ", ".join(f"t.{i + 1} AS {c}" for i, c in enumerate(cols))
     return store.rows(
         f"""

@@ -1,4 +1,5 @@
-"""Session files -> the fact writer's inbox (ingest/facts.py), as backfill: Claude Code transcripts (``~/.claude/projects/**/*.jsonl``),
+"""Session files -> the fact writer's inbox (ingest/facts.py), as backfill: Claude Code transcripts
+(``~/.claude/projects/**/*.jsonl``),
 Codex rollouts (``$CODEX_HOME/sessions/**/rollout-*.jsonl``) and Gemini chats (``~/.gemini/tmp/*/chats``);
 ``agents`` says what differs between them.
 

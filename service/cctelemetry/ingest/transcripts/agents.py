@@ -18,9 +18,9 @@ are read whole whenever they change (``incremental=False``); the de-duplication 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ...errors import BadRequest
 

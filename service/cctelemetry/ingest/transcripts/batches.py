@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from ...store import Store
-from ...store.sqlfiles import Fragment, ident, load, render, statements, trusted
+from ...store.sqlfiles import Fragment, Ident, ident, load, render, statements, trusted
 from .agents import CLAUDE, Agent
 from .files import TranscriptFile
 
@@ -53,7 +53,7 @@ class ImportRun:
         self.steps = 0
 
     def sql(self, name: str, **extra: Fragment) -> str:
-        tokens = {k: ident(v) for k, v in self.tables.items()}
+        tokens: dict[str, Ident | Fragment] = {k: ident(v) for k, v in self.tables.items()}
         tokens["MARKER"] = trusted(self.agent.marker)  # agents.py's own SQL, one per agent
         tokens["LINES_EXTRA"] = trusted("" if self.agent is CLAUDE else _LINES_EXTRA)
         # step 1's source and step 2's lines: from a batch file (embedded) or an upload table (server)
@@ -66,7 +66,7 @@ class ImportRun:
         """The agent's own step: ``lines`` or ``candidates``."""
         return self.sql(self.agent.sql_prefix + step)
 
-    def __enter__(self) -> "ImportRun":
+    def __enter__(self) -> ImportRun:
         self._drop_stale()
         for statement in statements(self.sql("tables")):
             self.store.command(statement)
@@ -138,7 +138,7 @@ class ImportRun:
             self.store.command(self.sql("raw"), {"path": path, "marker": self.marker})
             # A file's lines are those between its marker and the next one.
             marks = self.store.query(self.sql("marks")).result_rows
-            for (idx, at), (_, next_at) in zip(marks, marks[1:]):
+            for (idx, at), (_, next_at) in zip(marks, marks[1:], strict=False):  # each mark with the next
                 if idx in by_idx:
                     by_idx[idx].lines += int(next_at) - int(at) - 1
         else:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def _walk(root: str) -> Iterable[str]:
             continue
 
 
-def list_files(paths: list[Path] | None, agent: "Agent | None" = None) -> tuple[list[TranscriptFile], list[str]]:
+def list_files(paths: list[Path] | None, agent: Agent | None = None) -> tuple[list[TranscriptFile], list[str]]:
     """The session files under ``paths`` (folders or files; default: the agent's default folders, or every
     agent's), each with its agent (``agent``, else detected from its path), stat'ed and numbered from 1 (a
     file gone or unreadable by now has that status); and the paths given that do not exist (none for the
@@ -97,11 +96,12 @@ def list_files(paths: list[Path] | None, agent: "Agent | None" = None) -> tuple[
     from .agents import AGENTS, detect
 
     explicit = bool(paths)
-    if explicit:
+    if paths:
         found, missing = find_transcripts(paths)
         owned = [(p, a) for p in found if (a := agent or detect(p)) is not None]  # found: sorted, unique
     else:
-        missing, by_path = [], {}
+        missing = []
+        by_path: dict[str, Agent] = {}
         for a in [agent] if agent else AGENTS.values():
             by_path.update((p, a) for p in find_transcripts(a.roots())[0] if a.owns(p))
         owned = sorted(by_path.items(), key=lambda item: item[0])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from queue import Full, Queue
-from typing import Callable
 
 from ...store import Store
 from .. import facts
@@ -83,7 +83,7 @@ def _import(store: Store, paths, progress, batch_bytes, agent: Agent | None = No
 
 
 def import_files(store: Store, files: list[TranscriptFile], todo: list[TranscriptFile], summary: ImportSummary, *,
-                 state: dict | None = None, batch_bytes: int = DEFAULT_BATCH_BYTES, ticker: "_Ticker | None" = None,
+                 state: dict | None = None, batch_bytes: int = DEFAULT_BATCH_BYTES, ticker: _Ticker | None = None,
                  on_read: Callable[[list[TranscriptFile]], None] | None = None,
                  resource_attributes: dict[str, str] | None = None) -> None:  # fmt: skip
     """Steps 1-5 for the files of ``todo`` (each agent's in a run of its own), the numbers into ``summary``.
@@ -129,7 +129,7 @@ def _resume_at(f: TranscriptFile, state: dict | None) -> int:
     return state["imported_to"] if state is not None and f.size > state["size"] else 0
 
 
-def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: int, ticker: "_Ticker") -> None:
+def _read(run: ImportRun, todo: list[TranscriptFile], state: dict, batch_bytes: int, ticker: _Ticker) -> None:
     """Plan the files and write batch files in a thread of its own (file I/O, in Python) while this
     thread has ClickHouse read the batches already laid out: the two overlap."""
     queue: Queue = Queue(maxsize=2)
@@ -248,7 +248,7 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resour
     row = store.query(
         f"""SELECT count(), countIf(known = 0 AND replay_of = ''), countIf(write = 1),
                    countIf(write = 1 AND stored_tokens >= 0)
-            FROM {run.names['PLAN']}"""
+            FROM {run.names["PLAN"]}"""
     ).result_rows[0]
     requests, new, written, updated = map(int, row)
     summary.requests += requests

@@ -51,10 +51,7 @@ def write(path: Path, files: dict[str, tuple[int, int]]) -> None:
 
 
 def remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)
 
 
 def unchanged_summary(path: Path, paths: list[Path] | None, agent=None) -> ImportSummary | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 MAX_ERRORS = 50  # errors kept in a summary
 
@@ -31,7 +31,7 @@ class ImportSummary:
     errors: list[str] = field(default_factory=list)  # the first few, "path: what happened"
 
     @classmethod
-    def start(cls, files: int, missing: list[str]) -> "ImportSummary":
+    def start(cls, files: int, missing: list[str]) -> ImportSummary:
         """A summary of ``files`` found, with the paths given that do not exist counted and listed."""
         summary = cls(files=files)
         if missing:
@@ -40,7 +40,7 @@ class ImportSummary:
         return summary
 
     @classmethod
-    def from_dict(cls, body: dict) -> "ImportSummary":
+    def from_dict(cls, body: dict) -> ImportSummary:
         """A summary as ``to_dict`` gave it (a hub's answer to a push), its known fields only."""
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in body.items() if k in names})
@@ -56,7 +56,7 @@ class ImportSummary:
         body["seconds"] = round(self.seconds, 3)
         return body
 
-    def add(self, other: "ImportSummary") -> None:
+    def add(self, other: ImportSummary) -> None:
         """Accumulate another run into this one (the watch loop's running total)."""
         for name in ("files_read", "files_reread", "lines", "request_lines", "requests", "new_requests",
                      "known_requests", "updated_requests", "rows_written", "bytes_read", "seconds"):  # fmt: skip

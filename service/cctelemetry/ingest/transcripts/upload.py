@@ -28,7 +28,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ...errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from ...store import Store
@@ -99,7 +99,7 @@ def receive(store: Store, body: BinaryIO, encoding: str | None, max_bytes: int) 
 class _Capped(io.RawIOBase):
     """A stream that refuses to give more than ``limit`` bytes (a gzip bomb, a tar header that says too much)."""
 
-    def __init__(self, inner: BinaryIO, limit: int):
+    def __init__(self, inner: BinaryIO | gzip.GzipFile, limit: int):
         self.inner, self.limit, self.read_bytes = inner, limit, 0
 
     def readable(self) -> bool:
@@ -117,9 +117,17 @@ class _Capped(io.RawIOBase):
         return len(data)
 
 
+def _member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """A regular member's content (callers checked ``isreg``; extractfile gives None only for other kinds)."""
+    content = tar.extractfile(member)
+    if content is None:
+        raise BadRequest(f"member {member.name!r} of the push is not a regular file")
+    return content
+
+
 def _unpack(stream: _Capped, folder: Path, max_bytes: int) -> tuple[str, list[TranscriptFile]]:
     try:
-        tar = tarfile.open(fileobj=stream, mode="r|")
+        tar = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 - its errors are a 400, its body is a with below
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BadRequest(f"the push is not a tar stream ({exc})") from exc
     with tar:
@@ -130,7 +138,7 @@ def _unpack(stream: _Capped, folder: Path, max_bytes: int) -> tuple[str, list[Tr
                 raise BadRequest(f"a push starts with {MANIFEST}")
             if first.size > MANIFEST_MAX_BYTES:
                 raise PayloadTooLarge(f"{MANIFEST} is over {MANIFEST_MAX_BYTES} bytes")
-            host, entries = _manifest(tar.extractfile(first).read())
+            host, entries = _manifest(_member(tar, first).read())
             total = sum(e["end"] - e["start"] for e in entries.values())
             if total > max_bytes:
                 raise PayloadTooLarge(f"the push holds {total} bytes of files, over the {max_bytes}-byte limit "
@@ -146,7 +154,7 @@ def _unpack(stream: _Capped, folder: Path, max_bytes: int) -> tuple[str, list[Tr
                                      f"{entry['end'] - entry['start']}")  # fmt: skip
                 idx = len(files) + 1
                 target = folder / f"{idx}.jsonl"
-                with tar.extractfile(member) as src, open(target, "wb") as dst:
+                with _member(tar, member) as src, open(target, "wb") as dst:
                     while chunk := src.read(1 << 20):
                         dst.write(chunk)
                 files[member.name] = TranscriptFile(idx=idx, path=str(target), size=member.size, mtime_ns=0,
@@ -165,13 +173,13 @@ def _manifest(raw: bytes) -> tuple[str, dict[str, dict]]:
     except ValueError as exc:
         raise BadRequest(f"{MANIFEST} is not JSON ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BadRequest(f"{MANIFEST} must be an object with \"format\": \"{FORMAT}\"")
+        raise BadRequest(f'{MANIFEST} must be an object with "format": "{FORMAT}"')
     host = manifest.get("host")
     if not isinstance(host, str) or not host.strip() or len(host) > MAX_HOST or not host.isprintable():
-        raise BadRequest(f"\"host\" must be the sending machine's name (1-{MAX_HOST} printable characters)")
+        raise BadRequest(f'"host" must be the sending machine\'s name (1-{MAX_HOST} printable characters)')
     listed = manifest.get("files")
     if not isinstance(listed, list) or len(listed) > MAX_FILES:
-        raise BadRequest(f"\"files\" must be a list of at most {MAX_FILES} entries")
+        raise BadRequest(f'"files" must be a list of at most {MAX_FILES} entries')
     entries: dict[str, dict] = {}
     for n, entry in enumerate(listed):
         entries[_entry_name(entry, n)] = _entry(entry, n)
@@ -181,18 +189,20 @@ def _manifest(raw: bytes) -> tuple[str, dict[str, dict]]:
 def _entry_name(entry, n: int) -> str:
     name = entry.get("name") if isinstance(entry, dict) else None
     if not isinstance(name, str) or not name or name == MANIFEST:
-        raise BadRequest(f"files[{n}]: \"name\" must be the member's name")
+        raise BadRequest(f'files[{n}]: "name" must be the member\'s name')
     return name
 
 
 def _entry(entry: dict, n: int) -> dict:
     path, start, end = entry.get("path"), entry.get("start"), entry.get("end")
     if not isinstance(path, str) or not path or len(path) > MAX_PATH:
-        raise BadRequest(f"files[{n}]: \"path\" must be the file's path on the sending machine")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (start, end)) or end < start:
-        raise BadRequest(f"files[{n}]: \"start\" and \"end\" must be byte offsets, start <= end")
+        raise BadRequest(f'files[{n}]: "path" must be the file\'s path on the sending machine')
+    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
+        raise BadRequest(f'files[{n}]: "start" and "end" must be byte offsets, start <= end')
+    if not 0 <= start <= end:
+        raise BadRequest(f'files[{n}]: "start" and "end" must be byte offsets, start <= end')
     named = entry.get("agent")
     agent = get_agent(named) if named else detect(path.replace("\\", os.sep))
     if agent is None:
-        raise BadRequest(f"files[{n}]: whose file {path!r} is cannot be told from its path; name its \"agent\"")
+        raise BadRequest(f'files[{n}]: whose file {path!r} is cannot be told from its path; name its "agent"')
     return {"path": path, "agent": agent.name, "start": start, "end": end}
