@@ -43,7 +43,8 @@ def serve(settings: Settings) -> None:
         if settings.grpc_port:
             grpc_server = OtlpGrpcServer(state.writer, settings.host, settings.grpc_port, settings.max_body_bytes,
                                          interceptors=[GrpcStatusInterceptor(state.metrics)],
-                                         map_rows=partial(map_request, policy=state.policy), tokens=tokens).start()  # fmt: skip
+                                         map_rows=partial(map_request, policy=state.policy), tokens=tokens,
+                                         policy=state.policy).start()  # fmt: skip
         if serves_metrics_port(settings):
             metrics_listener = MetricsListener(state.metrics.registry, settings.host, settings.metrics_port)
         info = {"api_url": f"http://{client_host(settings.host)}:{settings.api_port}", "host": settings.host,

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Empty, LifoQueue
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
@@ -203,6 +203,9 @@ class Store:
             "adhoc": _Pool(self.target, 1),
             "control": _Pool(self.target, 1),
         }
+        # Called before every report's query (roles read and adhoc): the service's writer uses it to store what it
+        # acknowledged and let the fact writer take it in first (ingest/writer.py ``settle``).
+        self.before_read: Callable[[], None] | None = None
         # Open one connection now, so that a wrong URL, a locked folder or a server that is down is
         # said when the store is opened, not at the first report.
         with self._pools["read"].connection():
@@ -215,6 +218,8 @@ class Store:
     # -- calls ------------------------------------------------------------------------------------
 
     def _call(self, role: str, method: str, *args, user_query: bool = False, **kwargs):
+        if self.before_read is not None and role in ("read", "adhoc"):
+            self.before_read()
         pool = self._pools[role]
         try:
             with pool.connection() as conn:
@@ -256,6 +261,11 @@ class Store:
         self._call("write", "insert", table, data, column_names=list(columns), database=self.database,
                    column_oriented=True, settings=_INSERT_SETTINGS)  # fmt: skip
         return len(data[0])
+
+    def raw_insert(self, table: str, data: bytes, fmt: str, settings: dict | None = None, *,
+                   role: str = "write") -> None:
+        """Insert ``data`` already in ClickHouse's input format ``fmt`` (e.g. Protobuf), parsed by the engine."""
+        self._call(role, "raw_insert", table, None, data, settings={**_INSERT_SETTINGS, **(settings or {})}, fmt=fmt)
 
     def insert_plain(self, table: str, columns: dict[str, list]) -> int:
         """Insert columns of plain values (str, int, float, bool, None), sent as JSON.
