@@ -150,7 +150,11 @@ class BatchWriter:
                        for b in bodies for m in [decode_request("logs", b, "application/x-protobuf")]]  # fmt: skip
             log.info("storing journaled OTLP bodies of a previous run", extra={"segment": number, "bodies": len(bodies)})
             if entries:
-                self._flush(entries, retry=False)
+                with self._cond:  # counted as taken in, as the flush counts them stored
+                    self._accepted += len(entries)
+                    self._pending_rows += sum(e.rows for e in entries)
+                if not self._flush(entries, retry=False):  # the segment stays for the next start
+                    raise StoreUnavailable(f"could not store the OTLP bodies journaled by a previous run (segment {number})")
             self.journal.drop(number)
 
     # -- flushing ----------------------------------------------------------------------------------
