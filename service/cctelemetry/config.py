@@ -87,6 +87,9 @@ class Settings(BaseSettings):
                                           "copies that others (the stack's collector) wrote into the inbox.")
     facts_lookback_seconds: float = Field(default=30.0, ge=0, description="On a server, how far behind its bookmark "
                                           "the fact writer looks again, for inserts that were slow to become visible.")
+    idle_trim_seconds: float = Field(default=5.0, ge=0, description="Embedded mode: once the writer has been idle "
+                                     "this long after writing (and once after start), the service gives memory back "
+                                     "to the system (api/memory.py); 0 turns it off.")
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
     metrics_port: int = Field(
         default=8889, ge=0, le=65535, description="Embedded mode: Prometheus /metrics also on this port, where the "

@@ -11,7 +11,7 @@ from ..errors import BadRequest
 from .decode import PROTOBUF_TYPES, decode_request, decompress, export_response, media_type
 from .mapping import TO_ROWS, Batch
 from .outcome import DEFAULT_POLICY, Mapped, map_request, response_for
-from .policy import IngestPolicy, check_size
+from .policy import IngestPolicy, check_size, count_items
 from .raw_logs import RawBody, plain
 from .writer import BatchWriter
 
@@ -58,7 +58,7 @@ def submit_message(writer: BatchWriter, signal: str, message, data: bytes | None
     if signal == "logs" and data is not None:
         check_size(signal, message, policy)
         if plain(message, policy):
-            return writer.submit_logs(RawBody(data, message, policy))
+            return writer.submit_logs(RawBody(data, policy, count_items(signal, message)))
     try:
         mapped = map_request(signal, message, policy)
     except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows

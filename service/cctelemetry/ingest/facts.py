@@ -90,6 +90,8 @@ def apply(store: Store, lookback_s: float = 0.0) -> Step:
             _set_state(store, _DIRTY, high.isoformat())
             copies = _take_batch(store, since, high)
         step = _step(store, copies)
+        for table in WORK_TABLES.values():  # hold no memory (Memory tables) until the next step
+            store.command(f"TRUNCATE TABLE `{table}`")
         _set_state(store, _WATERMARK, high.isoformat())
         _set_state(store, _DIRTY, "")
         _progress(store).applied = written
@@ -216,9 +218,10 @@ class FactRunner:
 
 class Follower:
     """Takes the writer's flushes in on its own thread: woken by each flush, at most one step per ``gap_s``
-    (under load one step takes many flushes in, which is cheaper than one step each)."""
+    (under load one step takes many flushes in, which is cheaper than one step each; a report does not wait
+    for it: it settles first)."""
 
-    def __init__(self, store: Store, gap_s: float = 0.25):
+    def __init__(self, store: Store, gap_s: float = 1.0):
         self.store, self.gap_s = store, gap_s
         self._wake, self._stop = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._run, name="cctelemetry-facts-follower", daemon=True)

@@ -64,7 +64,10 @@ class Journal:
             return number
 
     def drop(self, number: int) -> None:
-        """The segment's bodies are stored: forget them."""
+        """The segment's bodies are stored: forget them (never the open segment, which may still grow)."""
+        with self._lock:
+            if self._fd is not None and number == self._number:
+                return
         self._path(number).unlink(missing_ok=True)
 
     def leftovers(self) -> list[tuple[int, list[bytes]]]:

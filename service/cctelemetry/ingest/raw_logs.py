@@ -9,14 +9,15 @@ them into otel_logs (sql/raw_logs_flatten.sql), which feeds the materialized vie
 
 The rows are the ones ``mapping.logs_to_rows`` makes. Where SQL would not be exact, or the ingest policy
 would change something (sql/raw_logs_unusual.sql: content keys, emails to hash, maps or values over the
-limits, a key twice, array/map/bytes values, doubles Go writes with an exponent, times past 2262), the body
+limits, a key twice, array/map/bytes values, doubles Go writes with an exponent, times past 2262; ``plain``
+checks the limits and times before a body is acknowledged, raw_logs_unusual.sql the rest at the flush), the body
 is mapped by Python (``outcome.map_request``) in the same flush. tests/test_raw_logs.py holds the two paths
 equal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -36,12 +37,17 @@ BODY_FIELD = 1000  # cct_body in proto/otlp_logs.proto
 
 @dataclass
 class RawBody:
-    """One protobuf ExportLogsServiceRequest, already parsed by upb (so it is well-formed) as ``message``."""
+    """One protobuf ExportLogsServiceRequest that upb parsed (so it is well-formed), kept as its bytes only (the
+    parsed message is several times bigger) until the flush; ``rows``: its log records."""
 
     data: bytes
-    message: object
     policy: IngestPolicy
-    future: object = field(default=None, repr=False)
+    rows: int
+
+    def message(self):
+        from .decode import decode_request
+
+        return decode_request("logs", self.data, "application/x-protobuf")
 
 
 def _varint(n: int) -> bytes:
@@ -90,10 +96,7 @@ def statements() -> tuple[str, str, str]:
     ddl = render(load(__package__, "raw_logs_stage"), STAGE=stage, KEY_VALUES=trusted(KEY_VALUES),
                  ANY_VALUE=trusted(ANY_VALUE))  # fmt: skip
     body = "tupleElement(lr, 'body')"
-    record = (f"({_unusual_map(f'tupleElement(lr, {chr(39)}attributes{chr(39)})')} OR {_unusual_value(body)}"
-              f" OR ({{max_length:UInt32}} > 0 AND lengthUTF8({_value(body)}) > {{max_length:UInt32}})"
-              " OR if(tupleElement(lr, 'time_unix_nano') != 0, tupleElement(lr, 'time_unix_nano'),"
-              " tupleElement(lr, 'observed_time_unix_nano')) > 9223372036854775807)")  # fmt: skip
+    record = f"({_unusual_map(f'tupleElement(lr, {chr(39)}attributes{chr(39)})')} OR {_unusual_value(body)})"
     unusual = render(load(__package__, "raw_logs_unusual"), STAGE=stage,
                      UNUSUAL_RESOURCE=trusted(_unusual_map("tupleElement(tupleElement(rl, 'resource'), 'attributes')")),
                      UNUSUAL_SCOPE=trusted(_unusual_map("tupleElement(tupleElement(sl, 'scope'), 'attributes')")),
@@ -114,8 +117,7 @@ def policy_parameters(policy: IngestPolicy) -> dict:
     drop = set() if policy.store_prompts else set(DROP_KEYS)
     if policy.hash_emails:
         drop.add("user.email")
-    return {"max_attributes": policy.max_attributes, "max_length": policy.max_value_length,
-            "drop_keys": sorted(drop), "redact_keys": [] if policy.store_prompts else sorted(REDACT_KEYS),
+    return {"drop_keys": sorted(drop), "redact_keys": [] if policy.store_prompts else sorted(REDACT_KEYS),
             "tool_parameters": int(not policy.store_prompts), "tool_parameter_drops": list(TOOL_PARAMETER_DROPS)}  # fmt: skip
 
 
@@ -143,6 +145,11 @@ class RawLogs:
         """Insert the staged bodies into otel_logs, but those at ``python`` (0-based)."""
         _, _, flatten = statements()
         self.store.command(flatten, {"python": sorted(i + 1 for i in python)})
+
+    def clear(self) -> None:
+        """Empty the staging table (its bodies are stored), so it holds no memory between flushes."""
+        if self._ready:
+            self.store.command(f"TRUNCATE TABLE `{STAGE}`")
 
 
 _MAX_NS = 2**63 - 1  # DateTime64(9): later times are rejected by the policy (a partial success)

@@ -39,15 +39,18 @@ from ..store import Store
 from . import facts
 from .journal import Journal
 from .mapping import TABLE_COLUMNS, Batch
-from .outcome import Mapped, map_request
-from .policy import count_items
-from .raw_logs import RawBody, RawLogs
+from .decode import decode_request
+from .outcome import DEFAULT_POLICY, Mapped, map_request
+from .policy import IngestPolicy, count_items
+from .raw_logs import RawBody, RawLogs, plain
 
 log = logging.getLogger(__name__)
 
 JOURNAL_FOLDER = "ingest-journal"
 RETRY_S = 1.0  # after a failed flush of journaled bodies
 SETTLE_TIMEOUT_S = 30.0
+# A backlog is stored in flushes of about this many rows: bigger ones cost the engine more memory than they save.
+MAX_FLUSH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ class _Entry:
 
 
 class BatchWriter:
-    def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 0, journal: bool | None = None):
+    def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 0, journal: bool | None = None,
+                 policy: IngestPolicy = DEFAULT_POLICY):
         self.store = store
+        self.policy = policy  # for what a previous run journaled
         self.max_rows = max_rows
         self.flush_s = flush_ms / 1000
         self._pending: list[_Entry] = []
@@ -81,6 +86,7 @@ class BatchWriter:
         self._cond = threading.Condition()
         self._closed = False
         self._raw = RawLogs(store)
+        self.max_flush_rows = MAX_FLUSH_ROWS
         # Journal only where the data folder is ours (embedded); on a server a body is acknowledged once stored.
         use_journal = store.embedded if journal is None else journal
         self.journal = Journal(Path(store.target.path) / JOURNAL_FOLDER / store.database) if use_journal else None
@@ -108,7 +114,7 @@ class BatchWriter:
     def submit_logs(self, raw: RawBody) -> Future:
         """Queue a protobuf log body (checked with ``raw_logs.plain``); the future resolves to its ``Mapped``
         once it is journaled (embedded) or stored (server)."""
-        rows = count_items("logs", raw.message)
+        rows = raw.rows
         future: Future = Future()
         if rows == 0:
             future.set_result(Mapped({}))
@@ -142,12 +148,15 @@ class BatchWriter:
 
     def _replay(self) -> None:
         """Store what a previous process journaled and did not store (before taking anything new in)."""
-        from ..ingest.decode import decode_request
-        from .outcome import DEFAULT_POLICY
-
         for number, bodies in self.journal.leftovers():
-            entries = [_Entry(count_items("logs", m), raw=RawBody(b, m, DEFAULT_POLICY), segment=number)
-                       for b in bodies for m in [decode_request("logs", b, "application/x-protobuf")]]  # fmt: skip
+            entries = []
+            for data in bodies:
+                message = decode_request("logs", data, "application/x-protobuf")
+                rows = count_items("logs", message)
+                if plain(message, self.policy):
+                    entries.append(_Entry(rows, raw=RawBody(data, self.policy, rows), segment=number))
+                else:  # the policy changed since (a tighter limit): Python maps it under today's
+                    entries.append(_Entry(rows, batch=map_request("logs", message, self.policy).batch, segment=number))
             log.info("storing journaled OTLP bodies of a previous run", extra={"segment": number, "bodies": len(bodies)})
             if entries:
                 with self._cond:  # counted as taken in, as the flush counts them stored
@@ -169,7 +178,7 @@ class BatchWriter:
             if self.flush_s:
                 time.sleep(self.flush_s)  # let concurrent requests join this flush
             with self._cond:
-                pending, self._pending = self._pending, []
+                pending, self._pending = _take(self._pending, self.max_flush_rows)
                 if self.journal is not None:
                     self.journal.rotate()  # what arrives from now on goes to the next flush's segment
             if not self._flush(pending):
@@ -196,6 +205,8 @@ class BatchWriter:
                 for table, rows in merged.items():
                     self.store.insert(table, rows, TABLE_COLUMNS[table])
                 facts.note_written(self.store)
+            if raws:
+                self._raw.clear()
         except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
             log.error("write failed", extra={"error": str(exc), "requests": len(pending)})
             error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
@@ -219,7 +230,10 @@ class BatchWriter:
             self._done += len(pending)
             self._cond.notify_all()
         if self.journal is not None:
-            for segment in {e.segment for e in pending if e.segment is not None}:
+            # a segment is dropped once none of its bodies waits (a flush may take part of a big backlog)
+            with self._cond:
+                waiting = {e.segment for e in self._pending}
+            for segment in {e.segment for e in pending if e.segment is not None} - waiting:
                 self.journal.drop(segment)
         counts = _counts(merged)
         if flattened:
@@ -239,7 +253,7 @@ class BatchWriter:
         except Exception as exc:  # noqa: BLE001 - a body upb accepts and ClickHouse's reader does not
             log.warning("ClickHouse could not read the bodies of this flush; Python maps them", extra={"error": str(exc)})
             python = set(range(len(raws)))
-        return python, {i: map_request("logs", raws[i].raw.message, raws[i].raw.policy) for i in python}
+        return python, {i: map_request("logs", raws[i].raw.message(), raws[i].raw.policy) for i in python}
 
     @property
     def pending_rows(self) -> int:
@@ -290,6 +304,16 @@ def mapped_result(entry: _Entry, mapped: dict[int, Mapped], raws: list[_Entry]):
         if raws[index] is entry:
             return mapped[index]
     return Mapped({})
+
+
+def _take(pending: list[_Entry], max_rows: int) -> tuple[list[_Entry], list[_Entry]]:
+    """(the first entries of ``pending`` up to ``max_rows`` rows, at least one; the rest)."""
+    rows = 0
+    for n, entry in enumerate(pending):
+        rows += entry.rows
+        if rows > max_rows and n:
+            return pending[:n], pending[n:]
+    return pending, []
 
 
 def _counts(merged: dict[str, list]) -> dict[str, int]:

@@ -1,6 +1,5 @@
--- The staged bodies Python must map instead (ingest/raw_logs.py): any of their maps, bodies or times is one the
--- policy changes or SQL does not render exactly (raw_logs_unusual_map.sql, raw_logs_unusual_value.sql), or a
--- time past what DateTime64(9) holds (the policy rejects that row).
+-- The staged bodies Python must map instead (ingest/raw_logs.py): any of their maps or bodies is one the policy
+-- changes or SQL does not render exactly (raw_logs_unusual_map.sql, raw_logs_unusual_value.sql).
 SELECT cct_body
 FROM ${STAGE}
 WHERE arrayExists(rl -> ${UNUSUAL_RESOURCE}
