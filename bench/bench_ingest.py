@@ -196,8 +196,8 @@ def stored_copies(api: int) -> int:
     return int(next(iter(r.json()["rows"][0].values())))
 
 
-def idle_rss(pid: int, settle_s: float = 3.0) -> int:
-    """RSS once the service has sat idle for ``settle_s`` seconds."""
+def idle_rss(pid: int, settle_s: float = 8.0) -> int:
+    """RSS once the service has sat idle for ``settle_s`` seconds (it gives memory back after 5: api/memory.py)."""
     time.sleep(settle_s)
     return rss_bytes(pid)
 
