@@ -133,8 +133,8 @@ class RawLogs:
         ddl, unusual, _ = statements()
         if not self._ready:
             self.store.command(ddl)
+            self.store.command(f"TRUNCATE TABLE `{STAGE}`")  # what a flush of an earlier writer left
             self._ready = True
-        self.store.command(f"TRUNCATE TABLE `{STAGE}`")
         self.store.raw_insert(STAGE, stream(bodies), "Protobuf",
                               {"format_schema": schema_path() + ":ExportLogsServiceRequest",
                                "input_format_protobuf_oneof_presence": 1})  # fmt: skip
@@ -145,6 +145,10 @@ class RawLogs:
         """Insert the staged bodies into otel_logs, but those at ``python`` (0-based)."""
         _, _, flatten = statements()
         self.store.command(flatten, {"python": sorted(i + 1 for i in python)})
+
+    def forget(self) -> None:
+        """The staging table's state is unknown (a failed flush): empty it before the next use."""
+        self._ready = False
 
     def clear(self) -> None:
         """Empty the staging table (its bodies are stored), so it holds no memory between flushes."""

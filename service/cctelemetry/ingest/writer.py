@@ -209,6 +209,11 @@ class BatchWriter:
                 self._raw.clear()
         except Exception as exc:  # noqa: BLE001 - every waiting request must learn of it
             log.error("write failed", extra={"error": str(exc), "requests": len(pending)})
+            if raws:
+                try:
+                    self._raw.clear()  # the next flush stages these bodies again
+                except Exception:  # noqa: BLE001 - the store is failing; the next flush clears it
+                    self._raw.forget()
             error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(f"write failed: {exc}")
             again = [e for e in pending if e.future is None] if retry else []
             with self._cond:
