@@ -86,7 +86,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     log = open(tmp / "service.log", "wb")
     proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api),
-                             "--otlp-port", str(free_port()), "--grpc-port", "0"], stdout=log, stderr=subprocess.STDOUT,
+                             "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], stdout=log, stderr=subprocess.STDOUT,
                             env=env)  # fmt: skip
     result: dict = {"requests": args.requests}
     try:

@@ -295,7 +295,7 @@ def serve(data: Path) -> tuple[subprocess.Popen, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     log = open(data.parent / "serve.log", "wb")
     proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(api), "--otlp-port",
-                             str(otlp), "--grpc-port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+                             str(otlp), "--grpc-port", "0", "--metrics-port", "0"], env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{api}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -62,7 +62,7 @@ class Target:
         self.log = tmp / "service.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen([CLI, "serve", "--data-dir", str(tmp / "data"), "--api-port", str(self.api_port),
-                                          "--otlp-port", str(self.http_port), "--grpc-port", str(self.grpc_port)],
+                                          "--otlp-port", str(self.http_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"],
                                          stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
         self.conn: http.client.HTTPConnection | None = None
         self.statuses: Counter = Counter()

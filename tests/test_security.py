@@ -82,7 +82,7 @@ def test_a_network_address_needs_a_token(host):
 def test_serve_refuses_a_network_address_without_a_token(tmp_path):
     data = tmp_path / "data"
     out = subprocess.run([CLI, "serve", "--host", "0.0.0.0", "--data-dir", str(data), "--api-port", str(free_port()),
-                          "--otlp-port", str(free_port()), "--grpc-port", "0"], capture_output=True, text=True,
+                          "--otlp-port", str(free_port()), "--grpc-port", "0", "--metrics-port", "0"], capture_output=True, text=True,
                          env=clean_env(tmp_path), timeout=60, stdin=subprocess.DEVNULL)  # fmt: skip
     assert out.returncode == 1
     assert "CCTELEMETRY_API_TOKEN" in out.stderr and "0.0.0.0" in out.stderr and "Traceback" not in out.stderr
@@ -100,7 +100,7 @@ def service(tmp_path_factory):
     log_path = tmp / "service.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([CLI, "serve", "--data-dir", str(tmp / "data"), "--api-port", str(api_port),
-                                 "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port)], stdout=log,
+                                 "--otlp-port", str(otlp_port), "--grpc-port", str(grpc_port), "--metrics-port", "0"], stdout=log,
                                 stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

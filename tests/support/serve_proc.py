@@ -63,7 +63,7 @@ class ServeProcess:
         self.api_port, self.otlp_port = free_port(), free_port()
         self.grpc_port = free_port() if self.grpc else 0
         cmd = [CLI, "serve", "--data-dir", str(self.data_dir), "--api-port", str(self.api_port),
-               "--otlp-port", str(self.otlp_port), "--grpc-port", str(self.grpc_port)]  # fmt: skip
+               "--otlp-port", str(self.otlp_port), "--grpc-port", str(self.grpc_port), "--metrics-port", "0"]  # fmt: skip
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env)
         log.close()
