@@ -4,7 +4,7 @@ An idle service used to hold 560-640 MB resident. Measured (docs/ingest.md): abo
 the engine's shared library (chdb's ``_chdb.abi3.so`` is over 500 MB) that its start-up touched once (every
 function, format and table engine registers itself) and rarely needs again, and most of the rest is memory
 the engine's allocator (jemalloc) and Python's keep after work is done. So once the writer has been idle for
-``idle_trim_seconds`` after writing, and once after start:
+``idle_trim_seconds`` after writing, and once at start:
 
 - ``SYSTEM JEMALLOC PURGE``: the engine's allocator returns its freed pages
   (https://clickhouse.com/docs/sql-reference/statements/system#jemalloc-purge);
@@ -31,17 +31,22 @@ MADV_PAGEOUT = 21
 
 
 class IdleTrimmer:
-    """A watcher: trims once after start and once per idle period that follows writes."""
+    """A watcher: trims once at start (``start``, before the service answers, so that what it holds from then
+    on grows only with use) and once per idle period that follows writes."""
 
     def __init__(self, store: Store, idle_s: float = 5.0):
         self.store, self.idle_s = store, idle_s
         self._last_write = time.monotonic()
-        self._trimmed = False
+        self._trimmed = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cctelemetry-idle-trim", daemon=True)
 
     def start(self) -> IdleTrimmer:
         if self.idle_s > 0:
+            try:
+                trim(self.store)
+            except Exception as exc:  # noqa: BLE001 - best effort; the service goes on
+                log.warning("giving memory back failed", extra={"error": str(exc)})
             self._thread.start()
         return self
 

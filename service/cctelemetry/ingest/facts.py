@@ -149,10 +149,15 @@ def note_written(store: Store) -> None:
 
 
 def settle(store: Store) -> None:
-    """Take in what this process wrote and no step took in yet (nothing to do, and no query, otherwise)."""
+    """Take in what this process wrote and no step took in yet (nothing to do, and no query, otherwise). Reports
+    that settle at the same time share one step: whoever waited for the lock finds its writes taken in already."""
     progress = _progress(store)
-    if progress.applied < progress.written:
-        apply(store)
+    target = progress.written
+    if progress.applied >= target:
+        return
+    with LOCK:
+        if progress.applied < target:
+            apply(store)
 
 
 def recover(store: Store) -> bool:

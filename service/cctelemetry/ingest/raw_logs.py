@@ -33,6 +33,7 @@ ANY_VALUE = ("Tuple(string_value String, bool_value Bool, int_value Int64, doubl
              f"kvlist_value String, bytes_value String, value {_ONEOF})")  # fmt: skip
 KEY_VALUES = f"Array(Tuple(key String, value {ANY_VALUE}))"
 BODY_FIELD = 1000  # cct_body in proto/otlp_logs.proto
+ROLE = "ingest"  # the store connection of the writer's flushes
 
 
 @dataclass
@@ -132,19 +133,19 @@ class RawLogs:
         """Load ``bodies`` into the staging table; the positions (0-based) of those Python must map."""
         ddl, unusual, _ = statements()
         if not self._ready:
-            self.store.command(ddl)
-            self.store.command(f"TRUNCATE TABLE `{STAGE}`")  # what a flush of an earlier writer left
+            self.store.command(ddl, role=ROLE)
+            self.store.command(f"TRUNCATE TABLE `{STAGE}`", role=ROLE)  # what a flush of an earlier writer left
             self._ready = True
         self.store.raw_insert(STAGE, stream(bodies), "Protobuf",
                               {"format_schema": schema_path() + ":ExportLogsServiceRequest",
-                               "input_format_protobuf_oneof_presence": 1})  # fmt: skip
-        rows = self.store.query(unusual, policy_parameters(policy), role="write").result_rows
+                               "input_format_protobuf_oneof_presence": 1}, role=ROLE)  # fmt: skip
+        rows = self.store.query(unusual, policy_parameters(policy), role=ROLE).result_rows
         return {int(row[0]) - 1 for row in rows}
 
     def flatten(self, python: set[int]) -> None:
         """Insert the staged bodies into otel_logs, but those at ``python`` (0-based)."""
         _, _, flatten = statements()
-        self.store.command(flatten, {"python": sorted(i + 1 for i in python)})
+        self.store.command(flatten, {"python": sorted(i + 1 for i in python)}, role=ROLE)
 
     def forget(self) -> None:
         """The staging table's state is unknown (a failed flush): empty it before the next use."""
@@ -153,7 +154,7 @@ class RawLogs:
     def clear(self) -> None:
         """Empty the staging table (its bodies are stored), so it holds no memory between flushes."""
         if self._ready:
-            self.store.command(f"TRUNCATE TABLE `{STAGE}`")
+            self.store.command(f"TRUNCATE TABLE `{STAGE}`", role=ROLE)
 
 
 _MAX_NS = 2**63 - 1  # DateTime64(9): later times are rejected by the policy (a partial success)

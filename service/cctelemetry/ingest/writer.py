@@ -3,7 +3,7 @@ per table, and tells each request when (and whether) its rows are written.
 
 Group commit: a flush starts as soon as the previous one ended and takes everything that arrived meanwhile
 (``flush_ms`` adds a wait before it, 0 by default), so the busier the service, the bigger and cheaper per
-row its inserts.
+row its inserts. Bodies already acknowledged (journaled) linger up to 200 ms for company first (``_linger``).
 
 Two ways in:
 
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 JOURNAL_FOLDER = "ingest-journal"
 RETRY_S = 1.0  # after a failed flush of journaled bodies
 SETTLE_TIMEOUT_S = 30.0
+# Journaled bodies wait this long, or until this many rows are pending, before a flush (see _linger).
+LINGER_S, LINGER_ROWS = 0.2, 5_000
 # A backlog is stored in flushes of about this many rows: bigger ones cost the engine more memory than they save.
 MAX_FLUSH_ROWS = 20_000
 
@@ -85,6 +87,8 @@ class BatchWriter:
         self._done = 0  # entries stored (or failed and told so), ever
         self._cond = threading.Condition()
         self._closed = False
+        self._oldest = 0.0  # when the oldest pending entry arrived
+        self._settling = 0  # reports waiting for the pending entries
         self._raw = RawLogs(store)
         self.max_flush_rows = MAX_FLUSH_ROWS
         # Journal only where the data folder is ours (embedded); on a server a body is acknowledged once stored.
@@ -134,6 +138,8 @@ class BatchWriter:
                 raise WriteQueueFull(f"write queue full ({self._pending_rows} rows pending); retry later")
             if journal is not None:
                 entry.segment = self.journal.append(journal)  # under the lock: a segment is one flush's bodies
+            if not self._pending:
+                self._oldest = time.monotonic()
             self._pending.append(entry)
             self._pending_rows += entry.rows
             self._accepted += 1
@@ -175,6 +181,8 @@ class BatchWriter:
                     self._cond.wait()
                 if self._closed and not self._pending:
                     return
+                if not self.flush_s:
+                    self._linger()
             if self.flush_s:
                 time.sleep(self.flush_s)  # let concurrent requests join this flush
             with self._cond:
@@ -183,6 +191,19 @@ class BatchWriter:
                     self.journal.rotate()  # what arrives from now on goes to the next flush's segment
             if not self._flush(pending):
                 time.sleep(RETRY_S)
+
+    def _linger(self) -> None:
+        """(Holding the lock.) Bodies acknowledged from the journal wait for company, up to ``LINGER_S`` or
+        ``LINGER_ROWS`` rows: a flush costs about as much for a few rows as for thousands, and a writer flushing
+        every few bodies would keep a core busy at a modest rate. Nobody waits meanwhile: a request waiting for
+        its rows, a report (``settle``) or closing flush at once."""
+        deadline = self._oldest + LINGER_S
+        while (not self._closed and not self._settling and self._pending_rows < LINGER_ROWS
+               and all(e.future is None for e in self._pending)):  # fmt: skip
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._cond.wait(left)
 
     def _flush(self, pending: list[_Entry], retry: bool = True) -> bool:
         """Store ``pending``; False when it failed (journaled bodies are then queued again, first)."""
@@ -203,7 +224,7 @@ class BatchWriter:
                     self._raw.flatten(python)
                     flattened = sum(e.rows for i, e in enumerate(raws) if i not in python)
                 for table, rows in merged.items():
-                    self.store.insert(table, rows, TABLE_COLUMNS[table])
+                    self.store.insert(table, rows, TABLE_COLUMNS[table], role="ingest")
                 facts.note_written(self.store)
             if raws:
                 self._raw.clear()
@@ -282,11 +303,16 @@ class BatchWriter:
         with self._cond:
             target = self._accepted
             deadline = time.monotonic() + timeout
-            while self._done < target and not self._closed:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
+            self._settling += 1
+            self._cond.notify_all()  # a lingering writer flushes now
+            try:
+                while self._done < target and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+            finally:
+                self._settling -= 1
         facts.settle(self.store)
 
     def close(self, timeout: float = 10.0) -> None:

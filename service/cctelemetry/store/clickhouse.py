@@ -35,12 +35,13 @@ from .errors import translate
 
 log = logging.getLogger(__name__)
 
-ROLES = ("write", "read", "adhoc", "control")
+ROLES = ("write", "ingest", "read", "adhoc", "control")
 # One OTLP body may carry events of many days (a backlog, a clock gone wrong): the raw tables are partitioned
 # by day, and ClickHouse refuses, by default, an insert block over 100 partitions.
 _INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 _READ_STATEMENTS = ("Select", "Show", "Describe", "Explain", "Exists")
 _OPEN_LOCK = threading.Lock()
+_SETTLED = threading.local()  # Store.settled(): this thread's reads skip before_read
 # We insert lists of rows, never DataFrames: tell the driver there is no pandas, or its first insert imports it
 # only to ask whether the rows are a DataFrame (about 0.3 s, and 40-50 MB of a service's resident memory).
 _driver_options.pd = _driver_options.pd_time_test = None
@@ -203,6 +204,9 @@ class Store:
         self.database = database or self.target.database or "otel"
         self._pools = {
             "write": _Pool(self.write_target, 1),
+            # the OTLP writer's flushes (ingest/writer.py), so that the fact writer and imports never queue behind
+            # them on one connection
+            "ingest": _Pool(self.write_target, 1),
             "read": _Pool(self.target, read_connections),
             "adhoc": _Pool(self.target, 1),
             "control": _Pool(self.target, 1),
@@ -222,7 +226,7 @@ class Store:
     # -- calls ------------------------------------------------------------------------------------
 
     def _call(self, role: str, method: str, *args, user_query: bool = False, **kwargs):
-        if self.before_read is not None and role in ("read", "adhoc"):
+        if self.before_read is not None and role in ("read", "adhoc") and not getattr(_SETTLED, "on", False):
             self.before_read()
         pool = self._pools[role]
         try:
@@ -250,11 +254,11 @@ class Store:
                 role: str = "write"):  # fmt: skip
         return self._call(role, "command", sql, parameters=params or None, settings=settings)
 
-    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> int:
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], *, role: str = "write") -> int:
         """Insert a batch of rows (lists in ``columns`` order). Returns the number written."""
         if not rows:
             return 0
-        self._call("write", "insert", table, rows, column_names=list(columns), database=self.database,
+        self._call(role, "insert", table, rows, column_names=list(columns), database=self.database,
                    settings=_INSERT_SETTINGS)  # fmt: skip
         return len(rows)
 
@@ -285,6 +289,18 @@ class Store:
         body = json.dumps([list(columns[name]) for name in names], separators=(",", ":")).encode()
         self._call("write", "raw_insert", table, names, body, fmt="JSONCompactColumns")
         return count
+
+    @contextmanager
+    def settled(self):
+        """Run ``before_read`` once, then the block's reads without it: for a job of many queries on one thread
+        (a transcript import) that needs what was acknowledged before it started, not before each query."""
+        if self.before_read is not None and not getattr(_SETTLED, "on", False):
+            self.before_read()
+        before, _SETTLED.on = getattr(_SETTLED, "on", False), True
+        try:
+            yield self
+        finally:
+            _SETTLED.on = before
 
     def ping(self) -> bool:
         return not self.probe()

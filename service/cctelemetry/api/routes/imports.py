@@ -47,7 +47,9 @@ def post_import(store: StoreDep, body: ImportRequest | None = None) -> dict:
         if relative:
             raise BadRequest(f"paths must be absolute (they are read on the service's machine): {relative[0]!r}")
     agent = body.agent if body else None
-    summary = import_transcripts(store, [Path(os.path.expanduser(p)) for p in paths] if paths else None, agent=agent)
+    with store.settled():  # what was acknowledged before the import is stored first, once (ingest/writer.py)
+        summary = import_transcripts(store, [Path(os.path.expanduser(p)) for p in paths] if paths else None,
+                                     agent=agent)  # fmt: skip
     return summary.to_dict()
 
 
@@ -79,5 +81,10 @@ async def post_import_upload(request: Request, store: StoreDep, settings: Settin
                 raise PayloadTooLarge(f"the push is over the {limit}-byte limit (CCTELEMETRY_MAX_UPLOAD_BYTES)")
             body.write(chunk)
         body.seek(0)
-        summary = await run_in_threadpool(receive, store, body, request.headers.get("content-encoding"), limit)
+        summary = await run_in_threadpool(_receive_settled, store, body, request.headers.get("content-encoding"), limit)
     return summary.to_dict()
+
+
+def _receive_settled(store, body, encoding, limit):
+    with store.settled():  # as post_import
+        return receive(store, body, encoding, limit)
