@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     grpc_port: int = Field(default=4317, ge=0, le=65535, description="Port of the OTLP/gRPC receiver; 0 turns it off.")
     max_body_bytes: int = Field(default=16 * 1024 * 1024, description="Largest OTLP body accepted, after gunzip.")
     write_queue_rows: int = Field(default=200_000, description="Rows the write queue holds before answering 503.")
-    write_flush_ms: int = Field(default=200, description="How long the writer waits to coalesce batches.")
+    write_flush_ms: int = Field(default=0, description="How long the writer waits to coalesce batches before a "
+                                "flush (0: group commit, a flush takes what arrived during the previous one).")
     agent_type_attribute: str = Field(
         default="agent.type", description="Resource attribute reported as the agent_type dimension."
     )
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
         ge=0,
         description="On a server, how far behind its bookmark "
         "the fact writer looks again, for inserts that were slow to become visible.",
+    )
+    idle_trim_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Embedded mode: once the writer has been idle this long after writing (and once after start), "
+        "the service gives memory back to the system (api/memory.py); 0 turns it off.",
     )
     log_level: str = Field(default="INFO", description="Log level of the structured (JSON) logs.")
     metrics_port: int = Field(

@@ -30,7 +30,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from ..errors import BadRequest, PayloadTooLarge, StoreUnavailable, TelemetryError, UnsupportedMediaType, WriteQueueFull
-from ..ingest import BatchWriter
+from ..ingest import BatchWriter, IngestPolicy, submit_message
 from ..ingest.decode import decode_request
 from ..ingest.outcome import map_request, response_for
 from ..security import Access, Tokens
@@ -51,16 +51,21 @@ WORKERS = 16  # exports in flight; each waits for its flush (write_flush_ms) wit
 class OtlpGrpcServicer:
     """One ``Export`` for each signal: bytes in, rows to the writer, the response (or a status) out."""
 
-    def __init__(self, writer: BatchWriter, map_rows=map_request):
+    def __init__(self, writer: BatchWriter, map_rows=map_request, policy: IngestPolicy | None = None):
         self.writer = writer
         self.map_rows = map_rows  # the seam for per-row rejects (partial success)
+        self.policy = policy  # given: requests go through ingest.submit_message (logs flattened by ClickHouse)
 
     def export(self, signal: str, body: bytes, context: grpc.ServicerContext) -> bytes:
         try:
-            mapped = self.map_rows(signal, decode_request(signal, body, "application/x-protobuf"))
+            message = decode_request(signal, body, "application/x-protobuf")
             remaining = context.time_remaining()
             timeout = WRITE_TIMEOUT_S if remaining is None else max(min(remaining, WRITE_TIMEOUT_S), 0.001)
-            self.writer.submit(mapped.batch).result(timeout=timeout)
+            if self.policy is not None:
+                mapped = submit_message(self.writer, signal, message, body, self.policy).result(timeout=timeout)
+            else:
+                mapped = self.map_rows(signal, message)
+                self.writer.submit(mapped.batch).result(timeout=timeout)
         except (BadRequest, UnsupportedMediaType) as exc:
             _abort(context, signal, code_pb2.INVALID_ARGUMENT, exc.message)
         except PayloadTooLarge as exc:
@@ -129,10 +134,10 @@ class OtlpGrpcServer:
     """The gRPC server, in the service's process, on its own threads."""
 
     def __init__(self, writer: BatchWriter, host: str, port: int, max_message_bytes: int, map_rows=map_request,
-                 interceptors=(), tokens: Tokens | None = None):  # fmt: skip
+                 interceptors=(), tokens: Tokens | None = None, policy: IngestPolicy | None = None):  # fmt: skip
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cctelemetry-grpc"),
-            handlers=OtlpGrpcServicer(writer, map_rows).handlers(),
+            handlers=OtlpGrpcServicer(writer, map_rows, policy).handlers(),
             interceptors=[
                 *([TokenInterceptor(tokens)] if tokens is not None and tokens.enabled else []),
                 *interceptors,

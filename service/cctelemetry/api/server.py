@@ -49,6 +49,7 @@ def serve(settings: Settings) -> None:
                 interceptors=[GrpcStatusInterceptor(state.metrics)],
                 map_rows=partial(map_request, policy=state.policy),
                 tokens=tokens,
+                policy=state.policy,
             ).start()
         if serves_metrics_port(settings):
             metrics_listener = MetricsListener(state.metrics.registry, settings.host, settings.metrics_port)

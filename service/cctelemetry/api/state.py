@@ -16,6 +16,7 @@ from ..reports.budgets import BudgetEvaluator, Budgets, WebhookSender
 from ..reports.budgets import ledger as budget_ledger
 from ..reports.catalog import Reports
 from ..store import Store
+from .memory import IdleTrimmer
 from .service_metrics import ServiceMetrics, StoreCollector
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class ServiceState:
             prepared = prepare(store, settings)
             if prepared.applied:
                 log.info("migrations applied", extra={"versions": [m.version for m in prepared.applied]})
-        writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms)
+        writer = BatchWriter(store, max_rows=settings.write_queue_rows, flush_ms=settings.write_flush_ms,
+                             policy=IngestPolicy.from_settings(settings))  # fmt: skip
         if settings.report_cache:
             result_cache.enable(store)
         state = cls(settings=settings, store=store, writer=writer)
@@ -59,6 +61,10 @@ class ServiceState:
         lookback = 0.0 if store.embedded else settings.facts_lookback_seconds
         state.watchers.append(FactRunner(store, settings.facts_interval_seconds, lookback).start())
         state.start_budgets()
+        if store.embedded and settings.idle_trim_seconds:
+            trimmer = IdleTrimmer(store, settings.idle_trim_seconds)
+            state.on_data.append(trimmer.on_flush)
+            state.watchers.append(trimmer.start())
         return state
 
     def start_budgets(self, clock=None) -> BudgetEvaluator:

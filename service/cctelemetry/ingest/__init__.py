@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 from ..errors import BadRequest
-from .decode import decode_request, decompress, export_response
+from .decode import PROTOBUF_TYPES, decode_request, decompress, export_response, media_type
 from .mapping import TO_ROWS, Batch
 from .outcome import DEFAULT_POLICY, Mapped, map_request, response_for
-from .policy import IngestPolicy
+from .policy import IngestPolicy, check_size, count_items
+from .raw_logs import RawBody, plain
 from .writer import BatchWriter
 
 
@@ -36,5 +39,35 @@ def body_to_mapped(signal: str, body: bytes, content_type: str | None, content_e
         raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
-__all__ = ["BatchWriter", "IngestPolicy", "Mapped", "body_to_batch", "body_to_mapped", "export_response",
+def submit_body(writer: BatchWriter, signal: str, body: bytes, content_type: str | None,
+                content_encoding: str | None, max_bytes: int, policy: IngestPolicy = DEFAULT_POLICY,
+                max_json_depth: int | None = None) -> Future:
+    """Decode one OTLP body and hand it to the writer; the future resolves to its ``Mapped`` once it is
+    acknowledged (journaled or stored). Raises BadRequest, UnsupportedMediaType, PayloadTooLarge, WriteQueueFull,
+    StoreUnavailable. A protobuf logs body the policy has nothing to say about goes to the writer as it
+    is, flattened by ClickHouse (raw_logs.py); everything else is mapped here by Python."""
+    data = decompress(body, content_encoding, max_bytes)
+    message = decode_request(signal, data, content_type, max_json_depth)
+    return submit_message(writer, signal, message, data if media_type(content_type) in PROTOBUF_TYPES else None,
+                          policy)  # fmt: skip
+
+
+def submit_message(writer: BatchWriter, signal: str, message, data: bytes | None,
+                   policy: IngestPolicy = DEFAULT_POLICY) -> Future:
+    """``submit_body`` for a request already parsed (``data``: its protobuf bytes, if it came as protobuf)."""
+    if signal == "logs" and data is not None:
+        check_size(signal, message, policy)
+        if plain(message, policy):
+            return writer.submit_logs(RawBody(data, policy, count_items(signal, message)))
+    try:
+        mapped = map_request(signal, message, policy)
+    except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows
+        raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
+    written = writer.submit(mapped.batch)
+    out: Future = Future()
+    written.add_done_callback(lambda f: out.set_exception(f.exception()) if f.exception() else out.set_result(mapped))
+    return out
+
+
+__all__ = ["submit_body", "submit_message", "BatchWriter", "IngestPolicy", "Mapped", "body_to_batch", "body_to_mapped", "export_response",
            "response_for"]

@@ -11,8 +11,11 @@ transcript importer). ``apply`` takes what arrived since its bookmark and, in Cl
    new one in (+1).
 
 So a request never counts twice, not even between two writes, and the rollup always sums to the requests.
-Steps run one at a time per process (``LOCK``), and a writer holds the lock across its inbox insert too, so
-the bookmark (the inbox's ``inserted_at``) never passes a row that is not yet visible. On a ClickHouse server
+Steps run one at a time per process (``LOCK``). A writer holds ``INBOX_LOCK`` across its inbox insert, and a
+step holds it while it reads its bookmark and copies the new rows out, so the bookmark (the inbox's
+``inserted_at``) never passes a row that is not yet visible; the rest of a step runs beside the next insert.
+The OTLP writer does not wait for the fact writer: ``Follower`` takes its flushes in on a thread of its own,
+and ``settle`` (before a report reads) catches up with everything written so far. On a ClickHouse server
 the collector writes the inbox without us: the service then runs ``apply`` every second and looks
 ``lookback_s`` behind its bookmark, which is safe because a step is idempotent.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +40,7 @@ from ..store.sqlfiles import ident, load, load_statements, render, trusted
 log = logging.getLogger(__name__)
 
 LOCK = threading.RLock()
+INBOX_LOCK = threading.RLock()
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 WORK_TABLES = {"BATCH": "_facts_batch", "STORED": "_facts_stored", "NEW": "_facts_new"}
 _WATERMARK, _DIRTY, _ROLLUP = "inbox_watermark", "facts_dirty", "rollup_built"
@@ -76,29 +81,40 @@ def apply(store: Store, lookback_s: float = 0.0) -> Step:
             log.warning("the last fact step did not finish: rebuilding the rollup")
             rebuild_rollup(store)
             _set_state(store, _DIRTY, "")
-        bookmark = _state(store, _WATERMARK)
-        low = datetime.fromisoformat(bookmark) if bookmark else EPOCH
-        high = store.scalar("SELECT max(inserted_at) FROM api_request_inbox", role="write")
-        if high is None or (high.replace(tzinfo=timezone.utc) if high.tzinfo is None else high) <= low:
-            return Step()
-        high = high if high.tzinfo else high.replace(tzinfo=timezone.utc)
-        since = max(low - timedelta(seconds=lookback_s), EPOCH)
-        _set_state(store, _DIRTY, high.isoformat())
-        step = _step(store, since, high)
+        with INBOX_LOCK:  # no insert into the inbox until the new copies are read
+            written = _progress(store).written
+            bookmark = _state(store, _WATERMARK)
+            low = datetime.fromisoformat(bookmark) if bookmark else EPOCH
+            high = store.scalar("SELECT max(inserted_at) FROM api_request_inbox", role="write")
+            if high is None or (high.replace(tzinfo=timezone.utc) if high.tzinfo is None else high) <= low:
+                _progress(store).applied = written
+                return Step()
+            high = high if high.tzinfo else high.replace(tzinfo=timezone.utc)
+            since = max(low - timedelta(seconds=lookback_s), EPOCH)
+            _set_state(store, _DIRTY, high.isoformat())
+            copies = _take_batch(store, since, high)
+        step = _step(store, copies)
+        for table in WORK_TABLES.values():  # hold no memory (Memory tables) until the next step
+            store.command(f"TRUNCATE TABLE `{table}`")
         _set_state(store, _WATERMARK, high.isoformat())
         _set_state(store, _DIRTY, "")
+        _progress(store).applied = written
         step.seconds = time.perf_counter() - started
         return step
 
 
-def _step(store: Store, since: datetime, until: datetime) -> Step:
+def _take_batch(store: Store, since: datetime, until: datetime) -> int:
+    """Copy the inbox's rows in (since, until] into the batch table; how many copies."""
     for statement in load_statements(__package__, "facts_tables", **{k: ident(v) for k, v in WORK_TABLES.items()}):
         store.command(statement)
     for table in WORK_TABLES.values():
         store.command(f"TRUNCATE TABLE `{table}`")
     bounds = {"lo": _naive(since), "hi": _naive(until)}
     store.command(_sql("facts_batch"), bounds)
-    copies = int(store.scalar(f"SELECT count() FROM `{WORK_TABLES['BATCH']}`", role="write") or 0)
+    return int(store.scalar(f"SELECT count() FROM `{WORK_TABLES['BATCH']}`", role="write") or 0)
+
+
+def _step(store: Store, copies: int) -> Step:
     if not copies:
         return Step()
     if int(store.scalar(_sql("facts_stored_any"), role="write") or 0):
@@ -114,6 +130,39 @@ def _step(store: Store, since: datetime, until: datetime) -> Step:
         store.command(_sql("facts_rollup"))
         store.command(_sql("facts_resources"))
     return Step(copies=copies, rows_written=written)
+
+
+@dataclass
+class _Progress:
+    written: int = 0  # inserts into the inbox by this process's writer
+    applied: int = 0  # of those, how many the last step took in
+
+
+_PROGRESS: "weakref.WeakKeyDictionary[Store, _Progress]" = weakref.WeakKeyDictionary()
+
+
+def _progress(store: Store) -> _Progress:
+    progress = _PROGRESS.get(store)
+    if progress is None:
+        progress = _PROGRESS.setdefault(store, _Progress())
+    return progress
+
+
+def note_written(store: Store) -> None:
+    """The writer inserted into the inbox (under INBOX_LOCK): a step is due."""
+    _progress(store).written += 1
+
+
+def settle(store: Store) -> None:
+    """Take in what this process wrote and no step took in yet (nothing to do, and no query, otherwise). Reports
+    that settle at the same time share one step: whoever waited for the lock finds its writes taken in already."""
+    progress = _progress(store)
+    target = progress.written
+    if progress.applied >= target:
+        return
+    with LOCK:
+        if progress.applied < target:
+            apply(store)
 
 
 def recover(store: Store) -> bool:
@@ -175,3 +224,38 @@ class FactRunner:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
+
+
+class Follower:
+    """Takes the writer's flushes in on its own thread: woken by each flush, at most one step per ``gap_s``
+    (under load one step takes many flushes in, which is cheaper than one step each; a report does not wait
+    for it: it settles first)."""
+
+    def __init__(self, store: Store, gap_s: float = 1.0):
+        self.store, self.gap_s = store, gap_s
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cctelemetry-facts-follower", daemon=True)
+
+    def start(self) -> Follower:
+        self.thread.start()
+        return self
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                settle(self.store)
+            except Exception as exc:  # noqa: BLE001 - logged; the next flush or report tries again
+                log.error("taking in new requests failed", extra={"error": str(exc)})
+            self._stop.wait(self.gap_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.thread.join(10)

@@ -25,22 +25,27 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Empty, LifoQueue
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
+from clickhouse_connect.driver import options as _driver_options
 
 from ..errors import BadRequest, QueryError, StoreUnavailable, TelemetryError
 from .errors import translate
 
 log = logging.getLogger(__name__)
 
-ROLES = ("write", "read", "adhoc", "control")
+ROLES = ("write", "ingest", "read", "adhoc", "control")
 # One OTLP body may carry events of many days (a backlog, a clock gone wrong): the raw tables are partitioned
 # by day, and ClickHouse refuses, by default, an insert block over 100 partitions.
 _INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 _READ_STATEMENTS = ("Select", "Show", "Describe", "Explain", "Exists")
 _OPEN_LOCK = threading.Lock()
+_SETTLED = threading.local()  # Store.settled(): this thread's reads skip before_read
+# We insert lists of rows, never DataFrames: tell the driver there is no pandas, or its first insert imports it
+# only to ask whether the rows are a DataFrame (about 0.3 s, and 40-50 MB of a service's resident memory).
+_driver_options.pd = _driver_options.pd_time_test = None
 
 
 @dataclass(frozen=True)
@@ -198,10 +203,16 @@ class Store:
         self.database = database or self.target.database or "otel"
         self._pools = {
             "write": _Pool(self.write_target, 1),
+            # the OTLP writer's flushes (ingest/writer.py), so that the fact writer and imports never queue behind
+            # them on one connection
+            "ingest": _Pool(self.write_target, 1),
             "read": _Pool(self.target, read_connections),
             "adhoc": _Pool(self.target, 1),
             "control": _Pool(self.target, 1),
         }
+        # Called before every report's query (roles read and adhoc): the service's writer uses it to store what it
+        # acknowledged and let the fact writer take it in first (ingest/writer.py ``settle``).
+        self.before_read: Callable[[], None] | None = None
         # Open one connection now, so that a wrong URL, a locked folder or a server that is down is
         # said when the store is opened, not at the first report.
         with self._pools["read"].connection():
@@ -214,6 +225,8 @@ class Store:
     # -- calls ------------------------------------------------------------------------------------
 
     def _call(self, role: str, method: str, *args, user_query: bool = False, **kwargs):
+        if self.before_read is not None and role in ("read", "adhoc") and not getattr(_SETTLED, "on", False):
+            self.before_read()
         pool = self._pools[role]
         try:
             with pool.connection() as conn:
@@ -240,11 +253,11 @@ class Store:
                 role: str = "write"):  # fmt: skip
         return self._call(role, "command", sql, parameters=params or None, settings=settings)
 
-    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> int:
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], *, role: str = "write") -> int:
         """Insert a batch of rows (lists in ``columns`` order). Returns the number written."""
         if not rows:
             return 0
-        self._call("write", "insert", table, rows, column_names=list(columns), database=self.database,
+        self._call(role, "insert", table, rows, column_names=list(columns), database=self.database,
                    settings=_INSERT_SETTINGS)  # fmt: skip
         return len(rows)
 
@@ -255,6 +268,11 @@ class Store:
         self._call("write", "insert", table, data, column_names=list(columns), database=self.database,
                    column_oriented=True, settings=_INSERT_SETTINGS)  # fmt: skip
         return len(data[0])
+
+    def raw_insert(self, table: str, data: bytes, fmt: str, settings: dict | None = None, *,
+                   role: str = "write") -> None:
+        """Insert ``data`` already in ClickHouse's input format ``fmt`` (e.g. Protobuf), parsed by the engine."""
+        self._call(role, "raw_insert", table, None, data, settings={**_INSERT_SETTINGS, **(settings or {})}, fmt=fmt)
 
     def insert_plain(self, table: str, columns: dict[str, list]) -> int:
         """Insert columns of plain values (str, int, float, bool, None), sent as JSON.
@@ -270,6 +288,18 @@ class Store:
         body = json.dumps([list(columns[name]) for name in names], separators=(",", ":")).encode()
         self._call("write", "raw_insert", table, names, body, fmt="JSONCompactColumns")
         return count
+
+    @contextmanager
+    def settled(self):
+        """Run ``before_read`` once, then the block's reads without it: for a job of many queries on one thread
+        (a transcript import) that needs what was acknowledged before it started, not before each query."""
+        if self.before_read is not None and not getattr(_SETTLED, "on", False):
+            self.before_read()
+        before, _SETTLED.on = getattr(_SETTLED, "on", False), True
+        try:
+            yield self
+        finally:
+            _SETTLED.on = before
 
     def ping(self) -> bool:
         return not self.probe()

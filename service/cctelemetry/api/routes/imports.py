@@ -48,7 +48,9 @@ def post_import(store: StoreDep, body: ImportRequest | None = None) -> dict:
         if relative:
             raise BadRequest(f"paths must be absolute (they are read on the service's machine): {relative[0]!r}")
     agent = body.agent if body else None
-    summary = import_transcripts(store, [Path(os.path.expanduser(p)) for p in paths] if paths else None, agent=agent)
+    with store.settled():  # what was acknowledged before the import is stored first, once (ingest/writer.py)
+        summary = import_transcripts(store, [Path(os.path.expanduser(p)) for p in paths] if paths else None,
+                                     agent=agent)  # fmt: skip
     return summary.to_dict()
 
 
@@ -82,5 +84,10 @@ async def post_import_upload(request: Request, store: StoreDep, settings: Settin
         body.seek(0)
         # typeshed has SpooledTemporaryFile as an IO[bytes], which receive()'s BinaryIO does not name
         upload = cast(BinaryIO, body)
-        summary = await run_in_threadpool(receive, store, upload, request.headers.get("content-encoding"), limit)
+        summary = await run_in_threadpool(_receive_settled, store, upload, request.headers.get("content-encoding"), limit)
     return summary.to_dict()
+
+
+def _receive_settled(store, body, encoding, limit):
+    with store.settled():  # as post_import
+        return receive(store, body, encoding, limit)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import PayloadTooLarge, TelemetryError
-from ...ingest import body_to_mapped, export_response, response_for
+from ...ingest import export_response, response_for, submit_body
 from ...ingest.decode import JSON_TYPES, media_type
 from ..deps import PolicyDep, SettingsDep, WriterDep
 
@@ -62,10 +62,10 @@ async def _export(signal: str, request: Request, settings, writer, policy) -> Re
     content_type = request.headers.get("content-type")
     try:
         body = await read_body(request, settings.max_body_bytes)
-        mapped = await run_in_threadpool(body_to_mapped, signal, body, content_type,
-                                         request.headers.get("content-encoding"), settings.max_body_bytes, policy,
-                                         settings.max_json_depth)  # fmt: skip
-        await asyncio.wait_for(asyncio.wrap_future(writer.submit(mapped.batch)), timeout=30)
+        written = await run_in_threadpool(submit_body, writer, signal, body, content_type,
+                                          request.headers.get("content-encoding"), settings.max_body_bytes, policy,
+                                          settings.max_json_depth)  # fmt: skip
+        mapped = await asyncio.wait_for(asyncio.wrap_future(written), timeout=30)
     except TelemetryError as exc:
         return error_response(exc.status, exc.message, content_type)
     except TimeoutError:
