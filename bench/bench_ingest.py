@@ -167,9 +167,25 @@ def serving():
     ports = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env["CCTELEMETRY_REPORT_CACHE"] = "0"  # the report latency below is of reports computed every time
-    proc = subprocess.Popen([str(CLI), "serve", "--data-dir", str(data), "--api-port", str(ports[0]), "--otlp-port",
-                             str(ports[1]), "--grpc-port", str(ports[2]), "--metrics-port", "0"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            str(CLI),
+            "serve",
+            "--data-dir",
+            str(data),
+            "--api-port",
+            str(ports[0]),
+            "--otlp-port",
+            str(ports[1]),
+            "--grpc-port",
+            str(ports[2]),
+            "--metrics-port",
+            "0",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -216,15 +232,21 @@ def run_transport(name: str, make_send, bodies: list[bytes], clients: int, repor
             stored_s = time.perf_counter() - t0
         copies = stored_copies(api)
         out = {
-            f"{name}_events": events, f"{name}_ack_seconds": round(elapsed, 2), f"{name}_stored_seconds": round(stored_s, 2),
-            f"{name}_events_per_s": round(events / stored_s), f"{name}_ack_events_per_s": round(events / elapsed),
+            f"{name}_events": events,
+            f"{name}_ack_seconds": round(elapsed, 2),
+            f"{name}_stored_seconds": round(stored_s, 2),
+            f"{name}_events_per_s": round(events / stored_s),
+            f"{name}_ack_events_per_s": round(events / elapsed),
             f"{name}_ack_p50_ms": round(statistics.median(latencies) * 1000, 1),
             f"{name}_ack_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
             f"{name}_ack_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-            f"{name}_retries": retries, f"{name}_stored_requests": total, f"{name}_request_copies": copies,
-            f"{name}_lost_rows": events - min(total, copies), f"{name}_rss_peak_mib": mib(rss.peak),
+            f"{name}_retries": retries,
+            f"{name}_stored_requests": total,
+            f"{name}_request_copies": copies,
+            f"{name}_lost_rows": events - min(total, copies),
+            f"{name}_rss_peak_mib": mib(rss.peak),
             f"{name}_rss_idle_mib": mib(rss_idle),
-        }  # fmt: skip
+        }
         for group_by in ("session", "day,model") if report_runs else ():
             ms = []
             for _ in range(report_runs):
@@ -290,11 +312,14 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     for name, label in (("http", "OTLP/HTTP"), ("grpc", "OTLP/gRPC")):
-        print(f"{label}: {result[f'{name}_events_per_s']:>7,} events/s stored ({result[f'{name}_ack_events_per_s']:,}/s "
-              f"acknowledged), ack p50 {result[f'{name}_ack_p50_ms']} p95 {result[f'{name}_ack_p95_ms']} "
-              f"p99 {result[f'{name}_ack_p99_ms']} ms, RSS peak {result[f'{name}_rss_peak_mib']} MiB, idle "
-              f"{result[f'{name}_rss_idle_mib']} MiB (after: {result[f'{name}_rss_idle_after_mib']} MiB), "
-              f"lost {result[f'{name}_lost_rows']}, retries {result[f'{name}_retries']}", file=sys.stderr)  # fmt: skip
+        print(
+            f"{label}: {result[f'{name}_events_per_s']:>7,} events/s stored ({result[f'{name}_ack_events_per_s']:,}/s "
+            f"acknowledged), ack p50 {result[f'{name}_ack_p50_ms']} p95 {result[f'{name}_ack_p95_ms']} "
+            f"p99 {result[f'{name}_ack_p99_ms']} ms, RSS peak {result[f'{name}_rss_peak_mib']} MiB, idle "
+            f"{result[f'{name}_rss_idle_mib']} MiB (after: {result[f'{name}_rss_idle_after_mib']} MiB), "
+            f"lost {result[f'{name}_lost_rows']}, retries {result[f'{name}_retries']}",
+            file=sys.stderr,
+        )
     for name in ("http", "grpc"):
         assert result[f"{name}_lost_rows"] == 0, f"{name}: {result[f'{name}_lost_rows']} acknowledged events missing"
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
 from conftest import live_service, make_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -26,6 +27,7 @@ def test_four_clients_lose_nothing_and_count_each_request_once(store, settings):
     sends = bodies + bodies[:RETRIED]  # a retried export is the same requests again
     state = make_state(store, settings)
     with live_service(state) as url:
+
         def post(payload: bytes) -> int:
             with httpx.Client(timeout=60) as http:
                 return http.post(url + "/v1/logs", content=payload, headers=PROTOBUF).status_code

@@ -9,7 +9,6 @@ import math
 import time
 
 import pytest
-from conftest import fixture_bodies, new_database, open_store
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -17,17 +16,36 @@ from cctelemetry.ingest import BatchWriter, IngestPolicy, submit_message
 from cctelemetry.ingest.decode import decode_request
 from cctelemetry.ingest.outcome import map_request
 from cctelemetry.ingest.raw_logs import RawLogs, plain
+from conftest import fixture_bodies, new_database, open_store
 
-COLUMNS = ("Timestamp, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body, ResourceSchemaUrl, "
-           "ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, LogAttributes, EventName")
+COLUMNS = (
+    "Timestamp, TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber, ServiceName, Body, ResourceSchemaUrl, "
+    "ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, LogAttributes, EventName"
+)
 
 
 def kv(key: str, **value) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(**value))
 
 
-DOUBLES = [0.0571128, 100.0, -0.0, 1e-6, 1.5e-6, 9.99e-7, 1e20, 1e21, 123456789.123, 0.1 + 0.2, -3.25, 5e-324,
-           1.7976931348623157e308, math.nan, math.inf, 2.5e-5]
+DOUBLES = [
+    0.0571128,
+    100.0,
+    -0.0,
+    1e-6,
+    1.5e-6,
+    9.99e-7,
+    1e20,
+    1e21,
+    123456789.123,
+    0.1 + 0.2,
+    -3.25,
+    5e-324,
+    1.7976931348623157e308,
+    math.nan,
+    math.inf,
+    2.5e-5,
+]
 
 
 BASE_NS = (time.time_ns() // 10**9 - 3600) * 10**9  # recent: the raw tables drop rows past their TTL
@@ -40,15 +58,27 @@ def edge_bodies() -> list[ExportLogsServiceRequest]:
     bodies = []
     req = ExportLogsServiceRequest()
     rl = req.resource_logs.add(schema_url="https://opentelemetry.io/schemas/1.30.0")
-    rl.resource.attributes.extend([kv("service.name", string_value="claude-code"), kv("host.name", string_value="h1"),
-                                   kv("a.int", int_value=-42), kv("a.bool", bool_value=True)])
+    rl.resource.attributes.extend(
+        [
+            kv("service.name", string_value="claude-code"),
+            kv("host.name", string_value="h1"),
+            kv("a.int", int_value=-42),
+            kv("a.bool", bool_value=True),
+        ]
+    )
     sl = rl.scope_logs.add(schema_url="s")
     sl.scope.name, sl.scope.version = "com.anthropic.claude_code.events", "2.1.197"
     sl.scope.attributes.extend([kv("scope.attr", string_value="x")])
     for i, d in enumerate([0.0571128, 100.0, -0.0, 1.5e-6, 1e20, 123456789.123, 0.1 + 0.2, -3.25, 2.5e-5]):
-        rec = sl.log_records.add(time_unix_nano=BASE_NS + 123_456_789 + i, severity_number=9 + i,
-                                 severity_text="INFO", flags=0x1FF, trace_id=bytes(range(16)),
-                                 span_id=b"\x00" * 8 if i % 2 else b"\x01" * 8, event_name="claude_code.api_request")  # fmt: skip
+        rec = sl.log_records.add(
+            time_unix_nano=BASE_NS + 123_456_789 + i,
+            severity_number=9 + i,
+            severity_text="INFO",
+            flags=0x1FF,
+            trace_id=bytes(range(16)),
+            span_id=b"\x00" * 8 if i % 2 else b"\x01" * 8,
+            event_name="claude_code.api_request",
+        )
         rec.body.string_value = "claude_code.api_request"
         rec.attributes.extend([kv("session.id", string_value=f"s-{i}"), kv("event.name", string_value="api_request"),
                                kv("cost_usd", double_value=d), kv("input_tokens", int_value=10 * i),
@@ -99,8 +129,11 @@ def stored(store) -> list[tuple]:
                        role="write").result_rows  # fmt: skip
 
 
-@pytest.mark.parametrize("policy", [IngestPolicy(), IngestPolicy(store_prompts=True),
-                                    IngestPolicy(hash_emails=True, email_salt="s")], ids=["default", "prompts", "emails"])
+@pytest.mark.parametrize(
+    "policy",
+    [IngestPolicy(), IngestPolicy(store_prompts=True), IngestPolicy(hash_emails=True, email_salt="s")],
+    ids=["default", "prompts", "emails"],
+)
 def test_clickhouse_flattens_bodies_exactly_as_python_maps_them(engine_url, store, policy):
     bodies = all_bodies()
     by_python = store
@@ -136,16 +169,19 @@ def test_the_policy_check_before_acknowledging_is_conservative():
         if plain(message, policy):
             assert map_request("logs", message, policy).error_message == ""
     long_value = ExportLogsServiceRequest()
-    long_value.resource_logs.add().scope_logs.add().log_records.add().attributes.extend([kv("k", string_value="x" * 51)])
+    long_value.resource_logs.add().scope_logs.add().log_records.add().attributes.extend(
+        [kv("k", string_value="x" * 51)]
+    )
     assert not plain(long_value, policy)
 
 
 def test_journaled_bodies_of_a_killed_writer_are_stored_at_the_next_start(store):
     """A body is acknowledged once journaled; a process killed before its flush leaves the segment, and the next
     writer stores it (the same rows, counted once in the reports)."""
+    from pathlib import Path
+
     from cctelemetry.ingest.journal import Journal
     from cctelemetry.ingest.writer import JOURNAL_FOLDER
-    from pathlib import Path
 
     bodies = [m.SerializeToString() for m in edge_bodies()[:1]]
     folder = Path(store.target.path) / JOURNAL_FOLDER / store.database

@@ -39,8 +39,11 @@ class Settings(BaseSettings):
     grpc_port: int = Field(default=4317, ge=0, le=65535, description="Port of the OTLP/gRPC receiver; 0 turns it off.")
     max_body_bytes: int = Field(default=16 * 1024 * 1024, description="Largest OTLP body accepted, after gunzip.")
     write_queue_rows: int = Field(default=200_000, description="Rows the write queue holds before answering 503.")
-    write_flush_ms: int = Field(default=0, description="How long the writer waits to coalesce batches before a "
-                                "flush (0: group commit, a flush takes what arrived during the previous one).")
+    write_flush_ms: int = Field(
+        default=0,
+        description="How long the writer waits to coalesce batches before a "
+        "flush (0: group commit, a flush takes what arrived during the previous one).",
+    )
     agent_type_attribute: str = Field(
         default="agent.type", description="Resource attribute reported as the agent_type dimension."
     )

@@ -16,8 +16,9 @@ from .raw_logs import RawBody, plain
 from .writer import BatchWriter
 
 
-def body_to_batch(signal: str, body: bytes, content_type: str | None, content_encoding: str | None,
-                  max_bytes: int) -> Batch:
+def body_to_batch(
+    signal: str, body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
+) -> Batch:
     """Decode one OTLP/HTTP body into rows. Raises BadRequest, UnsupportedMediaType, PayloadTooLarge."""
     data = decompress(body, content_encoding, max_bytes)
     message = decode_request(signal, data, content_type)
@@ -27,8 +28,15 @@ def body_to_batch(signal: str, body: bytes, content_type: str | None, content_en
         raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
-def body_to_mapped(signal: str, body: bytes, content_type: str | None, content_encoding: str | None,
-                   max_bytes: int, policy: IngestPolicy = DEFAULT_POLICY, max_json_depth: int | None = None) -> Mapped:
+def body_to_mapped(
+    signal: str,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    max_bytes: int,
+    policy: IngestPolicy = DEFAULT_POLICY,
+    max_json_depth: int | None = None,
+) -> Mapped:
     """Decode one OTLP/HTTP body and map it under ``policy`` (outcome.map_request). Raises BadRequest,
     UnsupportedMediaType, PayloadTooLarge."""
     data = decompress(body, content_encoding, max_bytes)
@@ -39,9 +47,16 @@ def body_to_mapped(signal: str, body: bytes, content_type: str | None, content_e
         raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
-def submit_body(writer: BatchWriter, signal: str, body: bytes, content_type: str | None,
-                content_encoding: str | None, max_bytes: int, policy: IngestPolicy = DEFAULT_POLICY,
-                max_json_depth: int | None = None) -> Future:
+def submit_body(
+    writer: BatchWriter,
+    signal: str,
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    max_bytes: int,
+    policy: IngestPolicy = DEFAULT_POLICY,
+    max_json_depth: int | None = None,
+) -> Future:
     """Decode one OTLP body and hand it to the writer; the future resolves to its ``Mapped`` once it is
     acknowledged (journaled or stored). Raises BadRequest, UnsupportedMediaType, PayloadTooLarge, WriteQueueFull,
     StoreUnavailable. A protobuf logs body the policy has nothing to say about goes to the writer as it
@@ -52,8 +67,9 @@ def submit_body(writer: BatchWriter, signal: str, body: bytes, content_type: str
                           policy)  # fmt: skip
 
 
-def submit_message(writer: BatchWriter, signal: str, message, data: bytes | None,
-                   policy: IngestPolicy = DEFAULT_POLICY) -> Future:
+def submit_message(
+    writer: BatchWriter, signal: str, message, data: bytes | None, policy: IngestPolicy = DEFAULT_POLICY
+) -> Future:
     """``submit_body`` for a request already parsed (``data``: its protobuf bytes, if it came as protobuf)."""
     if signal == "logs" and data is not None:
         check_size(signal, message, policy)
@@ -69,5 +85,14 @@ def submit_message(writer: BatchWriter, signal: str, message, data: bytes | None
     return out
 
 
-__all__ = ["submit_body", "submit_message", "BatchWriter", "IngestPolicy", "Mapped", "body_to_batch", "body_to_mapped", "export_response",
-           "response_for"]
+__all__ = [
+    "submit_body",
+    "submit_message",
+    "BatchWriter",
+    "IngestPolicy",
+    "Mapped",
+    "body_to_batch",
+    "body_to_mapped",
+    "export_response",
+    "response_for",
+]

@@ -27,7 +27,7 @@ def format_double(value: float) -> str:
     sign, digits, exp = Decimal(repr(value)).as_tuple()
     digits_s = "".join(map(str, digits)).rstrip("0") or "0"
     # exponent of the first digit, as in d.ddd x 10^point
-    point = len(digits) + exp - 1
+    point = len(digits) + int(exp) - 1  # finite here, so the exponent is a number
     prefix = "-" if sign else ""
     if 1e-6 <= abs(value) < 1e21:
         return prefix + _fixed(digits_s, point)

@@ -12,7 +12,7 @@ import json
 import zlib
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -28,12 +28,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-REQUEST_TYPES = {
+REQUEST_TYPES: dict[str, type[Message]] = {
     "logs": ExportLogsServiceRequest,
     "metrics": ExportMetricsServiceRequest,
     "traces": ExportTraceServiceRequest,
 }
-RESPONSE_TYPES = {
+RESPONSE_TYPES: dict[str, type[Message]] = {
     "logs": ExportLogsServiceResponse,
     "metrics": ExportMetricsServiceResponse,
     "traces": ExportTraceServiceResponse,
@@ -87,7 +87,11 @@ def decode_request(signal: str, body: bytes, content_type: str | None, max_depth
         if not isinstance(doc, dict):
             raise BadRequest(f"the {signal} export request must be a JSON object")
         try:
-            json_format.ParseDict(_ids_to_base64(doc, max_depth or MAX_JSON_DEPTH, max_depth or MAX_JSON_DEPTH), message, ignore_unknown_fields=True)
+            json_format.ParseDict(
+                _ids_to_base64(doc, max_depth or MAX_JSON_DEPTH, max_depth or MAX_JSON_DEPTH),
+                message,
+                ignore_unknown_fields=True,
+            )
         except (json_format.ParseError, RecursionError, TypeError, ValueError, OverflowError) as exc:
             raise BadRequest(f"not an OTLP {signal} export request: {str(exc)[:300]}") from exc
         return message

@@ -30,18 +30,18 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..pricing.sync import resolve_new_models
 from ..store import Store
 from ..store.rollup import BOUNDS, GRAIN, MEASURES, usage_rows_sql
-from ..store.sqlfiles import ident, load, load_statements, render, trusted
+from ..store.sqlfiles import Fragment, Ident, ident, load, load_statements, render, trusted
 
 log = logging.getLogger(__name__)
 
 LOCK = threading.RLock()
 INBOX_LOCK = threading.RLock()
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WORK_TABLES = {"BATCH": "_facts_batch", "STORED": "_facts_stored", "NEW": "_facts_new"}
 _WATERMARK, _DIRTY, _ROLLUP = "inbox_watermark", "facts_dirty", "rollup_built"
 
@@ -56,7 +56,7 @@ class Step:
 
 
 def _tokens() -> dict:
-    tokens = {name: ident(table) for name, table in WORK_TABLES.items()}
+    tokens: dict[str, Ident | Fragment] = {name: ident(table) for name, table in WORK_TABLES.items()}
     tokens["CONTENT_HASH"] = trusted(load(__package__, "facts_content_hash"))
     tokens["USAGE_ROWS"] = trusted(usage_rows_sql())
     # the rollup's grain and its measures summed (first_at, last_at: min and max), in the table's column order
@@ -86,10 +86,10 @@ def apply(store: Store, lookback_s: float = 0.0) -> Step:
             bookmark = _state(store, _WATERMARK)
             low = datetime.fromisoformat(bookmark) if bookmark else EPOCH
             high = store.scalar("SELECT max(inserted_at) FROM api_request_inbox", role="write")
-            if high is None or (high.replace(tzinfo=timezone.utc) if high.tzinfo is None else high) <= low:
+            if high is None or (high.replace(tzinfo=UTC) if high.tzinfo is None else high) <= low:
                 _progress(store).applied = written
                 return Step()
-            high = high if high.tzinfo else high.replace(tzinfo=timezone.utc)
+            high = high if high.tzinfo else high.replace(tzinfo=UTC)
             since = max(low - timedelta(seconds=lookback_s), EPOCH)
             _set_state(store, _DIRTY, high.isoformat())
             copies = _take_batch(store, since, high)
@@ -138,7 +138,7 @@ class _Progress:
     applied: int = 0  # of those, how many the last step took in
 
 
-_PROGRESS: "weakref.WeakKeyDictionary[Store, _Progress]" = weakref.WeakKeyDictionary()
+_PROGRESS: weakref.WeakKeyDictionary[Store, _Progress] = weakref.WeakKeyDictionary()
 
 
 def _progress(store: Store) -> _Progress:
@@ -199,7 +199,7 @@ def _set_state(store: Store, key: str, value: str) -> None:
 
 
 def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 class FactRunner:

@@ -50,7 +50,7 @@ class Journal:
                 self._fd = os.open(self._path(self._number), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             view = memoryview(record)
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(self._fd, view) :]
             return self._number
 
     def rotate(self) -> int | None:
@@ -89,7 +89,7 @@ def read_segment(path: Path) -> list[bytes]:
     bodies, at = [], 0
     while at + _HEAD.size <= len(data):
         length, crc = _HEAD.unpack_from(data, at)
-        body = data[at + _HEAD.size: at + _HEAD.size + length]
+        body = data[at + _HEAD.size : at + _HEAD.size + length]
         if len(body) < length or zlib.crc32(body) != crc:
             log.warning("journal record cut short (a kill while it was written; never acknowledged): dropped",
                         extra={"segment": path.name, "offset": at})  # fmt: skip

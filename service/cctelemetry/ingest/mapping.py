@@ -43,12 +43,21 @@ METRIC_COLUMNS = {
     + _EXEMPLARS
     + ["Flags", "Min", "Max", "AggregationTemporality"],
     "otel_metrics_exponential_histogram": _METRIC_COMMON
-    + ["Count", "Sum", "Scale", "ZeroCount", "PositiveOffset", "PositiveBucketCounts", "NegativeOffset",
-       "NegativeBucketCounts"]
+    + [
+        "Count",
+        "Sum",
+        "Scale",
+        "ZeroCount",
+        "PositiveOffset",
+        "PositiveBucketCounts",
+        "NegativeOffset",
+        "NegativeBucketCounts",
+    ]
     + _EXEMPLARS
     + ["Flags", "Min", "Max", "AggregationTemporality"],
-    "otel_metrics_summary": _METRIC_COMMON + ["Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value", "Flags"],
-}  # fmt: skip
+    "otel_metrics_summary": _METRIC_COMMON
+    + ["Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value", "Flags"],
+}
 
 TABLE_COLUMNS = {"otel_logs": LOG_COLUMNS, "otel_traces": TRACE_COLUMNS, **METRIC_COLUMNS}
 

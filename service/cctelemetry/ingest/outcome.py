@@ -9,9 +9,8 @@ https://opentelemetry.io/docs/specs/otlp/#partial-success
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import logging
+from dataclasses import dataclass
 
 from .decode import RESPONSE_TYPES
 from .mapping import TO_ROWS, Batch
@@ -39,8 +38,15 @@ def map_request(signal: str, request, policy: IngestPolicy = DEFAULT_POLICY) -> 
     counts = apply(batch, policy)
     message = counts.message(policy)
     if message:
-        log.warning("otlp request cut to the limits", extra={"signal": signal, "rejected": counts.rejected,
-                                                            "truncated": counts.truncated, "dropped": counts.dropped})  # fmt: skip
+        log.warning(
+            "otlp request cut to the limits",
+            extra={
+                "signal": signal,
+                "rejected": counts.rejected,
+                "truncated": counts.truncated,
+                "dropped": counts.dropped,
+            },
+        )
     return Mapped(batch, counts.rejected, message)
 
 

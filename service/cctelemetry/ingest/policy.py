@@ -5,8 +5,8 @@
   RESOURCE_EXHAUSTED, as for too many bytes). At most ``max_attributes`` attributes in one attribute map
   (the rest dropped, in key order) and ``max_value_length`` characters in one value or log body (longer ones
   cut to it); an attribute key that long is dropped. Over the count, the attributes the service reads
-  (``KEEP_FIRST``: session, event, user, model, tokens, tools) are kept first. Each drop and cut is counted and told to the client
-  as OTLP partial success (0 rejected, the counts in ``error_message``), and the row is marked with the
+  (``KEEP_FIRST``: session, event, user, model, tokens, tools) are kept first. Each drop and cut is counted and told
+  to the client as OTLP partial success (0 rejected, the counts in ``error_message``), and the row is marked with the
   attribute ``cctelemetry.truncated`` (how many values of that row were cut or dropped). 0 turns a limit off.
 - **Content.** Unless ``store_prompts``, what people typed and what tools were given is not stored, whatever
   the agent was told to send (Claude Code's ``OTEL_LOG_USER_PROMPTS``, ``OTEL_LOG_TOOL_DETAILS``,
@@ -72,7 +72,6 @@ KEEP_FIRST = frozenset({
 TOOL_PARAMETER_DROPS = ("full_command", "description")
 
 
-
 def _at(table: str, *names: str) -> tuple[int, ...]:
     return tuple(TABLE_COLUMNS[table].index(n) for n in names if n in TABLE_COLUMNS[table])
 
@@ -91,8 +90,10 @@ _OWN = {t: _at(t, "LogAttributes", "SpanAttributes", "Attributes")[0] for t in T
 _MAX_NS, _MAX_S = 2**63 - 1, 2**32 - 1
 _TIMES = {t: [(i, _MAX_NS) for i in _at(t, "Timestamp")] + [(i, _MAX_S) for i in _at(t, "StartTimeUnix", "TimeUnix")]
           for t in TABLE_COLUMNS}  # fmt: skip
-_TIME_LISTS = {t: [(i, _MAX_NS) for i in _at(t, "Events.Timestamp")] + [(i, _MAX_S) for i in _at(t, "Exemplars.TimeUnix")]
-               for t in TABLE_COLUMNS}  # fmt: skip
+_TIME_LISTS = {
+    t: [(i, _MAX_NS) for i in _at(t, "Events.Timestamp")] + [(i, _MAX_S) for i in _at(t, "Exemplars.TimeUnix")]
+    for t in TABLE_COLUMNS
+}
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def _limit_map(m: dict[str, str], policy: IngestPolicy, counts: Counts) -> int:
                 cut += 1
     if policy.max_attributes and len(m) > policy.max_attributes:
         order = [k for k in m if k in KEEP_FIRST] + [k for k in m if k not in KEEP_FIRST]
-        for key in order[policy.max_attributes:]:
+        for key in order[policy.max_attributes :]:
             del m[key]
             counts.dropped += 1
             cut += 1

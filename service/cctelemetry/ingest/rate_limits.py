@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..statusline.hook import Hook
 from ..store import Store
@@ -28,10 +28,10 @@ _REMEMBERED = 4096  # (window, session) pairs whose last stored figure is kept, 
 
 def snapshot_rows(hook: Hook, observed_at: datetime, source: str = "statusline") -> list[dict]:
     """One row per window in the input's ``rate_limits`` (none when it has none)."""
-    at = observed_at.astimezone(timezone.utc)
+    at = observed_at.astimezone(UTC)
     return [{
         "observed_at": at, "window": limit.window, "used_percentage": limit.used_percentage,
-        "resets_at": datetime.fromtimestamp(int(limit.resets_at), timezone.utc) if limit.resets_at else None,
+        "resets_at": datetime.fromtimestamp(int(limit.resets_at), UTC) if limit.resets_at else None,
         "session_id": hook.session_id, "model": hook.model_id, "model_display_name": hook.model_name,
         "agent_version": hook.version, "session_cost_usd": hook.session_cost_usd,
         "session_input_tokens": hook.total_input_tokens, "session_output_tokens": hook.total_output_tokens,
@@ -107,6 +107,7 @@ class SnapshotRecorder:
 
 def write(store: Store, rows: list[dict]) -> int:
     """Insert snapshot rows (a few at a time: plain JSON columns, no pandas)."""
+
     def value(v):
         if not isinstance(v, datetime):
             return v

@@ -18,7 +18,7 @@ equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from ..store import Store
@@ -77,7 +77,9 @@ def _value(v: str) -> str:
 
 
 def _map(kvs: str) -> str:
-    return render(load(__package__, "raw_logs_map"), KVS=trusted(kvs), VALUE_OF_KV=trusted(_value("tupleElement(kv, 'value')")))
+    return render(
+        load(__package__, "raw_logs_map"), KVS=trusted(kvs), VALUE_OF_KV=trusted(_value("tupleElement(kv, 'value')"))
+    )
 
 
 def _unusual_value(v: str) -> str:
@@ -90,7 +92,7 @@ def _unusual_map(kvs: str) -> str:
                   UNUSUAL_KV=trusted(_unusual_value("tupleElement(kv, 'value')")))  # fmt: skip
 
 
-@lru_cache(maxsize=None)
+@cache
 def statements() -> tuple[str, str, str]:
     """(the staging table's DDL, the query for bodies Python must map, the flattening insert)."""
     stage = ident(STAGE)
@@ -118,8 +120,12 @@ def policy_parameters(policy: IngestPolicy) -> dict:
     drop = set() if policy.store_prompts else set(DROP_KEYS)
     if policy.hash_emails:
         drop.add("user.email")
-    return {"drop_keys": sorted(drop), "redact_keys": [] if policy.store_prompts else sorted(REDACT_KEYS),
-            "tool_parameters": int(not policy.store_prompts), "tool_parameter_drops": list(TOOL_PARAMETER_DROPS)}  # fmt: skip
+    return {
+        "drop_keys": sorted(drop),
+        "redact_keys": [] if policy.store_prompts else sorted(REDACT_KEYS),
+        "tool_parameters": int(not policy.store_prompts),
+        "tool_parameter_drops": list(TOOL_PARAMETER_DROPS),
+    }
 
 
 class RawLogs:

@@ -29,17 +29,17 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import StoreUnavailable, WriteQueueFull
 from ..store import Store
 from . import facts
+from .decode import decode_request
 from .journal import Journal
 from .mapping import TABLE_COLUMNS, Batch
-from .decode import decode_request
 from .outcome import DEFAULT_POLICY, Mapped, map_request
 from .policy import IngestPolicy, count_items
 from .raw_logs import RawBody, RawLogs, plain
@@ -75,8 +75,15 @@ class _Entry:
 
 
 class BatchWriter:
-    def __init__(self, store: Store, *, max_rows: int = 200_000, flush_ms: int = 0, journal: bool | None = None,
-                 policy: IngestPolicy = DEFAULT_POLICY):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_rows: int = 200_000,
+        flush_ms: int = 0,
+        journal: bool | None = None,
+        policy: IngestPolicy = DEFAULT_POLICY,
+    ):
         self.store = store
         self.policy = policy  # for what a previous run journaled
         self.max_rows = max_rows
@@ -136,7 +143,7 @@ class BatchWriter:
                 raise StoreUnavailable("the writer is shutting down")
             if self._pending_rows + entry.rows > self.max_rows:
                 raise WriteQueueFull(f"write queue full ({self._pending_rows} rows pending); retry later")
-            if journal is not None:
+            if journal is not None and self.journal is not None:
                 entry.segment = self.journal.append(journal)  # under the lock: a segment is one flush's bodies
             if not self._pending:
                 self._oldest = time.monotonic()
@@ -154,6 +161,8 @@ class BatchWriter:
 
     def _replay(self) -> None:
         """Store what a previous process journaled and did not store (before taking anything new in)."""
+        if self.journal is None:
+            return
         for number, bodies in self.journal.leftovers():
             entries = []
             for data in bodies:
@@ -163,13 +172,17 @@ class BatchWriter:
                     entries.append(_Entry(rows, raw=RawBody(data, self.policy, rows), segment=number))
                 else:  # the policy changed since (a tighter limit): Python maps it under today's
                     entries.append(_Entry(rows, batch=map_request("logs", message, self.policy).batch, segment=number))
-            log.info("storing journaled OTLP bodies of a previous run", extra={"segment": number, "bodies": len(bodies)})
+            log.info(
+                "storing journaled OTLP bodies of a previous run", extra={"segment": number, "bodies": len(bodies)}
+            )
             if entries:
                 with self._cond:  # counted as taken in, as the flush counts them stored
                     self._accepted += len(entries)
                     self._pending_rows += sum(e.rows for e in entries)
                 if not self._flush(entries, retry=False):  # the segment stays for the next start
-                    raise StoreUnavailable(f"could not store the OTLP bodies journaled by a previous run (segment {number})")
+                    raise StoreUnavailable(
+                        f"could not store the OTLP bodies journaled by a previous run (segment {number})"
+                    )
             self.journal.drop(number)
 
     # -- flushing ----------------------------------------------------------------------------------
@@ -270,16 +283,19 @@ class BatchWriter:
 
     def _stage(self, raws: list[_Entry]) -> tuple[set[int], dict[int, Mapped]]:
         """Stage the raw bodies; those ClickHouse does not flatten exactly are mapped by Python here."""
-        if not raws:
+        bodies = [e.raw for e in raws if e.raw is not None]  # every entry given here has one
+        if not bodies:
             return set(), {}
         try:
-            python = self._raw.stage([e.raw.data for e in raws], raws[0].raw.policy)
+            python = self._raw.stage([b.data for b in bodies], bodies[0].policy)
         except StoreUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - a body upb accepts and ClickHouse's reader does not
-            log.warning("ClickHouse could not read the bodies of this flush; Python maps them", extra={"error": str(exc)})
+            log.warning(
+                "ClickHouse could not read the bodies of this flush; Python maps them", extra={"error": str(exc)}
+            )
             python = set(range(len(raws)))
-        return python, {i: map_request("logs", raws[i].raw.message(), raws[i].raw.policy) for i in python}
+        return python, {i: map_request("logs", bodies[i].message(), bodies[i].policy) for i in python}
 
     @property
     def pending_rows(self) -> int:

@@ -21,11 +21,11 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Empty, LifoQueue
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import clickhouse_connect
@@ -269,8 +269,9 @@ class Store:
                    column_oriented=True, settings=_INSERT_SETTINGS)  # fmt: skip
         return len(data[0])
 
-    def raw_insert(self, table: str, data: bytes, fmt: str, settings: dict | None = None, *,
-                   role: str = "write") -> None:
+    def raw_insert(
+        self, table: str, data: bytes, fmt: str, settings: dict | None = None, *, role: str = "write"
+    ) -> None:
         """Insert ``data`` already in ClickHouse's input format ``fmt`` (e.g. Protobuf), parsed by the engine."""
         self._call(role, "raw_insert", table, None, data, settings={**_INSERT_SETTINGS, **(settings or {})}, fmt=fmt)
 

@@ -84,7 +84,9 @@ async def post_import_upload(request: Request, store: StoreDep, settings: Settin
         body.seek(0)
         # typeshed has SpooledTemporaryFile as an IO[bytes], which receive()'s BinaryIO does not name
         upload = cast(BinaryIO, body)
-        summary = await run_in_threadpool(_receive_settled, store, upload, request.headers.get("content-encoding"), limit)
+        summary = await run_in_threadpool(
+            _receive_settled, store, upload, request.headers.get("content-encoding"), limit
+        )
     return summary.to_dict()
 
 
