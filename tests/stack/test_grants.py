@@ -32,7 +32,10 @@ USERS = REPO / "clickhouse" / "users.d" / "cctelemetry-users.xml"
 # select_from_system_db_requires_grant: tables, columns, databases and the constant tables).
 ALWAYS_READABLE = {"one", "numbers", "numbers_mt", "zeros", "zeros_mt", "contributors", "licenses",
                    "tables", "columns", "databases", "functions", "settings"}  # fmt: skip
-STACK_USER = {"read": "reader", "adhoc": "reader", "control": "reader", "write": "writer"}
+# the write role (migrations, the fact writer, imports) and the ingest role (the OTLP writer's own connection)
+# connect as the stack's writer
+WRITING = ("write", "ingest")
+STACK_USER = {"read": "reader", "adhoc": "reader", "control": "reader", "write": "writer", "ingest": "writer"}
 
 # The privileges each kind of statement needs (ClickHouse's interpreters' getRequiredAccess; RENAME and
 # EXCHANGE: SELECT + DROP TABLE on the source, CREATE TABLE + INSERT on the target, both ways).
@@ -137,7 +140,7 @@ def recorded(engine_url, monkeypatch):
 
 
 def test_the_scenario_touched_every_role(recorded):
-    assert {role for role, _ in recorded} == {"read", "adhoc", "control", "write"}
+    assert {role for role, _ in recorded} == {"read", "adhoc", "control", "write", "ingest"}
     assert any("schema_migrations" in sql for role, sql in recorded if role == "write")
 
 
@@ -154,7 +157,7 @@ def test_system_tables_are_granted(recorded):
 
 def test_writes_need_only_the_writers_privileges(recorded):
     writer = grants()["writer"]["otel"] | {"SELECT"}
-    needed = {p for role, sql in recorded if role == "write" for p in required(sql)}
+    needed = {p for role, sql in recorded if role in WRITING for p in required(sql)}
     assert needed <= writer, sorted(needed - writer)
     assert "INSERT" in needed and "CREATE TABLE" in needed  # the scenario did write
 
@@ -163,10 +166,10 @@ def test_reading_roles_never_write(recorded):
     writes = [
         (role, sql[:80])
         for role, sql in recorded
-        if role != "write" and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}
+        if role not in WRITING and required(sql) & {"INSERT", "CREATE TABLE", "DROP TABLE", "TRUNCATE", "ALTER"}
     ]
     assert not writes
-    assert all(p in ("SELECT",) for role, sql in recorded if role != "write" for p in required(sql))
+    assert all(p in ("SELECT",) for role, sql in recorded if role not in WRITING for p in required(sql))
 
 
 def test_the_reader_is_read_only_and_the_default_user_is_local_only():

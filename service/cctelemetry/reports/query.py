@@ -75,7 +75,7 @@ def parse_dimensions(value: str | list[str] | None) -> list[str]:
 def zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file name
         raise BadRequest(f"unknown time zone {tz!r}; use an IANA name such as UTC or Europe/Paris") from exc
 
 
