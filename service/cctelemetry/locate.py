@@ -5,13 +5,17 @@ settings (config.py) costs some 150 ms of imports alone. A client needs only whe
 explicit service URL, the default address and its token: this module reads them from the same sources in
 the same order as config.py (the environment over ``.env``, names case-insensitive like pydantic-settings'
 default, https://docs.pydantic.dev/latest/concepts/pydantic_settings/#case-sensitivity), with the standard
-library alone. config.py takes its default data folder from here, so the two cannot drift.
+library alone. config.py and the statusline take the default data folder from here, so they cannot drift.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+
+# the statusline imports this module on every run: no `typing` (10 ms), the annotations' names for checkers only
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PREFIX = "CCTELEMETRY_"
 DEFAULT_HOST = "127.0.0.1"
@@ -33,7 +37,8 @@ def environment(environ: Mapping[str, str] | None = None, dotenv: str = ".env") 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
     """The user's data folder: ``$XDG_DATA_HOME/cctelemetry`` (``~/.local/share/cctelemetry``)."""
     environ = os.environ if environ is None else environ
-    base = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    home = environ.get("HOME") or os.path.expanduser("~")
+    base = environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
     return os.path.join(base, "cctelemetry")
 
 

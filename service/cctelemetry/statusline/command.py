@@ -27,6 +27,8 @@ import os
 import sys
 import time
 
+from .. import locate
+
 DEFAULT_TIMEOUT_MS = 500  # CCTELEMETRY_STATUSLINE_TIMEOUT_MS
 MAX_INPUT = 1 << 20
 
@@ -175,9 +177,7 @@ def service_url(args: list[str], environ) -> str:
     if environ.get("CCTELEMETRY_API_URL"):
         return environ["CCTELEMETRY_API_URL"]
     home = environ.get("HOME") or os.path.expanduser("~")
-    data_dir = environ.get("CCTELEMETRY_DATA_DIR") or os.path.join(
-        environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share"), "cctelemetry"
-    )
+    data_dir = environ.get("CCTELEMETRY_DATA_DIR") or locate.default_data_dir(environ)
     state = os.path.join(environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state"), "cctelemetry",
                          "install.json")  # fmt: skip
     for path in (os.path.join(os.path.expanduser(data_dir), "service.json"), state):
