@@ -200,8 +200,8 @@ def _mixed(bucket: dict) -> bool:
 
 def _buckets(store: Store, flt: RequestFilter, pricing: Pricing, plan_: Plan | None) -> list[dict]:
     # u.: the usage rows' own columns (first_at and last_at are also the names of their sums)
-    keys = [flt.expression("user"), "toStartOfHour(u.at, 'UTC')",
-            "toUInt8(u.first_at = u.last_at AND u.first_at = toStartOfHour(u.at, 'UTC'))"]  # fmt: skip
+    keys = [flt.expression("user"), "toStartOfHour(at, 'UTC')",
+            "toUInt8(u.first_at = u.last_at AND u.first_at = toStartOfHour(at, 'UTC'))"]  # fmt: skip
     head, params = priced_sums(flt, keys, first_last=True, plan_=plan_)
     rows = store.rows(head + load(__package__, "block_buckets") + FINAL_SETTINGS,
                       {**params, **flt.params(), **pricing.params()})  # fmt: skip

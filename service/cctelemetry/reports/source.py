@@ -134,8 +134,18 @@ def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, u
     prices depend on, then priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
     is one more condition of this project's own (with bound values); ``plan_`` reads other ranges than the
     window's plan (the requests of given hours, say)."""
-    rows, params = usage_rows(flt, plan_ or plan(flt, use_rollup))
-    where = " AND ".join([*flt.conditions(), *([also] if also else [])]) or "1"
+    plan_ = plan_ or plan(flt, use_rollup)
+    conditions = [*flt.conditions(), *([also] if also else [])]
+    if plan_.hours is not None and not plan_.raw and not flt.attr_keys():
+        # whole hours only: the rollup itself, not the usage rows' subquery (the engine analyses a query's every
+        # expression each time: one level fewer is ~5 ms of a report's ~45 at a million requests)
+        source = "usage_hourly AS u"
+        conditions = ["u.hour >= {r0:DateTime('UTC')}", "u.hour < {r1:DateTime('UTC')}", *conditions]
+        params: dict[str, Any] = {"r0": _naive(plan_.hours[0]), "r1": _naive(plan_.hours[1])}
+        at = "WITH toDateTime64(u.hour, 3, 'UTC') AS at\n"
+    else:
+        rows, params = usage_rows(flt, plan_)
+        source, at = f"({rows}) AS u", ""
     named = [f"{expr} AS _k{i}" for i, expr in enumerate(keys)]
     group = [f"_k{i}" for i in range(len(keys))] + list(PRICE_KEYS)
     sums = [f"sum({m}) AS {m}" for m in MEASURES]
@@ -143,6 +153,7 @@ def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, u
         sums += ["min(first_at) AS first_at", "max(last_at) AS last_at"]
     select = ", ".join(named + ["toDate(at, 'UTC') AS price_day", "model", "speed", "long_context", "reported_kind"]
                        + sums)  # fmt: skip
-    sql = (f"WITH usage AS (\nSELECT {select}\nFROM ({rows}) AS u\nWHERE {where}\nGROUP BY {', '.join(group)}\n"
+    where = " AND ".join(conditions) or "1"
+    sql = (f"WITH usage AS (\n{at}SELECT {select}\nFROM {source}\nWHERE {where}\nGROUP BY {', '.join(group)}\n"
            f"HAVING requests != 0\n),\npriced AS (\n{priced_usage_sql()}\n)\n")  # fmt: skip
     return sql, params

@@ -38,7 +38,7 @@
 --
 -- No semicolons in this file, comments included: clickhouse-connect re-lexes a query that has one (~2 ms).
 SELECT
-    u.* EXCEPT (_fast_asked),
+    u.*,
     if(p.present = 1, p.model_id, '') AS priced_model,
     if(p.present = 1, p.price_tier, '') AS price_tier,
     if(p.present = 1, u.input_tokens * p.input, NULL) AS cost_input_usd,
@@ -67,12 +67,12 @@ SELECT
         p.present = 1, 'computed',
         '') AS cost_source,
     multiIf(cost_source = 'reported', reported_cost_usd, cost_source = 'computed', computed_cost_usd, NULL) AS cost_usd
-FROM (SELECT *, toUInt8(speed = 'fast') AS _fast_asked FROM usage) AS u
+FROM usage AS u
 LEFT JOIN (SELECT model AS _r_model, priced_model AS _r_priced FROM model_resolutions) AS r ON r._r_model = u.model
 -- (the rates' columns renamed: none may shadow a column of `usage`, which the caller selects by name)
 ASOF LEFT JOIN
 (
     SELECT model_id AS _p_model, fast AS _p_fast, long_context AS _p_lc, applies_from AS _p_from, *
     FROM model_rates
-) AS p ON p._p_model = r._r_priced AND p._p_fast = u._fast_asked AND p._p_lc = u.long_context
+) AS p ON p._p_model = r._r_priced AND p._p_fast = toUInt8(u.speed = 'fast') AND p._p_lc = u.long_context
       AND u.price_day >= p._p_from
