@@ -200,7 +200,7 @@ def test_blocks_from_the_rollup_equal_blocks_read_request_by_request(client, sto
     raw = block_reports._buckets(store, flt, pricing, Plan(None, ((flt.since, flt.until),)))
     expected = block_reports.walk(raw, block_reports.BLOCK_HOURS)
     assert [(b["start"], b["requests"]) for b in got["blocks"]] == [
-        (block_reports.iso(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0)
+        (block_reports.iso_ms(b.start), b.counts["requests"] if isinstance(b, block_reports.Block) else 0)
         for b in expected
     ]
     assert got["totals"]["requests"] == 600
