@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..errors import BadRequest
 from ..store import Store
@@ -233,7 +234,7 @@ def _by_user(buckets: list[dict]) -> dict[str, list[dict]]:
 
 
 # What a gap row has besides its user and times (a report over a year has thousands of gaps).
-_GAP_ROW = {"actual_end": None, "first_request_at": None, "is_active": False, "is_gap": True,
+_GAP_ROW: dict[str, Any] = {"actual_end": None, "first_request_at": None, "is_active": False, "is_gap": True,
             **dict.fromkeys(MEASURES, 0), "total_tokens": 0, **dict.fromkeys(MONEY, 0.0), "models": [],
             "unknown_models": [], "burn_rate": None, "projection": None, "minutes_remaining": None,
             "percent_of_token_limit": None, "token_limit_status": None}  # fmt: skip
