@@ -103,9 +103,13 @@ def main() -> None:
         now = time.time_ns()
         bodies = [body(args.per_body, now - 3600 * 10**9 + i * 10**9, f"bench-{i % 50}") for i in range(args.bodies)]
 
-        def post(payload: bytes) -> None:
-            client.post(f"{otlp}/v1/logs", content=payload,
-                        headers={"Content-Type": "application/x-protobuf"}).raise_for_status()  # fmt: skip
+        def post(payload: bytes) -> bool:
+            """True once stored; False for a 429 or 503 (timed_ingest retries those, as an exporter does)."""
+            r = client.post(f"{otlp}/v1/logs", content=payload, headers={"Content-Type": "application/x-protobuf"})
+            if r.status_code in (429, 503):
+                return False
+            r.raise_for_status()
+            return True
 
         timed_ingest(post, bodies, args.clients)
         result["requests"] = client.get(f"{api}/api/v1/usage").json()["totals"]["requests"]
