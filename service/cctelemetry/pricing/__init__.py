@@ -3,7 +3,7 @@ prices usage at report time (``sql/priced_usage.sql``)."""
 
 from __future__ import annotations
 
-from ..store.sqlfiles import load
+from ..store.sqlfiles import load, render, trusted
 from .book import (
     CACHE_WRITE_TTLS,
     COST_MODES,
@@ -16,9 +16,11 @@ from .book import (
 from .sync import PriceWatcher, current_book, sync_current, sync_prices
 
 
-def priced_usage_sql() -> str:
-    """The SELECT that prices the preceding CTE ``usage`` (see the file's header for its columns)."""
-    return load(__package__, "priced_usage")
+def priced_usage_sql(explain: bool = False) -> str:
+    """The SELECT that prices the preceding CTE ``usage`` (see the file's header for its columns); ``explain``
+    adds the rates applied and how cache writes were taken (priced_usage_explain.sql), for per-request views."""
+    extra = load(__package__, "priced_usage_explain") if explain else ""
+    return render(load(__package__, "priced_usage"), EXPLAIN=trusted(extra))
 
 
 def pricing_params(cache_write_ttl: str = "5m", cost_mode: str = "auto") -> dict[str, str]:

@@ -115,7 +115,7 @@ def priced_per_request(flt: RequestFilter) -> tuple[str, dict]:
     rows, params = usage_rows(flt, plan(flt, use_rollup=False), per_request=True)
     where = " AND ".join(flt.conditions()) or "1"
     sql = (f"WITH usage AS (\nSELECT *, toDate(at, 'UTC') AS price_day FROM ({rows})\nWHERE {where}\n),\n"
-           f"priced AS (\n{priced_usage_sql()}\n)\n")  # fmt: skip
+           f"priced AS (\n{priced_usage_sql(explain=True)}\n)\n")  # fmt: skip
     return sql, params
 
 

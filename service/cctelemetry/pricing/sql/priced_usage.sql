@@ -26,9 +26,12 @@
 --   cost_{input,output,cache_read,cache_write_5m,cache_write_1h,web_search}_usd   its parts
 --   reported_cost_usd            NULL when no cost was reported
 --   cost_usd, cost_source        the cost by {cost_mode}, and which one it is ('reported' | 'computed' | '')
---   billed_cache_write_{5m,1h}_tokens, cache_write_ttl_assumed, rate_{input,output,cache_read,cache_write_5m,
---   cache_write_1h}_per_mtok,
---   price_overridden             how the cache writes were split, and the rates (for the reconcile report)
+--   billed_cache_write_{5m,1h}_tokens   how the cache writes were split
+--   and where the EXPLAIN token is: nothing, or (per-request views: the reconcile report, the insights,
+--   the requests view)
+--   priced_usage_explain.sql's cache_write_ttl_assumed, rate_{input,output,cache_read,cache_write_5m,
+--   cache_write_1h}_per_mtok and price_overridden. Sums leave them out: the engine analyses every column
+--   of a query each time, read or not.
 --
 -- Rules (docs/pricing.md): cost = tokens x rate per token type, + web searches x the per-request price. Known
 -- 1-hour writes are priced at the 1h rate, the rest of the writes at the 5m rate (unknown ones at
@@ -52,13 +55,7 @@ SELECT
     cost_input_usd + cost_output_usd + cost_cache_read_usd + cost_cache_write_5m_usd + cost_cache_write_1h_usd
         + cost_web_search_usd AS computed_cost_usd,
     if(u.reported_kind = 0, NULL, u.reported_cost) AS reported_cost_usd,
-    toUInt8(u.cache_write_unknown > 0) AS cache_write_ttl_assumed,
-    if(p.present = 1, p.input_per_mtok, NULL) AS rate_input_per_mtok,
-    if(p.present = 1, p.output_per_mtok, NULL) AS rate_output_per_mtok,
-    if(p.present = 1, p.cache_read_per_mtok, NULL) AS rate_cache_read_per_mtok,
-    if(p.present = 1, p.cache_write_5m_per_mtok, NULL) AS rate_cache_write_5m_per_mtok,
-    if(p.present = 1, p.cache_write_1h_per_mtok, NULL) AS rate_cache_write_1h_per_mtok,
-    toUInt8(p.present = 1 AND p.overridden = 1) AS price_overridden,
+${EXPLAIN}
     multiIf(
         {cost_mode:String} = 'calculate', if(p.present = 1, 'computed', ''),
         {cost_mode:String} = 'display', if(u.reported_kind = 0, '', 'reported'),
