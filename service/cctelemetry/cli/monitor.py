@@ -8,8 +8,10 @@ runs, the store itself, every ``--interval`` seconds; it never reads transcripts
 from __future__ import annotations
 
 import json
+import signal
 import sys
-import time
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -63,23 +65,34 @@ def monitor(
     if session == "current":
         found, _ = ask(data_dir, api_url, lambda s: s.current_session(**current_scope(project, agent)))
         session = found["current"]["session"]
-    body, source = ask(data_dir, api_url, snapshot)
     if once:
-        _print(body, json_)
+        _print(ask(data_dir, api_url, snapshot)[0], json_)
         return
-    try:
+    with _until_interrupted() as stopped:
+        body, source = ask(data_dir, api_url, snapshot)
         if json_:
-            while True:
-                _print(body, True)
-                time.sleep(interval)
+            _print(body, True)
+            while not stopped.wait(interval):
                 body = _ask_again(snapshot, source)
+                _print(body, True)
+            return
         with Live(render_monitor(body, source), console=console, refresh_per_second=4, screen=False) as live:
-            while True:
-                time.sleep(interval)
+            while not stopped.wait(interval):
                 body = _ask_again(snapshot, source)
                 live.update(render_monitor(body, source))
-    except KeyboardInterrupt:
-        pass
+
+
+@contextmanager
+def _until_interrupted():
+    """An event that Ctrl-C sets. The loop stops at its next wait and leaves Rich's Live display through its
+    own exit: a KeyboardInterrupt raised anywhere (inside Live's lock, say) could leave its refresh thread
+    waiting for ever."""
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ask_again(snapshot, source) -> dict:
