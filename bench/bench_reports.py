@@ -8,6 +8,7 @@ layer in this process: p50/p95 per report. With ``--raw``, the usage reports are
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -50,6 +51,7 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir, clickhouse_url="", tz="UTC", report_cache=False)
     store = open_store(settings)
     reports = Reports(store, settings)
+    gc.freeze()  # as `cctelemetry serve` does once started (api/server.py)
     requests = store.scalar("SELECT count() FROM requests")
     out = {"requests": requests, "reports": {}}
     for name, call in REPORTS.items():

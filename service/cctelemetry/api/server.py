@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from functools import partial
@@ -61,6 +62,10 @@ def serve(settings: Settings) -> None:
                 "auth": "token" if tokens.enabled else "none"}  # fmt: skip
         log.info("serving", extra=info)
         runtime.write(settings.data_dir, info)
+        # What start-up loaded (FastAPI, pydantic's models, the engine's bindings: hundreds of thousands of
+        # objects) lives as long as the process: left out of the collector's full passes, which a report
+        # making thousands of rows sets off (blocks over a 1M-request store: 10-15% of its time)
+        gc.freeze()
         asyncio.run(_serve_all(servers))
     finally:
         runtime.remove(settings.data_dir)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..errors import BadRequest
@@ -241,28 +242,31 @@ _GAP_ROW: dict[str, Any] = {"actual_end": None, "first_request_at": None, "is_ac
 
 
 def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
+    # per block of a report (6,000 over a year of a team's use): ints, and each hour's text made once
     if isinstance(b, Gap):
-        start = iso_ms(b.start)
+        start = _iso_hour(b.start)
         return {"id": f"gap-{start}", "user": b.user, "start": start, "end": iso_ms(b.end), **_GAP_ROW,
                 "models": [], "unknown_models": []}  # fmt: skip
-    end = from_ms(b.start + hours * HOUR_MS)
-    is_active = now - from_ms(b.last_at) < timedelta(hours=hours) and now < end
-    total = sum(b.counts[k] for k in MEASURES if k != "requests")
+    length = hours * HOUR_MS
+    end_ms, now_ms = b.start + length, to_ms(now)
+    is_active = now_ms - b.last_at < length and now_ms < end_ms
+    c = b.counts
+    total = c["input_tokens"] + c["output_tokens"] + c["cache_read_tokens"] + c["cache_creation_tokens"]
     money = {k: (v / PICO if v is not None else None) for k, v in b.money.items()}  # int / int: correctly rounded
-    burn = burn_rate(from_ms(b.first_at), from_ms(b.last_at), total,
-                     b.counts["input_tokens"] + b.counts["output_tokens"], money["cost_usd"])  # fmt: skip
+    burn = burn_rate_ms(b.first_at, b.last_at, total, c["input_tokens"] + c["output_tokens"], money["cost_usd"])
+    end = from_ms(end_ms)
     projection = project(burn, total, money["cost_usd"], end, now) if is_active else None
-    start = iso_ms(b.start)
+    start = _iso_hour(b.start)
     return {
         "id": start,
         "user": b.user,
         "start": start,
-        "end": iso(end),
+        "end": _iso_hour(end_ms),
         "actual_end": iso_ms(b.last_at),
         "first_request_at": iso_ms(b.first_at),
         "is_active": is_active,
         "is_gap": False,
-        **b.counts,
+        **c,
         "total_tokens": total,
         **money,
         "models": [m for m, _ in sorted(b.models.items(), key=lambda kv: (kv[1], kv[0]))],
@@ -278,7 +282,12 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
 def burn_rate(first: datetime, last: datetime, tokens: int, non_cache_tokens: int, cost: float | None) -> dict | None:
     """ccusage's ``calculate_burn_rate``: over the minutes between the first and the last request; none for a
     block of one instant. ``non_cache_tokens_per_minute`` (input + output) is what ccusage colours by."""
-    minutes = (last - first).total_seconds() / 60
+    return burn_rate_ms(to_ms(first), to_ms(last), tokens, non_cache_tokens, cost)
+
+
+def burn_rate_ms(first: int, last: int, tokens: int, non_cache_tokens: int, cost: float | None) -> dict | None:
+    """``burn_rate`` over times in milliseconds: minutes = milliseconds / 60,000, as ccusage divides."""
+    minutes = (last - first) / 60_000
     if minutes <= 0:
         return None
     return {"tokens_per_minute": tokens / minutes, "non_cache_tokens_per_minute": non_cache_tokens / minutes,
@@ -348,6 +357,9 @@ def from_ms(ms: int) -> datetime:
 
 def iso_ms(ms: int) -> str:
     return iso(from_ms(ms))
+
+
+_iso_hour = lru_cache(maxsize=100_000)(iso_ms)  # block starts and ends: whole hours, shared by every person
 
 
 def iso(t: datetime) -> str:
