@@ -123,7 +123,9 @@ def test_client_methods_and_watch_session(service_state, now_data):
         updates.close()
 
 
-def test_cli_current_and_monitor(service_state, now_data, tmp_path):
+def test_cli_current_and_monitor(service_state, now_data, tmp_path, monkeypatch):
+    from cctelemetry.api.routes import live as live_routes
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCTELEMETRY_")}
     env["COLUMNS"] = "160"
     with live_service(service_state) as url:
@@ -147,9 +149,17 @@ def test_cli_current_and_monitor(service_state, now_data, tmp_path):
         out = cli("monitor", "current", "--once", cwd="/")
         assert out.returncode == 0 and "live-2" in out.stdout and "5-hour block me@x" in out.stdout
         # the live view: refreshed, and Ctrl-C ends it cleanly
+        # Ctrl-C once the live view has asked twice (it is running, its Ctrl-C handler set), however slowly the
+        # command started on a busy machine
+        asked = []
+        snapshots = live_routes.live_for
+        monkeypatch.setattr(live_routes, "live_for", lambda state: asked.append(1) or snapshots(state))
         proc = subprocess.Popen([CLI, "monitor", "--interval", "0.3", "--api-url", url], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while len(asked) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert len(asked) >= 2, "the live monitor did not ask the service twice within a minute"
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 0 and stderr == "" and "cctelemetry monitor" in stdout
