@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 
 from ..errors import BadRequest
 from .decode import PROTOBUF_TYPES, decode_request, decompress, export_response, media_type
@@ -22,28 +24,16 @@ def body_to_batch(
     """Decode one OTLP/HTTP body into rows. Raises BadRequest, UnsupportedMediaType, PayloadTooLarge."""
     data = decompress(body, content_encoding, max_bytes)
     message = decode_request(signal, data, content_type)
-    try:
+    with _nesting_checked(signal):
         return TO_ROWS[signal](message)
-    except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows
-        raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
-def body_to_mapped(
-    signal: str,
-    body: bytes,
-    content_type: str | None,
-    content_encoding: str | None,
-    max_bytes: int,
-    policy: IngestPolicy = DEFAULT_POLICY,
-    max_json_depth: int | None = None,
-) -> Mapped:
-    """Decode one OTLP/HTTP body and map it under ``policy`` (outcome.map_request). Raises BadRequest,
-    UnsupportedMediaType, PayloadTooLarge."""
-    data = decompress(body, content_encoding, max_bytes)
-    message = decode_request(signal, data, content_type, max_json_depth)
+@contextmanager
+def _nesting_checked(signal: str) -> Iterator[None]:
+    """A RecursionError while mapping is an AnyValue nested past what a protobuf parser allows: bad input."""
     try:
-        return map_request(signal, message, policy)
-    except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows
+        yield
+    except RecursionError as exc:
         raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
 
 
@@ -75,10 +65,8 @@ def submit_message(
         check_size(signal, message, policy)
         if plain(message, policy):
             return writer.submit_logs(RawBody(data, policy, count_items(signal, message)))
-    try:
+    with _nesting_checked(signal):
         mapped = map_request(signal, message, policy)
-    except RecursionError as exc:  # an AnyValue nested past what a protobuf parser allows
-        raise BadRequest(f"a {signal} attribute value is nested too deeply") from exc
     written = writer.submit(mapped.batch)
     out: Future = Future()
     written.add_done_callback(lambda f: out.set_exception(f.exception()) if f.exception() else out.set_result(mapped))
@@ -92,7 +80,6 @@ __all__ = [
     "IngestPolicy",
     "Mapped",
     "body_to_batch",
-    "body_to_mapped",
     "export_response",
     "response_for",
 ]
