@@ -1,6 +1,7 @@
 """A store made before the rollups (migrations up to 0007: the old api_requests fact table, with merged and
 superseded rows) is migrated: its requests move into request_copies once each, the old table goes, the
-rollup is built from them at the first start, and every report says what it said before."""
+rollups are built from them at the first start, and every report says what it said before. A store made before
+the daily rollup (migrations up to 0014, its hourly rollup built) gets its days at the first start after 0015."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cctelemetry.reports.usage import usage
 from cctelemetry.store import Store
 from cctelemetry.store.migrate import _LEDGER, load_migrations, migrate
 from conftest import new_database
+from request_copies import insert_copies
 
 OLD = ["timestamp", "agent_product", "service_name", "session_id", "request_id", "request_key", "model", "agent",
        "project", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
@@ -75,10 +77,51 @@ def test_an_old_store_is_migrated_and_its_rollup_built(engine_url):
         assert usage(store, ["session"], flt, Pricing(mode="auto"), use_rollup=False).to_dict() == body.to_dict()
         rollup = store.rows("SELECT sum(requests) AS n, sum(output_tokens) AS out FROM usage_hourly")[0]
         assert (rollup["n"], rollup["out"]) == (3, 180)
+        days = store.rows("SELECT toDate(day) AS d, sum(requests) AS n, sum(output_tokens) AS out FROM usage_daily "
+                          "GROUP BY d ORDER BY d")  # fmt: skip
+        assert [(r["d"].isoformat(), r["n"], r["out"]) for r in days] == [("2026-10-31", 3, 180)]
 
         assert migrate(store) == []  # once
         prepare(store, Settings(database=database))  # and a second start changes nothing
         assert usage(store, ["session"], flt, Pricing(mode="auto")).to_dict() == body.to_dict()
+    finally:
+        store.command(f"DROP DATABASE IF EXISTS `{database}`")
+        store.close()
+
+
+def test_a_store_before_the_daily_rollup_gets_its_days(engine_url):
+    database = new_database()
+    store = Store(engine_url, database)
+    try:
+        store.create_database()
+        store.command(_LEDGER)
+        for migration in [m for m in load_migrations() if m.version <= 14]:
+            for statement in migration.statements(72, 400):
+                store.command(statement)
+            store.insert_plain("schema_migrations", {"version": [migration.version], "name": [migration.name],
+                                                     "checksum": [migration.checksum]})  # fmt: skip
+        store.insert_plain("ingest_state", {"key": ["rollup_built"], "value": ["1"]})  # as a start before 0015 left it
+        columns = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "output_tokens",
+                   "source", "source_priority"]  # fmt: skip
+        insert_copies(
+            store,
+            [
+                [T, "claude_code", "s1", "r1", "claude-sonnet-4-5", 100, 10, "otel", 2],
+                [T_NEXT, "claude_code", "s1", "r2", "claude-sonnet-4-5", 200, 20, "otel", 2],
+                [T_NEXT, "claude_code", "s2", "r3", "claude-haiku-4-5", 300, 30, "otel", 2],
+            ],
+            columns,
+        )
+        assert store.scalar("SELECT sum(requests) FROM usage_hourly") == 3
+
+        assert [m.version for m in migrate(store)] == [15]
+        prepare(store, Settings(database=database))
+        days = store.rows("SELECT toDate(day) AS d, session_id, sum(requests) AS n, sum(input_tokens) AS i "
+                          "FROM usage_daily GROUP BY d, session_id ORDER BY d, session_id")  # fmt: skip
+        assert [tuple(r.values()) for r in days] == [(T.date(), "s1", 1, 100), (T_NEXT.date(), "s1", 1, 200),
+                                                     (T_NEXT.date(), "s2", 1, 300)]  # fmt: skip
+        flt = RequestFilter.build(tz="UTC")
+        assert usage(store, ["session"], flt).to_dict() == usage(store, ["session"], flt, use_rollup=False).to_dict()
     finally:
         store.command(f"DROP DATABASE IF EXISTS `{database}`")
         store.close()

@@ -1,12 +1,13 @@
 """The code paths that make grouped reports fast keep their results: model resolution in one pass over
-(model id x match row) pairs, the bulk clean-up of report rows, and SQL that clickhouse-connect need not re-lex."""
+(model id x match row) pairs, the bulk clean-up of report rows, SQL that clickhouse-connect need not re-lex, and
+the rollup each window reads."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from cctelemetry.pricing import load_book, priced_usage_sql, pricing_params, sync_prices
-from cctelemetry.reports.query import RequestFilter
-from cctelemetry.reports.source import plan, priced_per_request, usage_rows
+from cctelemetry.reports.query import DIMENSIONS, RequestFilter
+from cctelemetry.reports.source import plan, priced_per_request, priced_sums, usage_rows
 from cctelemetry.reports.usage import clean, clean_rows
 from request_copies import insert_copies
 
@@ -62,3 +63,31 @@ def test_report_sql_has_no_semicolon():
     # clickhouse-connect re-lexes, in Python, every query that contains one (~2 ms for the report SQL)
     flt = RequestFilter.build(since="2026-11-01T10:30", until="2026-11-02T10:30")
     assert ";" not in usage_rows(flt, plan(flt))[0] and ";" not in priced_usage_sql()
+
+
+def _tables(flt, keys):
+    sql = priced_sums(flt, keys)[0]
+    return [t for t in ("usage_daily", "usage_hourly", "request_copies") if t in sql]
+
+
+def test_reports_over_whole_days_read_the_daily_rollup():
+    session, day, hour = DIMENSIONS["session"], DIMENSIONS["day"], DIMENSIONS["hour"]
+    whole = RequestFilter.build(tz="UTC")
+    assert _tables(whole, [session]) == ["usage_daily"]
+    assert _tables(whole, [day]) == ["usage_daily"]  # a UTC day is a day of the daily rollup
+    assert _tables(whole, [hour]) == ["usage_hourly"]
+    assert _tables(RequestFilter.build(tz="Europe/Paris"), [day]) == ["usage_hourly"]  # a local day is not
+    assert _tables(RequestFilter.build(tz="Europe/Paris"), [session]) == ["usage_daily"]
+    assert _tables(RequestFilter.build(tz="UTC", filters={"hour": "2026-11-01T10:00:00"}), [session]) == [
+        "usage_hourly"]  # fmt: skip
+    # a long window: its whole days, the hours around them, the requests at its edges
+    long = RequestFilter.build(since="2026-09-01T10:30", until="2026-11-02T10:30", tz="UTC")
+    assert _tables(long, [session]) == ["usage_daily", "usage_hourly", "request_copies"]
+    days = plan(long, days=True).days
+    assert days == (datetime(2026, 9, 2, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
+    # a week: hours only (one more part to analyse would cost more than the days save)
+    assert _tables(RequestFilter.build(since="2026-11-01T10:30", until="2026-11-08T10:30"), [session]) == [
+        "usage_hourly", "request_copies"]  # fmt: skip
+    # whole days exactly: the daily rollup alone
+    assert _tables(RequestFilter.build(since="2026-11-01", until="2026-11-03", tz="UTC"), [session]) == [
+        "usage_daily"]  # fmt: skip

@@ -1,11 +1,14 @@
-"""The hourly rollup gives exactly the numbers of the requests themselves, whatever arrived in whatever order.
+"""The hourly and daily rollups give exactly the numbers of the requests themselves, whatever arrived in whatever
+order.
 
 Random histories of copies (telemetry events, their retries, a transcript's streamed partial copy and its full
 one, the same request from both sources, re-imports, a fact writer that falls behind and catches up) are
 written through the inbox and the fact writer; then random reports (dimensions, filters, windows that cut
 hours, time zones with whole and half-hour offsets) are asked of the rollup path and of the request-by-request
-path, and must be equal, to the last token and the last 1e-12 dollar. The rollup rebuilt from scratch must
-equal the one kept up to date.
+path, and must be equal, to the last token and the last 1e-12 dollar. Windows read the daily rollup for their
+whole UTC days either only when they are long (as the service does) or whenever they have one (so that the days,
+the hours around them and the requests at the edges are read together in these short histories). The rollups
+rebuilt from scratch must equal the ones kept up to date, and the daily rollup the hourly one summed by day.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cctelemetry.ingest import facts
+from cctelemetry.reports import source
 from cctelemetry.reports.query import RequestFilter
 from cctelemetry.reports.scope import Pricing
 from cctelemetry.reports.sessions import list_sessions
 from cctelemetry.reports.usage import usage
+from cctelemetry.store.rollup import MEASURES
 from conftest import new_database, open_store
 
 COLUMNS = ["timestamp", "agent_product", "service_name", "session_id", "request_id", "request_key", "user_id",
@@ -121,6 +126,8 @@ def test_rollup_equals_raw(engine, seed, n):
     rng = random.Random(seed)
     database = new_database()
     store = open_store(engine, database)
+    days_at_least = source.DAYS_AT_LEAST
+    source.DAYS_AT_LEAST = rng.choice([days_at_least, timedelta(days=1)])
     try:
         pending = []
         for step, row in history(rng, n):
@@ -143,8 +150,33 @@ def test_rollup_equals_raw(engine, seed, n):
             slow = list_sessions(store, args["flt"], Pricing(), 3, 1, order, use_rollup=False)
             assert fast.to_dict() == slow.to_dict(), (seed, args, order)
         kept = store.rows("SELECT * FROM usage_hourly FINAL WHERE requests != 0 ORDER BY ALL")
+        kept_days = daily_rows(store)
+        assert kept_days == hourly_by_day(store)
         facts.rebuild_rollup(store)
         assert store.rows("SELECT * FROM usage_hourly FINAL WHERE requests != 0 ORDER BY ALL") == kept
+        assert daily_rows(store) == kept_days
     finally:
+        source.DAYS_AT_LEAST = days_at_least
         store.command(f"DROP DATABASE IF EXISTS `{database}`")
         store.close()
+
+
+def daily_rows(store) -> list[dict]:
+    return store.rows("SELECT * EXCEPT day, toDate(day) AS d FROM usage_daily FINAL WHERE requests != 0 ORDER BY ALL")
+
+
+def hourly_by_day(store) -> list[dict]:
+    """usage_hourly summed by UTC day, in usage_daily's shape."""
+    grain = [
+        c
+        for c in store.rows(
+            "SELECT name FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'usage_daily' AND position > 1 AND position <= 23 ORDER BY position"
+        )
+    ]
+    keys = ", ".join(c["name"] for c in grain)
+    measures = ", ".join(f"sum({m}) AS {m}" for m in MEASURES)
+    return store.rows(
+        f"SELECT {keys}, {measures}, min(first_at) AS first_at, max(last_at) AS last_at, "
+        f"toDate(hour) AS d FROM usage_hourly GROUP BY {keys}, d HAVING requests != 0 ORDER BY ALL"
+    )

@@ -182,6 +182,8 @@ def recover(store: Store) -> bool:
 def rebuild_rollup(store: Store) -> None:
     with LOCK:
         resolve_new_models(store, "SELECT DISTINCT model FROM request_copies")
+        # the daily rollup is fed from the hourly one's inserts (migration 0015): both start again from nothing
+        store.command("TRUNCATE TABLE usage_daily")
         store.command("TRUNCATE TABLE usage_hourly")
         for statement in load_statements(__package__, "rollup_rebuild", USAGE_ROWS=trusted(usage_rows_sql())):
             store.command(statement)

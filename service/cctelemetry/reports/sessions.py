@@ -18,7 +18,7 @@ from ..store.sqlfiles import load
 from .query import RequestFilter
 from .results import SessionDetail, SessionList
 from .scope import Pricing
-from .source import FINAL_SETTINGS, exact_bounds, plan, priced_per_request, priced_sums, usage_rows
+from .source import FINAL_SETTINGS, day_grain, exact_bounds, plan, priced_per_request, priced_sums, usage_rows
 from .usage import USAGE_MEASURES, warn_unpriced
 
 ORDERS = ("last_seen", "cost")
@@ -71,9 +71,11 @@ def _pick(store: Store, flt: RequestFilter, pricing: Pricing, want: int, order: 
         sql = (head + "SELECT _k0 AS session_id FROM priced GROUP BY _k0 "
                f"ORDER BY sum(cost_usd) DESC NULLS LAST LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
     else:
-        rows, params = usage_rows(flt, plan(flt, use_rollup))
+        # by the rows' last request when it is exact: a day's row has it as its hours' rows do
+        exact = exact_bounds(flt)
+        rows, params = usage_rows(flt, plan(flt, use_rollup, days=exact and day_grain(flt, [])))
         where = " AND ".join(flt.conditions()) or "1"
-        if exact_bounds(flt):
+        if exact:
             sql = (f"SELECT session_id FROM ({rows}) WHERE {where} GROUP BY session_id HAVING sum(requests) != 0 "
                    f"ORDER BY max(last_at) DESC LIMIT {{want:UInt64}} WITH TIES{FINAL_SETTINGS}")  # fmt: skip
         else:

@@ -7,6 +7,11 @@ parts of an hour at either end (``since=7d`` starts mid-hour), the same columns 
 be cut by UTC hours: its reports read the requests throughout. So the rollup path and the requests path give
 the same rows, and the same numbers (tests/test_rollup_equals_raw.py).
 
+A report whose dimensions and filters read no time finer than a UTC day (by session, by model; by day, week or
+month in UTC) takes the window's whole UTC days from the daily rollup (``usage_daily``, the hourly one summed by
+day: migration 0015) and only the hours around them from ``usage_hourly``. Its rows are then a day's, with
+``at`` the start of the day.
+
 A grouped report first sums the usage rows by its dimensions and what a price depends on (model, UTC day,
 speed, long-context flag, kind of reported cost), then prices those sums: cost is linear in tokens and all
 money is Decimal, so that is exactly the sum of the requests' prices.
@@ -14,15 +19,21 @@ money is Decimal, so that is exactly the sum of the requests' prices.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..pricing import priced_usage_sql
 from ..store.rollup import COLUMNS, MEASURES, usage_rows_sql
-from .query import EPOCH, FAR_FUTURE, RequestFilter, zone
+from .query import DIMENSIONS, EPOCH, FAR_FUTURE, RequestFilter, zone
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+# A window of whole days (the whole history, say) reads the daily rollup alone. Other windows read it for their
+# whole days only when there are this many: each rollup read is one more part of the query for the engine to
+# analyse (~5 ms), and a week of hours is a few thousand rows at a million requests.
+DAYS_AT_LEAST = timedelta(days=28)
 # What a per-request view keeps of each request besides the rollup's columns.
 PER_REQUEST = (
     ", timestamp AS at, timestamp, request_key, request_id, message_id, prompt_id, user_id, user_email,"
@@ -34,20 +45,48 @@ FINAL_SETTINGS = "\nSETTINGS do_not_merge_across_partitions_select_final = 1"
 
 @dataclass(frozen=True)
 class Plan:
-    """Which hours the rollup answers for, and which ranges the requests do."""
+    """Which hours the rollups answer for, and which ranges the requests do: ``hours`` is the span of whole hours,
+    ``days`` the whole UTC days inside it that the daily rollup answers for (the hourly one then reads the rest)."""
 
     hours: tuple[datetime, datetime] | None
     raw: tuple[tuple[datetime, datetime], ...]
+    days: tuple[datetime, datetime] | None = None
+
+    def hourly(self) -> bool:
+        """Whether the hourly rollup has hours to read (not all of them are whole days)."""
+        return self.hours is not None and (self.days is None or self.days != self.hours)
 
 
-def plan(flt: RequestFilter, use_rollup: bool = True) -> Plan:
+def plan(flt: RequestFilter, use_rollup: bool = True, days: bool = False) -> Plan:
+    """``days``: the window's whole UTC days may be read from the daily rollup (see ``day_grain``)."""
     if not use_rollup or not whole_hour_zone(flt.tz, flt.since, flt.until):
         return Plan(None, ((flt.since, flt.until),))
     first, last = _ceil_hour(flt.since), _floor_hour(flt.until)
     if first >= last:
         return Plan(None, ((flt.since, flt.until),))
     edges = tuple(r for r in ((flt.since, first), (last, flt.until)) if r[0] < r[1])
+    day_first, day_last = _ceil_day(first), _floor_day(last)
+    only_days = (day_first, day_last) == (first, last) and not edges
+    if days and day_first < day_last and (only_days or day_last - day_first >= DAYS_AT_LEAST):
+        return Plan((first, last), edges, (day_first, day_last))
     return Plan((first, last), edges)
+
+
+# Time expressions over the usage rows that a day's row answers as exactly as its hours' rows: the UTC day, and the
+# day, week and month dimensions when the report's zone is UTC. Any other expression that reads the time `at` (the
+# hour dimension, a day in another zone) needs hours.
+_DAY_EXPRESSIONS = frozenset((DIMENSIONS["day"], DIMENSIONS["week"], DIMENSIONS["month"]))
+_READS_AT = re.compile(r"\bat\b")
+_UTC_ZONES = frozenset(("UTC", "Etc/UTC", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu", "UCT", "Etc/UCT", "GMT",
+                        "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "GMT+0", "GMT-0", "Greenwich",
+                        "Etc/Greenwich"))  # fmt: skip
+
+
+def day_grain(flt: RequestFilter, keys: list[str]) -> bool:
+    """Whether rows summed by UTC day answer ``keys`` and the filter's conditions exactly."""
+    timed = [e for e in (*keys, *flt.conditions()) if _READS_AT.search(e)]
+    utc = flt.tz in _UTC_ZONES
+    return all(e == "toDate(at, 'UTC')" or (utc and e in _DAY_EXPRESSIONS) for e in timed)
 
 
 def whole_hour_zone(tz: str, since: datetime, until: datetime) -> bool:
@@ -67,12 +106,33 @@ def _ceil_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + HOUR
 
 
-# The rollup's rows of a plan's whole hours (parameters from _hours_params).
+def _floor_day(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _ceil_day(moment: datetime) -> datetime:
+    floor = _floor_day(moment)
+    return floor if floor == moment else floor + DAY
+
+
+# The rollups' rows of a plan's whole hours and days (parameters from _rollup_params): the hours that are not
+# whole days from the hourly one, the days from the daily one.
 ROLLUP_HOURS = "hour >= {r0:DateTime('UTC')} AND hour < {r1:DateTime('UTC')}"
+NOT_DAYS = " AND (hour < {d0:DateTime('UTC')} OR hour >= {d1:DateTime('UTC')})"
+ROLLUP_DAYS = "day >= {d0:DateTime('UTC')} AND day < {d1:DateTime('UTC')}"
 
 
-def _hours_params(hours: tuple[datetime, datetime]) -> dict[str, Any]:
-    return {"r0": _naive(hours[0]), "r1": _naive(hours[1])}
+def _hourly_condition(plan_: Plan) -> str:
+    return ROLLUP_HOURS + (NOT_DAYS if plan_.days is not None else "")
+
+
+def _rollup_params(plan_: Plan) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if plan_.hours is not None:
+        params.update(r0=_naive(plan_.hours[0]), r1=_naive(plan_.hours[1]))
+    if plan_.days is not None:
+        params.update(d0=_naive(plan_.days[0]), d1=_naive(plan_.days[1]))
+    return params
 
 
 def _naive(moment: datetime) -> datetime:
@@ -84,9 +144,13 @@ def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tu
     columns = ", ".join(COLUMNS)
     parts: list[str] = []
     params: dict[str, Any] = {}
-    if plan_.hours is not None:
-        parts.append(f"SELECT {columns}, toDateTime64(hour, 3, 'UTC') AS at FROM usage_hourly\nWHERE {ROLLUP_HOURS}")
-        params.update(_hours_params(plan_.hours))
+    if plan_.days is not None:
+        daily = ", ".join("day AS hour" if c == "hour" else c for c in COLUMNS)
+        parts.append(f"SELECT {daily}, toDateTime64(day, 3, 'UTC') AS at FROM usage_daily\nWHERE {ROLLUP_DAYS}")
+    if plan_.hourly():
+        parts.append(f"SELECT {columns}, toDateTime64(hour, 3, 'UTC') AS at FROM usage_hourly\n"
+                     f"WHERE {_hourly_condition(plan_)}")  # fmt: skip
+    params.update(_rollup_params(plan_))
     extra = PER_REQUEST if per_request else ", timestamp AS at"
     if plan_.raw:
         # one read of the requests for every range (blocks re-read hundreds of single hours: one query part per
@@ -141,15 +205,19 @@ def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, u
     prices depend on, then priced. ``first_last`` adds ``first_at`` / ``last_at`` (see ``exact_bounds``); ``also``
     is one more condition of this project's own (with bound values); ``plan_`` reads other ranges than the
     window's plan (the requests of given hours, say)."""
-    plan_ = plan_ or plan(flt, use_rollup)
+    plan_ = plan_ or plan(flt, use_rollup, days=day_grain(flt, [*keys, also]))
     conditions = [*flt.conditions(), *([also] if also else [])]
-    if plan_.hours is not None and not plan_.raw and not flt.attr_keys():
-        # whole hours only: the rollup itself, not the usage rows' subquery (the engine analyses a query's every
-        # expression each time: one level fewer is ~5 ms of a report's ~45 at a million requests)
-        source = "usage_hourly AS u"
-        conditions = [ROLLUP_HOURS, *conditions]
-        params: dict[str, Any] = _hours_params(plan_.hours)
-        at = "WITH toDateTime64(u.hour, 3, 'UTC') AS at\n"
+    params: dict[str, Any] = _rollup_params(plan_)
+    if plan_.hours is not None and not plan_.raw and not flt.attr_keys() and plan_.days in (None, plan_.hours):
+        # whole hours or whole days only: one rollup itself, not the usage rows' subquery (the engine analyses a
+        # query's every expression each time: one level fewer is ~5 ms of a report's ~45 at a million requests)
+        if plan_.days is not None:
+            table, column, where = "usage_daily", "day", ROLLUP_DAYS
+        else:
+            table, column, where = "usage_hourly", "hour", ROLLUP_HOURS
+        source = f"{table} AS u"
+        conditions = [where, *conditions]
+        at = f"WITH toDateTime64(u.{column}, 3, 'UTC') AS at\n"
     else:
         rows, params = usage_rows(flt, plan_)
         source, at = f"({rows}) AS u", ""

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 # The tables a grouped report reads (source.py, pricing/sql/priced_usage.sql): the service reuses a result
 # while they are unchanged (cache.py).
-READS = ("usage_hourly", "request_copies", "request_resources", "model_rates", "model_resolutions")
+READS = ("usage_hourly", "usage_daily", "request_copies", "request_resources", "model_rates", "model_resolutions")
 
 # Money is Decimal128(12) throughout: exact, and the same whatever order the rows come in.
 MONEY = "toFloat64(sum(toDecimal128({0}, 12)))"

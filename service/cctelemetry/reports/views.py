@@ -4,7 +4,7 @@ so that ad-hoc SQL gives the reports' numbers:
 - ``requests``: one row per model request, duplicates collapsed and superseded copies left out, priced by
   the book (pricing/sql/priced_usage.sql), with ``reported_cost_usd``, ``computed_cost_usd``, ``cost_usd`` and
   its parts;
-- ``daily_usage``: per UTC day, agent, model and agent name, from the hourly rollup (fast at any size);
+- ``daily_usage``: per UTC day, agent, model and agent name, from the daily rollup (fast at any size);
 - ``session_usage``: per session, from ``requests``.
 
 The raw ``request_copies`` table holds every copy of a request (each source's, merged rows and their
@@ -36,12 +36,12 @@ def requests_view_sql(settings: Settings) -> str:
 
 
 def daily_usage_view_sql(settings: Settings) -> str:
-    head, _ = priced_sums(RequestFilter(), ["toDate(at, 'UTC')", "agent_product", "agent"])
+    head, window = priced_sums(RequestFilter(), ["toDate(at, 'UTC')", "agent_product", "agent"])
     select = load(__package__, "view_daily_usage_select")
     body = inline(head + select, **Pricing.from_settings(settings).params())
-    return body.replace("{r0:DateTime('UTC')}", "toDateTime(0, 'UTC')").replace(
-        "{r1:DateTime('UTC')}", "toDateTime('2200-01-01 00:00:00', 'UTC')"
-    )
+    for name, moment in window.items():  # the whole history's bounds, written in: a view binds nothing
+        body = body.replace(f"{{{name}:DateTime('UTC')}}", f"toDateTime('{moment:%Y-%m-%d %H:%M:%S}', 'UTC')")
+    return body
 
 
 def create_views(store: Store, settings: Settings) -> None:

@@ -45,6 +45,7 @@ SHARD_KEYS: dict[str, str] = {
     "api_request_inbox": "cityHash64(session_id)",
     "request_copies": "cityHash64(session_id)",
     "usage_hourly": "cityHash64(session_id)",
+    "usage_daily": "cityHash64(session_id)",
 }
 SHARDED_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
 EVERYWHERE_PATH = "/clickhouse/tables/all/{database}/{table}"
