@@ -79,3 +79,22 @@ def test_locked_data_folder_says_what_to_do(tmp_path):
     # this process already holds the test engine: a second folder is refused with a clear message
     with pytest.raises(StoreUnavailable, match="already opened another embedded data folder"):
         Store(f"chdb://{tmp_path}", "x")
+
+
+def test_the_console_script_builds_the_command_it_runs():
+    """``cctelemetry <command>`` turns only that command into click's form (cli/main.py ``main``): each one is still
+    found by its name, with its own help; help and unknown names still see every command."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("cctelemetry")
+    names = [cli._command_name(c) for c in cli.app.registered_commands]
+    assert {"usage", "blocks", "import", "sessions"} <= set(names)
+    every = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60, env={"COLUMNS": "200"})
+    assert every.returncode == 0 and all(f" {name} " in every.stdout for name in names)
+    for name in ("import", "blocks", "usage"):
+        one = subprocess.run([script, name, "--help"], capture_output=True, text=True, timeout=60)
+        assert one.returncode == 0 and f"Usage: cctelemetry {name} [OPTIONS]" in one.stdout, one.stdout
+    unknown = subprocess.run([script, "usag"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "No such command 'usag'" in unknown.stderr

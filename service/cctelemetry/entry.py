@@ -12,6 +12,6 @@ def main() -> None:
         from .statusline.command import main as statusline
 
         sys.exit(statusline(sys.argv[2:]))
-    from .cli.main import app
+    from .cli.main import main as cli
 
-    app()
+    cli(sys.argv[1:])
