@@ -85,7 +85,8 @@ def test_reports_over_whole_days_read_the_daily_rollup():
     assert _tables(long, [session]) == ["usage_daily", "usage_hourly", "request_copies"]
     days = plan(long, days=True).days
     assert days == (datetime(2026, 9, 2, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
-    # a week: hours only (one more part to analyse would cost more than the days save)
+    # a week: hours only (one more part to analyse would cost more than the days save), also when it runs on
+    assert _tables(RequestFilter.build(since="7d", tz="UTC"), [session]) == ["usage_hourly", "request_copies"]
     assert _tables(RequestFilter.build(since="2026-11-01T10:30", until="2026-11-08T10:30"), [session]) == [
         "usage_hourly", "request_copies"]  # fmt: skip
     # whole days exactly: the daily rollup alone

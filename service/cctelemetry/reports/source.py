@@ -67,7 +67,9 @@ def plan(flt: RequestFilter, use_rollup: bool = True, days: bool = False) -> Pla
     edges = tuple(r for r in ((flt.since, first), (last, flt.until)) if r[0] < r[1])
     day_first, day_last = _ceil_day(first), _floor_day(last)
     only_days = (day_first, day_last) == (first, last) and not edges
-    if days and day_first < day_last and (only_days or day_last - day_first >= DAYS_AT_LEAST):
+    # (days to come hold nothing: `since=7d` runs to 2200 but has 7 days of rows)
+    long_enough = min(day_last, datetime.now(UTC)) - day_first >= DAYS_AT_LEAST
+    if days and day_first < day_last and (only_days or long_enough):
         return Plan((first, last), edges, (day_first, day_last))
     return Plan((first, last), edges)
 

@@ -167,7 +167,9 @@ def clean(row: dict) -> dict:
 def clean_rows(rows: list[dict], drop: str = "") -> list[dict]:
     """``clean`` for rows of one shape, in place and without the column ``drop``. A report by session
     has a row per session: naming the count columns once, not per row, saves milliseconds there."""
-    counts = [k for k in (rows[0] if rows else ()) if k.endswith(("_tokens", "requests"))]
+    # A column has one type: the counts the engine already gives as ints (its sums of Int64) are left alone.
+    first = rows[0] if rows else {}
+    counts = [k for k in first if k.endswith(("_tokens", "requests")) and type(first[k]) is not int]
     for row in rows:
         row.pop(drop, None)
         for k in counts:
