@@ -62,7 +62,7 @@ def test_growing_tables_are_sharded_by_session_and_small_ones_everywhere(stateme
             assert f"{table}_local" not in created
             assert "/clickhouse/tables/all/{database}/{table}" in created[table], table
     assert {t for t in created if t not in SHARD_KEYS and not t.endswith("_local")} >= EVERYWHERE
-    for table in ("request_copies", "api_request_inbox", "usage_hourly", "otel_logs", "agent_events"):
+    for table in ("request_copies", "api_request_inbox", "usage_hourly", "usage_daily", "otel_logs", "agent_events"):
         assert table in SHARD_KEYS
 
 

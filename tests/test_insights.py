@@ -274,3 +274,19 @@ def test_filters_window_and_errors(insights_client):
     assert all(f["usd"] == 0 for f in empty["findings"])
     bad = insights_client.get("/api/v1/insights", params={"colour": "red"})
     assert bad.status_code == 400 and bad.json()["code"] == "unknown_dimension"
+
+
+@pytest.mark.parametrize("query", [{}, {"session": "s2"}, {"since": "2026-11-20T10:30:00Z", "model": "claude-opus-4-1"}])
+def test_findings_from_the_rollups_equal_those_from_the_requests(insights_client, monkeypatch, query):
+    """roles and top_sessions read scope as the rollups' priced sums: the same file over the requests gives the
+    same numbers, to the last digit."""
+    import dataclasses
+
+    from cctelemetry.reports import insights
+
+    assert {i.kind for i in insights.INSIGHTS if i.sums} == {"roles", "top_sessions"}
+    fast = insights_client.get("/api/v1/insights", params=query).json()["findings"]
+    per_request = tuple(dataclasses.replace(i, sums=False) for i in insights.INSIGHTS)
+    monkeypatch.setattr(insights, "INSIGHTS", per_request)
+    slow = insights_client.get("/api/v1/insights", params=query).json()["findings"]
+    assert fast == slow

@@ -3,7 +3,7 @@ so that ad-hoc SQL gives the reports' numbers:
 
 - ``requests``: one row per model request, duplicates collapsed and superseded copies left out, priced by
   the book (pricing/sql/priced_usage.sql), with ``reported_cost_usd``, ``computed_cost_usd``, ``cost_usd`` and
-  its parts;
+  its parts, and ``requests`` = 1 (so that SQL written for the rollups' sums, ``sum(requests)``, runs on it too);
 - ``daily_usage``: per UTC day, agent, model and agent name, from the daily rollup (fast at any size);
 - ``session_usage``: per session, from ``requests``.
 
@@ -28,7 +28,7 @@ VIEWS = ("requests", "daily_usage", "session_usage")
 def requests_view_sql(settings: Settings) -> str:
     head, _ = priced_per_request(RequestFilter())  # the whole history: no time condition
     select = (
-        "SELECT * EXCEPT (at, price_day, requests, reported_cost, cache_write_1h_known, cache_write_unknown) "
+        "SELECT * EXCEPT (at, price_day, reported_cost, cache_write_1h_known, cache_write_unknown) "
         "FROM priced"
     )
     body = inline(head + select, **Pricing.from_settings(settings).params())

@@ -1,5 +1,6 @@
 -- The top {top_share} of sessions by cost (at least one session): how many, what they cost, their share of
--- the spend, and the most expensive {list_limit} of them.
+-- the spend, and the most expensive {list_limit} of them. Requests are counted as sum(requests): the report reads
+-- scope as the rollups' sums (a row of the requests view is one request, requests = 1).
 SELECT
     count() AS top_sessions,
     any(sessions) AS session_count,
@@ -18,7 +19,7 @@ FROM
         row_number() OVER (ORDER BY cost_usd DESC, session_id) AS rank
     FROM
     (
-        SELECT session_id, toFloat64(sum(toDecimal128(cost_usd, 12))) AS cost_usd, count() AS requests
+        SELECT session_id, toFloat64(sum(toDecimal128(cost_usd, 12))) AS cost_usd, sum(requests) AS requests
         FROM scope
         GROUP BY session_id
     )
