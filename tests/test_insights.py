@@ -276,7 +276,10 @@ def test_filters_window_and_errors(insights_client):
     assert bad.status_code == 400 and bad.json()["code"] == "unknown_dimension"
 
 
-@pytest.mark.parametrize("query", [{}, {"session": "s2"}, {"since": "2026-11-20T10:30:00Z", "model": "claude-opus-4-1"}])
+WINDOWS = [{}, {"session": "s2"}, {"since": "2026-11-20T10:30:00Z", "model": "claude-opus-4-1"}]
+
+
+@pytest.mark.parametrize("query", WINDOWS)
 def test_findings_from_the_rollups_equal_those_from_the_requests(insights_client, monkeypatch, query):
     """roles and top_sessions read scope as the rollups' priced sums: the same file over the requests gives the
     same numbers, to the last digit."""
