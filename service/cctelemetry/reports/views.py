@@ -27,10 +27,7 @@ VIEWS = ("requests", "daily_usage", "session_usage")
 
 def requests_view_sql(settings: Settings) -> str:
     head, _ = priced_per_request(RequestFilter())  # the whole history: no time condition
-    select = (
-        "SELECT * EXCEPT (at, price_day, reported_cost, cache_write_1h_known, cache_write_unknown) "
-        "FROM priced"
-    )
+    select = "SELECT * EXCEPT (at, price_day, reported_cost, cache_write_1h_known, cache_write_unknown) FROM priced"
     body = inline(head + select, **Pricing.from_settings(settings).params())
     return f"CREATE OR REPLACE VIEW requests AS\n{body}"
 
