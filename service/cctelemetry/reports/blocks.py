@@ -248,14 +248,14 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
         return {"id": f"gap-{start}", "user": b.user, "start": start, "end": iso_ms(b.end), **_GAP_ROW,
                 "models": [], "unknown_models": []}  # fmt: skip
     length = hours * HOUR_MS
-    end_ms, now_ms = b.start + length, to_ms(now)
+    end_ms, now_ms = b.start + length, _now_ms(now)
     is_active = now_ms - b.last_at < length and now_ms < end_ms
     c = b.counts
     total = c["input_tokens"] + c["output_tokens"] + c["cache_read_tokens"] + c["cache_creation_tokens"]
     money = {k: (v / PICO if v is not None else None) for k, v in b.money.items()}  # int / int: correctly rounded
     burn = burn_rate_ms(b.first_at, b.last_at, total, c["input_tokens"] + c["output_tokens"], money["cost_usd"])
-    end = from_ms(end_ms)
-    projection = project(burn, total, money["cost_usd"], end, now) if is_active else None
+    end = from_ms(end_ms) if is_active else None
+    projection = project(burn, total, money["cost_usd"], end, now) if end is not None else None
     start = _iso_hour(b.start)
     return {
         "id": start,
@@ -273,7 +273,7 @@ def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
         "unknown_models": sorted(b.unknown_models),
         "burn_rate": burn,
         "projection": projection,
-        "minutes_remaining": int((end - now).total_seconds() // 60) if is_active else None,
+        "minutes_remaining": int((end - now).total_seconds() // 60) if end is not None else None,
         "percent_of_token_limit": None,
         "token_limit_status": None,
     }
@@ -346,6 +346,12 @@ def utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
+@lru_cache(maxsize=4)
+def _now_ms(now: datetime) -> int:
+    """``to_ms`` of a report's ``now``, once per report rather than once per block."""
+    return to_ms(now)
+
+
 def to_ms(t: datetime) -> int:
     """Milliseconds since the epoch (UTC), exact (no float)."""
     return (t - EPOCH) // timedelta(milliseconds=1)
@@ -356,10 +362,15 @@ def from_ms(ms: int) -> datetime:
 
 
 def iso_ms(ms: int) -> str:
+    """``iso`` of a time in milliseconds: its hour's text (made once per hour) and the rest written in."""
+    rest = ms % HOUR_MS
+    return f"{_iso_hour(ms - rest)[:14]}{rest // 60_000:02d}:{rest // 1000 % 60:02d}.{rest % 1000:03d}Z"
+
+
+@lru_cache(maxsize=100_000)
+def _iso_hour(ms: int) -> str:
+    """Block starts and ends are whole hours, shared by every person."""
     return iso(from_ms(ms))
-
-
-_iso_hour = lru_cache(maxsize=100_000)(iso_ms)  # block starts and ends: whole hours, shared by every person
 
 
 def iso(t: datetime) -> str:
