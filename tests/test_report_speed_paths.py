@@ -92,3 +92,28 @@ def test_reports_over_whole_days_read_the_daily_rollup():
     # whole days exactly: the daily rollup alone
     assert _tables(RequestFilter.build(since="2026-11-01", until="2026-11-03", tz="UTC"), [session]) == [
         "usage_daily"]  # fmt: skip
+
+
+def test_an_edge_without_requests_is_not_read(store):
+    """report_plan leaves out the ranges at a window's edges that hold no request; the numbers stay the requests'."""
+    from cctelemetry.reports.scope import Pricing
+    from cctelemetry.reports.source import report_plan
+    from cctelemetry.reports.usage import usage
+
+    sonnet = "claude-sonnet-4-5"
+    rows = [[datetime(2026, 11, 1, 10, 45), "claude_code", "s1", "k1", sonnet, 1000, "otel", 2],
+            [datetime(2026, 11, 2, 12, 0), "claude_code", "s1", "k2", sonnet, 2000, "otel", 2]]  # fmt: skip
+    insert_copies(store, rows, _COLUMNS)
+    flt = RequestFilter.build(since="2026-11-01T10:30", until="2026-11-03T10:30", tz="UTC")
+    first = (datetime(2026, 11, 1, 10, 30, tzinfo=UTC), datetime(2026, 11, 1, 11, tzinfo=UTC))
+    last = (datetime(2026, 11, 3, 10, tzinfo=UTC), datetime(2026, 11, 3, 10, 30, tzinfo=UTC))
+    assert plan(flt).raw == (first, last)
+    assert report_plan(store, flt, ["session_id"]).raw == plan(flt).raw[:1]  # the second edge is empty
+    later = RequestFilter.build(since="2026-11-01T10:50", until="2026-11-03T10:30", tz="UTC")
+    assert report_plan(store, later, ["session_id"]).raw == ()  # k1 is before this window: nothing at either edge
+    for window in (flt, later):
+        fast, slow = usage(store, ["session"], window, Pricing()), usage(store, ["session"], window, Pricing(),
+                                                                          use_rollup=False)  # fmt: skip
+        assert fast.to_dict() == slow.to_dict()
+    assert usage(store, [], flt, Pricing()).totals["input_tokens"] == 3000
+    assert usage(store, [], later, Pricing()).totals["input_tokens"] == 2000

@@ -30,7 +30,7 @@ from ..store.sqlfiles import load
 from .query import EPOCH, FAR_FUTURE, RequestFilter
 from .results import BlockReport
 from .scope import Pricing
-from .source import FINAL_SETTINGS, Plan, priced_sums
+from .source import FINAL_SETTINGS, Plan, priced_sums, report_plan
 
 BLOCK_HOURS = 5
 RECENT_DAYS = 3  # ccusage's --recent
@@ -208,7 +208,7 @@ def _buckets(store: Store, flt: RequestFilter, pricing: Pricing, plan_: Plan | N
     # u.: the usage rows' own columns (first_at and last_at are also the names of their sums)
     keys = [flt.expression("user"), "toStartOfHour(at, 'UTC')",
             "toUInt8(u.first_at = u.last_at AND u.first_at = toStartOfHour(at, 'UTC'))"]  # fmt: skip
-    head, params = priced_sums(flt, keys, first_last=True, plan_=plan_)
+    head, params = priced_sums(flt, keys, first_last=True, plan_=plan_ or report_plan(store, flt, keys))
     return store.rows(head + load(__package__, "block_buckets") + FINAL_SETTINGS,
                       {**params, **flt.params(), **pricing.params()})  # fmt: skip
 

@@ -18,7 +18,16 @@ from ..store.sqlfiles import load
 from .query import RequestFilter
 from .results import SessionDetail, SessionList
 from .scope import Pricing
-from .source import FINAL_SETTINGS, day_grain, exact_bounds, plan, priced_per_request, priced_sums, usage_rows
+from .source import (
+    FINAL_SETTINGS,
+    day_grain,
+    exact_bounds,
+    plan,
+    priced_per_request,
+    priced_sums,
+    report_plan,
+    usage_rows,
+)
 from .usage import USAGE_MEASURES, warn_unpriced
 
 ORDERS = ("last_seen", "cost")
@@ -48,8 +57,9 @@ def list_sessions(store: Store, flt: RequestFilter, pricing: Pricing | None = No
     picked = _pick(store, flt, pricing, limit + offset, order, use_rollup)
     if not picked:
         return SessionList.model_construct(mode=pricing.mode, rows=[], limit=limit, offset=offset)
-    head, params = priced_sums(flt, list(_KEYS), first_last=True, use_rollup=use_rollup,
-                               also="session_id IN {sessions:Array(String)}")  # fmt: skip
+    also = "session_id IN {sessions:Array(String)}"
+    head, params = priced_sums(flt, list(_KEYS), first_last=True, also=also,
+                               plan_=report_plan(store, flt, list(_KEYS), use_rollup, also))  # fmt: skip
     params.update(flt.params(), **pricing.params(), sessions=picked)
     rows = store.rows(head + f"SELECT _k0 AS session,{_SESSION_MEASURES}\nFROM priced\nGROUP BY _k0{FINAL_SETTINGS}",
                       params)  # fmt: skip

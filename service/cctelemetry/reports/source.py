@@ -20,11 +20,12 @@ money is Decimal, so that is exactly the sum of the requests' prices.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..pricing import priced_usage_sql
+from ..store import Store
 from ..store.rollup import COLUMNS, MEASURES, usage_rows_sql
 from .query import DIMENSIONS, EPOCH, FAR_FUTURE, RequestFilter, zone
 
@@ -198,6 +199,22 @@ def usage_cte(flt: RequestFilter, name: str = "req") -> tuple[str, dict]:
     where it is not 0): a request merged with another copy of it is taken out of its old row by a row of -1."""
     rows, params = usage_rows(flt, plan(flt))
     return f"WITH {name} AS (\n{rows}\n)\n", params
+
+
+def report_plan(store: Store, flt: RequestFilter, keys: list[str], use_rollup: bool = True, also: str = "") -> Plan:
+    """The plan ``priced_sums`` makes for these keys, without the ranges at the window's edges that hold no request
+    (asked first: ~2 ms). Reading the requests of an edge costs a query ~25 ms of analysis even when it finds
+    nothing, and the edge of ``since=7d`` is an hour a week ago, often a quiet one. Copies of any kind count, so a
+    range is left out only when it is empty; a request stored there in between is one that came after the report."""
+    plan_ = plan(flt, use_rollup, days=day_grain(flt, [*keys, also]))
+    if plan_.hours is None or not plan_.raw:
+        return plan_
+    ranges = [f"(timestamp >= {{e{i}a:DateTime64(3, 'UTC')}} AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}})"
+              for i in range(len(plan_.raw))]  # fmt: skip
+    sql = f"SELECT {', '.join(f'countIf{r} != 0' for r in ranges)} FROM request_copies WHERE {' OR '.join(ranges)}"
+    params = {f"e{i}{end}": _naive(r[j]) for i, r in enumerate(plan_.raw) for j, end in enumerate("ab")}
+    found = store.query(sql, params).result_rows[0]
+    return replace(plan_, raw=tuple(r for r, has in zip(plan_.raw, found, strict=True) if has))
 
 
 def priced_sums(flt: RequestFilter, keys: list[str], first_last: bool = False, use_rollup: bool = True,

@@ -15,7 +15,7 @@ from . import cache as result_cache
 from .query import TIME_DIMENSIONS, RequestFilter
 from .results import NoMatch, UsageReport
 from .scope import Pricing
-from .source import FINAL_SETTINGS, plan, priced_sums, usage_rows
+from .source import FINAL_SETTINGS, plan, priced_sums, report_plan, usage_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def grouped(
     ``first_last``, ``measures`` may use ``first_at`` and ``last_at`` (source.py).
     """
     flt = replace(flt, group_by=list(group_by))
-    head, params = priced_sums(flt, [flt.expression(d) for d in group_by], first_last, use_rollup)
+    exprs = [flt.expression(d) for d in group_by]
+    head, params = priced_sums(flt, exprs, first_last, plan_=report_plan(store, flt, exprs, use_rollup))
     params.update(flt.params(), **pricing.params(), limit=limit + 1)
     sql = head + "SELECT"
     if group_by:
