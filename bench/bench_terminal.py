@@ -69,6 +69,8 @@ def requests(n: int, now: datetime) -> list[Request]:
     for i in range(n):
         user = "alice@example.com" if i % 3 else "bob@example.com"
         at = now - timedelta(days=30) * (1 - i / n) - timedelta(seconds=rng.randint(0, 60))
+        if i >= n - 2:  # the last request of each person now: a block is active even just after a block's end
+            at = now - timedelta(seconds=1)
         out.append(
             Request(
                 at,
