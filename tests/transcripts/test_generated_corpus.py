@@ -65,6 +65,26 @@ def test_exact_totals_and_rows(store, corpus):
     assert {k: int(v) for k, v in stored.items()} == totals
 
 
+def test_the_first_import_plans_as_the_full_plan_does(store, corpus):
+    """Into a store holding no request of the agent, the import skips looking the run up in request_copies
+    (plan_first.sql); with one unrelated request stored it looks everything up (plan.sql): the same rows."""
+    from request_copies import insert_copies
+
+    first = import_transcripts(store, [corpus.projects])
+    rows = transcript_rows(store)
+    store.command("TRUNCATE TABLE request_copies")
+    store.command("TRUNCATE TABLE transcript_files")
+    insert_copies(
+        store,
+        [["unrelated", "claude_code", "other-session", "claude-haiku-4-5", 1, "otel", 2]],
+        ["request_key", "agent_product", "session_id", "model", "input_tokens", "source", "source_priority"],
+    )
+    full = import_transcripts(store, [corpus.projects])
+    assert (full.requests, full.new_requests, full.rows_written, full.known_requests) == (
+        first.requests, first.new_requests, first.rows_written, 0)  # fmt: skip
+    assert transcript_rows(store) == rows
+
+
 def test_import_in_small_batches_gives_the_same(store, corpus):
     # every file its own batch: copies of one request then meet only in the run's line table
     summary = import_transcripts(store, [corpus.projects], batch_bytes=1)

@@ -242,7 +242,9 @@ def _write_requests(store: Store, run: ImportRun, summary: ImportSummary, resour
     store.command(run.agent_sql("candidates"))
     store.command(f"TRUNCATE TABLE {run.names['LINES']}")  # every later step reads the candidates: free the lines
     release_memory(store)
-    store.command(run.sql("plan"), params)
+    stored = store.query("SELECT 1 FROM request_copies WHERE agent_product = {agent_product:String} LIMIT 1",
+                         params, role="write").result_rows  # fmt: skip
+    store.command(run.sql("plan" if stored else "plan_first"), params)
     store.command(f"TRUNCATE TABLE {run.names['CAND']}")
     release_memory(store)
     row = store.query(
