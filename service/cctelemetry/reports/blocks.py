@@ -160,7 +160,8 @@ def blocks(store: Store, flt: RequestFilter, pricing: Pricing | None = None, *, 
         since = max(since, now - timedelta(hours=hours))  # an active block started less than 5 hours ago
     since_ms, until_ms = to_ms(since), to_ms(flt.until)
     kept = [b for b in walk_all(store, flt, pricing, since, hours) if since_ms <= b.start < until_ms]
-    rows = [_row(b, now, hours) for b in kept]
+    now_ms = to_ms(now)
+    rows = [_row(b, now, now_ms, hours) for b in kept]
     if active:
         kept, rows = [b for b, r in zip(kept, rows, strict=True) if r["is_active"]], [r for r in rows if r["is_active"]]
     _apply_token_limit(rows, limit)
@@ -241,14 +242,14 @@ _GAP_ROW: dict[str, Any] = {"actual_end": None, "first_request_at": None, "is_ac
             "percent_of_token_limit": None, "token_limit_status": None}  # fmt: skip
 
 
-def _row(b: Block | Gap, now: datetime, hours: int) -> dict:
+def _row(b: Block | Gap, now: datetime, now_ms: int, hours: int) -> dict:
     # per block of a report (6,000 over a year of a team's use): ints, and each hour's text made once
     if isinstance(b, Gap):
         start = _iso_hour(b.start)
         return {"id": f"gap-{start}", "user": b.user, "start": start, "end": iso_ms(b.end), **_GAP_ROW,
                 "models": [], "unknown_models": []}  # fmt: skip
     length = hours * HOUR_MS
-    end_ms, now_ms = b.start + length, _now_ms(now)
+    end_ms = b.start + length
     is_active = now_ms - b.last_at < length and now_ms < end_ms
     c = b.counts
     total = c["input_tokens"] + c["output_tokens"] + c["cache_read_tokens"] + c["cache_creation_tokens"]
@@ -344,12 +345,6 @@ def _totals(kept: list[Block | Gap]) -> dict:
 def utc(t: datetime) -> datetime:
     """The driver gives UTC columns as naive datetimes."""
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t
-
-
-@lru_cache(maxsize=4)
-def _now_ms(now: datetime) -> int:
-    """``to_ms`` of a report's ``now``, once per report rather than once per block."""
-    return to_ms(now)
 
 
 def to_ms(t: datetime) -> int:

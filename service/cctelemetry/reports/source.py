@@ -142,6 +142,14 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def _raw_ranges(raw: tuple[tuple[datetime, datetime], ...]) -> tuple[list[str], dict[str, Any]]:
+    """A condition on the requests' time per range of a plan, and their bound values."""
+    ranges = [f"(timestamp >= {{e{i}a:DateTime64(3, 'UTC')}} AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}})"
+              for i in range(len(raw))]  # fmt: skip
+    bounds = {f"e{i}{end}": _naive(moment) for i, r in enumerate(raw) for end, moment in zip("ab", r, strict=True)}
+    return ranges, bounds
+
+
 def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tuple[str, dict]:
     """The usage rows of the window (SQL and its parameters), with a column per resource attribute asked for."""
     columns = ", ".join(COLUMNS)
@@ -160,11 +168,9 @@ def usage_rows(flt: RequestFilter, plan_: Plan, per_request: bool = False) -> tu
         # range would repeat the whole rollup SQL each time, past the engine's max_query_size)
         facts = "SELECT *, toInt8(1) AS sign FROM request_copies FINAL WHERE superseded = 0"
         if plan_.raw != ((EPOCH, FAR_FUTURE),):  # the whole history needs no condition (and views bind nothing)
-            ranges = [f"(timestamp >= {{e{i}a:DateTime64(3, 'UTC')}} AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}})"
-                      for i in range(len(plan_.raw))]  # fmt: skip
+            ranges, bounds = _raw_ranges(plan_.raw)
             facts += f" AND ({' OR '.join(ranges)})"
-            for i, (start, end) in enumerate(plan_.raw):
-                params.update({f"e{i}a": _naive(start), f"e{i}b": _naive(end)})
+            params.update(bounds)
         select = f"SELECT * FROM (WITH facts AS ({facts})\n{usage_rows_sql(extra)})"
         parts.append(select if per_request else f"SELECT {columns}, at FROM ({select})")
     rows = "\nUNION ALL\n".join(parts)
@@ -209,11 +215,9 @@ def report_plan(store: Store, flt: RequestFilter, keys: list[str], use_rollup: b
     plan_ = plan(flt, use_rollup, days=day_grain(flt, [*keys, also]))
     if plan_.hours is None or not plan_.raw:
         return plan_
-    ranges = [f"(timestamp >= {{e{i}a:DateTime64(3, 'UTC')}} AND timestamp < {{e{i}b:DateTime64(3, 'UTC')}})"
-              for i in range(len(plan_.raw))]  # fmt: skip
+    ranges, bounds = _raw_ranges(plan_.raw)
     sql = f"SELECT {', '.join(f'countIf{r} != 0' for r in ranges)} FROM request_copies WHERE {' OR '.join(ranges)}"
-    params = {f"e{i}{end}": _naive(r[j]) for i, r in enumerate(plan_.raw) for j, end in enumerate("ab")}
-    found = store.query(sql, params).result_rows[0]
+    found = store.query(sql, bounds).result_rows[0]
     return replace(plan_, raw=tuple(r for r, has in zip(plan_.raw, found, strict=True) if has))
 
 
