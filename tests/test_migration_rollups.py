@@ -42,17 +42,22 @@ def old_rows() -> list[list]:
     ]  # fmt: skip
 
 
+def migrate_to(version: int, store: Store) -> None:
+    """The store as the migrations up to ``version`` left it, each recorded in the ledger."""
+    store.create_database()
+    store.command(_LEDGER)
+    for migration in [m for m in load_migrations() if m.version <= version]:
+        for statement in migration.statements(72, 400):
+            store.command(statement)
+        store.insert_plain("schema_migrations", {"version": [migration.version], "name": [migration.name],
+                                                 "checksum": [migration.checksum]})  # fmt: skip
+
+
 def test_an_old_store_is_migrated_and_its_rollup_built(engine_url):
     database = new_database()
     store = Store(engine_url, database)
     try:
-        store.create_database()
-        store.command(_LEDGER)
-        for migration in [m for m in load_migrations() if m.version <= 7]:
-            for statement in migration.statements(72, 400):
-                store.command(statement)
-            store.insert_plain("schema_migrations", {"version": [migration.version], "name": [migration.name],
-                                                     "checksum": [migration.checksum]})  # fmt: skip
+        migrate_to(7, store)
         store.insert("api_requests", old_rows(), OLD)
 
         applied = migrate(store)
@@ -93,13 +98,7 @@ def test_a_store_before_the_daily_rollup_gets_its_days(engine_url):
     database = new_database()
     store = Store(engine_url, database)
     try:
-        store.create_database()
-        store.command(_LEDGER)
-        for migration in [m for m in load_migrations() if m.version <= 14]:
-            for statement in migration.statements(72, 400):
-                store.command(statement)
-            store.insert_plain("schema_migrations", {"version": [migration.version], "name": [migration.name],
-                                                     "checksum": [migration.checksum]})  # fmt: skip
+        migrate_to(14, store)
         store.insert_plain("ingest_state", {"key": ["rollup_built"], "value": ["1"]})  # as a start before 0015 left it
         columns = ["timestamp", "agent_product", "session_id", "request_key", "model", "input_tokens", "output_tokens",
                    "source", "source_priority"]  # fmt: skip
